@@ -1,0 +1,173 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/identityd/identityd/core"
+)
+
+func cloneToken(t core.AccessToken) core.AccessToken {
+	t.Scopes, t.Audience = clone(t.Scopes), clone(t.Audience)
+	return t
+}
+
+// SaveAccessToken implements ports.AccessTokenRepository.
+func (s *Store) SaveAccessToken(_ context.Context, t core.AccessToken) error {
+	s.atMu.Lock()
+	defer s.atMu.Unlock()
+	if _, ok := s.tokens[t.JTI]; ok {
+		return fmt.Errorf("access token %q: %w", t.JTI, core.ErrAlreadyExists)
+	}
+	s.tokens[t.JTI] = cloneToken(t)
+	return nil
+}
+
+// GetAccessToken implements ports.AccessTokenRepository.
+func (s *Store) GetAccessToken(_ context.Context, jti string) (core.AccessToken, error) {
+	s.atMu.RLock()
+	defer s.atMu.RUnlock()
+	t, ok := s.tokens[jti]
+	if !ok {
+		return core.AccessToken{}, fmt.Errorf("access token: %w", core.ErrNotFound)
+	}
+	return cloneToken(t), nil
+}
+
+// RevokeAccessToken implements ports.AccessTokenRepository.
+func (s *Store) RevokeAccessToken(_ context.Context, jti string, at time.Time) (core.AccessToken, error) {
+	s.atMu.Lock()
+	defer s.atMu.Unlock()
+	t, ok := s.tokens[jti]
+	if !ok {
+		return core.AccessToken{}, fmt.Errorf("access token: %w", core.ErrNotFound)
+	}
+	if t.RevokedAt.IsZero() {
+		t.RevokedAt = at
+		s.tokens[jti] = t
+	}
+	return cloneToken(t), nil
+}
+
+// RevokeAccessTokens implements ports.AccessTokenRepository.
+func (s *Store) RevokeAccessTokens(_ context.Context, f core.TokenFilter, at time.Time) ([]core.AccessToken, error) {
+	s.atMu.Lock()
+	defer s.atMu.Unlock()
+	var out []core.AccessToken
+	for k, t := range s.tokens {
+		if t.RevokedAt.IsZero() && at.Before(t.ExpiresAt) && f.Match(t.ClientID, t.UserID, t.FamilyID, t.AuthCodeID) {
+			t.RevokedAt = at
+			s.tokens[k] = t
+			out = append(out, cloneToken(t))
+		}
+	}
+	return out, nil
+}
+
+// ListRevokedAccessTokens implements ports.AccessTokenRepository.
+func (s *Store) ListRevokedAccessTokens(_ context.Context, now time.Time) ([]core.AccessToken, error) {
+	s.atMu.RLock()
+	defer s.atMu.RUnlock()
+	var out []core.AccessToken
+	for _, t := range s.tokens {
+		if !t.RevokedAt.IsZero() && now.Before(t.ExpiresAt) {
+			out = append(out, cloneToken(t))
+		}
+	}
+	return out, nil
+}
+
+func cloneRefresh(t core.RefreshToken) core.RefreshToken {
+	t.Scopes = clone(t.Scopes)
+	return t
+}
+
+// CreateRefreshToken implements ports.RefreshTokenRepository.
+func (s *Store) CreateRefreshToken(_ context.Context, t core.RefreshToken) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.refresh[t.Hash]; ok {
+		return fmt.Errorf("refresh token: %w", core.ErrAlreadyExists)
+	}
+	s.refresh[t.Hash] = cloneRefresh(t)
+	return nil
+}
+
+// GetRefreshToken implements ports.RefreshTokenRepository.
+func (s *Store) GetRefreshToken(_ context.Context, hash string) (core.RefreshToken, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t, ok := s.refresh[hash]
+	if !ok {
+		return core.RefreshToken{}, fmt.Errorf("refresh token: %w", core.ErrNotFound)
+	}
+	return cloneRefresh(t), nil
+}
+
+// RotateRefreshToken implements ports.RefreshTokenRepository.
+func (s *Store) RotateRefreshToken(_ context.Context, hash string, fn func(core.RefreshToken) (core.RefreshToken, error)) (core.RefreshToken, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.refresh[hash]
+	if !ok {
+		return core.RefreshToken{}, fmt.Errorf("refresh token: %w", core.ErrNotFound)
+	}
+	next, err := fn(cloneRefresh(old))
+	if err != nil {
+		return cloneRefresh(old), err
+	}
+	if _, taken := s.refresh[next.Hash]; taken {
+		return cloneRefresh(old), fmt.Errorf("refresh token: %w", core.ErrAlreadyExists)
+	}
+	old.RotatedAt = next.IssuedAt
+	s.refresh[hash] = old
+	s.refresh[next.Hash] = cloneRefresh(next)
+	return cloneRefresh(old), nil
+}
+
+// RevokeRefreshTokens implements ports.RefreshTokenRepository.
+func (s *Store) RevokeRefreshTokens(_ context.Context, f core.TokenFilter, at time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for k, t := range s.refresh {
+		if t.RevokedAt.IsZero() && f.Match(t.ClientID, t.UserID, t.FamilyID, t.AuthCodeID) {
+			t.RevokedAt = at
+			s.refresh[k] = t
+			n++
+		}
+	}
+	return n, nil
+}
+
+// CreateAuthCode implements ports.AuthCodeRepository.
+func (s *Store) CreateAuthCode(_ context.Context, c core.AuthCode) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.codes[c.Hash]; ok {
+		return fmt.Errorf("authorization code: %w", core.ErrAlreadyExists)
+	}
+	c.Scopes = clone(c.Scopes)
+	s.codes[c.Hash] = c
+	return nil
+}
+
+// UpdateAuthCode implements ports.AuthCodeRepository.
+func (s *Store) UpdateAuthCode(_ context.Context, hash string, fn func(core.AuthCode) (core.AuthCode, error)) (core.AuthCode, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.codes[hash]
+	if !ok {
+		return core.AuthCode{}, fmt.Errorf("authorization code: %w", core.ErrNotFound)
+	}
+	old.Scopes = clone(old.Scopes)
+	c, err := fn(old)
+	if err != nil {
+		return old, err
+	}
+	c.Hash = hash
+	c.Scopes = clone(c.Scopes)
+	s.codes[hash] = c
+	return c, nil
+}

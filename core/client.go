@@ -1,0 +1,105 @@
+package core
+
+import (
+	"time"
+	"unicode/utf8"
+)
+
+// Client is an OAuth 2.0 client (RFC 6749 §2). A confidential client has a
+// SecretHash; a public client has none and must use PKCE.
+type Client struct {
+	ID           string
+	Name         string
+	SecretHash   string
+	RedirectURIs []string
+	GrantTypes   []string
+	Scopes       []string
+	Public       bool
+	FirstParty   bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Grant type names of RFC 6749.
+const (
+	GrantClientCredentials = "client_credentials"
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+)
+
+// AllowsGrant reports whether the client may use grant type gt.
+func (c Client) AllowsGrant(gt string) bool { return contains(c.GrantTypes, gt) }
+
+// AllowsRedirect reports whether uri matches one of the client's registered
+// redirect URIs (RFC 6749 §3.1.2.3, RFC 8252 §7.3).
+func (c Client) AllowsRedirect(uri string) bool {
+	for _, r := range c.RedirectURIs {
+		if MatchRedirectURI(r, uri) {
+			return true
+		}
+	}
+	return false
+}
+
+// ValidClientID reports whether id is usable as a client_id: 1 to 128
+// unreserved URI characters.
+func ValidClientID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidateClient checks a client's own fields. knownGrant tells which grant
+// types are installed; whether its scopes exist is checked against storage by
+// the caller.
+func ValidateClient(c Client, knownGrant func(string) bool) error {
+	var v ValidationError
+	if !ValidClientID(c.ID) {
+		v.Add("client_id", "must be 1 to 128 characters of A-Z a-z 0-9 - . _ ~")
+	}
+	if n := utf8.RuneCountInString(c.Name); n == 0 || n > 200 {
+		v.Add("name", "is required and must be at most 200 characters")
+	}
+	if len(c.GrantTypes) == 0 {
+		v.Add("grant_types", "must name at least one grant type")
+	}
+	for _, g := range c.GrantTypes {
+		if !knownGrant(g) {
+			v.Add("grant_types", "unsupported grant type: "+g)
+			break
+		}
+	}
+	if c.Public && c.AllowsGrant(GrantClientCredentials) {
+		v.Add("grant_types", "a public client cannot use client_credentials (RFC 6749 §4.4)")
+	}
+	if c.AllowsGrant(GrantAuthorizationCode) && len(c.RedirectURIs) == 0 {
+		v.Add("redirect_uris", "authorization_code needs at least one redirect URI")
+	}
+	if len(c.RedirectURIs) > 20 {
+		v.Add("redirect_uris", "must be at most 20")
+	}
+	for _, r := range c.RedirectURIs {
+		if err := ValidateRedirectURI(r); err != nil {
+			v.Add("redirect_uris", err.Error())
+			break
+		}
+	}
+	if len(c.Scopes) > 100 {
+		v.Add("scopes", "must be at most 100")
+	}
+	for _, s := range c.Scopes {
+		if !ValidScopeToken(s) {
+			v.Add("scopes", "invalid scope name: "+s)
+			break
+		}
+	}
+	return v.Err()
+}

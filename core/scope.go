@@ -1,0 +1,114 @@
+package core
+
+import (
+	"strings"
+	"time"
+)
+
+// Scope is a named permission that clients may be granted.
+type Scope struct {
+	ID          string
+	Name        string
+	Description string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Management scopes: the admin role and the bootstrap client get them.
+const (
+	ScopeScopesRead   = "scopes:read"
+	ScopeScopesWrite  = "scopes:write"
+	ScopeClientsRead  = "clients:read"
+	ScopeClientsWrite = "clients:write"
+)
+
+// ManagementScopes lists the four scopes of the management API.
+func ManagementScopes() []string {
+	return []string{ScopeScopesRead, ScopeScopesWrite, ScopeClientsRead, ScopeClientsWrite}
+}
+
+// ValidScopeToken reports whether s is a scope-token of RFC 6749 §3.3:
+// one or more of %x21 / %x23-5B / %x5D-7E.
+func ValidScopeToken(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x21 || c == 0x22 || c == 0x5C || c > 0x7E {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseScope splits a space-delimited scope parameter (RFC 6749 §3.3) into
+// its tokens, dropping duplicates and keeping the first order.
+func ParseScope(s string) ([]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	parts := strings.Split(s, " ")
+	out := make([]string, 0, len(parts))
+	for _, p := range parts {
+		if p == "" {
+			continue
+		}
+		if !ValidScopeToken(p) {
+			return nil, NewOAuthError(CodeInvalidScope, "scope contains a character RFC 6749 §3.3 does not allow")
+		}
+		if !contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// JoinScope is the inverse of ParseScope.
+func JoinScope(scopes []string) string { return strings.Join(scopes, " ") }
+
+// NarrowScope returns the scopes to grant when requested is asked for and
+// allowed may be granted. An empty request grants every allowed scope; a
+// request for anything outside allowed is invalid_scope (RFC 6749 §5.2).
+func NarrowScope(requested, allowed []string) ([]string, error) {
+	if len(requested) == 0 {
+		return append([]string(nil), allowed...), nil
+	}
+	for _, s := range requested {
+		if !contains(allowed, s) {
+			return nil, NewOAuthError(CodeInvalidScope, "the requested scope is invalid, unknown, or exceeds what was granted: "+s)
+		}
+	}
+	return append([]string(nil), requested...), nil
+}
+
+// HasScopes reports whether granted holds every scope in required.
+func HasScopes(granted []string, required ...string) bool {
+	for _, r := range required {
+		if !contains(granted, r) {
+			return false
+		}
+	}
+	return true
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ValidateScope checks a scope's name and description.
+func ValidateScope(s Scope) error {
+	var v ValidationError
+	if !ValidScopeToken(s.Name) {
+		v.Add("name", "must be 1 to 128 printable ASCII characters without space, '\"' or '\\' (RFC 6749 §3.3)")
+	}
+	if len(s.Description) > 1024 {
+		v.Add("description", "must be at most 1024 characters")
+	}
+	return v.Err()
+}

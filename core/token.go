@@ -1,0 +1,93 @@
+package core
+
+import "time"
+
+// AccessToken is both the claims of an RFC 9068 JWT access token and the
+// record kept of it. Subject is the user id, or the client id for
+// client_credentials.
+type AccessToken struct {
+	JTI       string
+	Issuer    string
+	Subject   string
+	Audience  []string
+	ClientID  string
+	Scopes    []string
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+	// UserID is set when the token was issued to a person.
+	UserID string
+	// FamilyID links the token to the refresh-token family it came with.
+	FamilyID string
+	// AuthCodeID is the hash of the authorization code it was issued for.
+	AuthCodeID string
+	RevokedAt  time.Time
+}
+
+// ActiveAt reports whether the token is valid at now: issued, unexpired and
+// not revoked (RFC 7662 §2.2).
+func (t AccessToken) ActiveAt(now time.Time) bool {
+	return t.RevokedAt.IsZero() && now.Before(t.ExpiresAt) && !now.Before(t.IssuedAt.Add(-clockSkew))
+}
+
+// clockSkew is the tolerance for an iat slightly in the future from another
+// instance's clock.
+const clockSkew = 30 * time.Second
+
+// TokenFilter selects the tokens of a client, a user, a refresh-token family
+// or an authorization code. Empty fields match anything; an all-empty filter
+// matches nothing.
+type TokenFilter struct {
+	ClientID   string
+	UserID     string
+	FamilyID   string
+	AuthCodeID string
+}
+
+// Empty reports whether the filter names nothing.
+func (f TokenFilter) Empty() bool {
+	return f.ClientID == "" && f.UserID == "" && f.FamilyID == "" && f.AuthCodeID == ""
+}
+
+// Match reports whether the filter selects a token with these owners.
+func (f TokenFilter) Match(clientID, userID, familyID, authCodeID string) bool {
+	if f.Empty() {
+		return false
+	}
+	return (f.ClientID == "" || f.ClientID == clientID) &&
+		(f.UserID == "" || f.UserID == userID) &&
+		(f.FamilyID == "" || f.FamilyID == familyID) &&
+		(f.AuthCodeID == "" || f.AuthCodeID == authCodeID)
+}
+
+// TokenResponse is the successful response of RFC 6749 §5.1.
+type TokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	Scope        string `json:"scope,omitempty"`
+}
+
+// Introspection is the response of RFC 7662 §2.2.
+type Introspection struct {
+	Active    bool     `json:"active"`
+	Scope     string   `json:"scope,omitempty"`
+	ClientID  string   `json:"client_id,omitempty"`
+	Username  string   `json:"username,omitempty"`
+	TokenType string   `json:"token_type,omitempty"`
+	Exp       int64    `json:"exp,omitempty"`
+	Iat       int64    `json:"iat,omitempty"`
+	Nbf       int64    `json:"nbf,omitempty"`
+	Sub       string   `json:"sub,omitempty"`
+	Aud       []string `json:"aud,omitempty"`
+	Iss       string   `json:"iss,omitempty"`
+	Jti       string   `json:"jti,omitempty"`
+}
+
+// PurgeStats counts what a clean-up of expired rows deleted.
+type PurgeStats struct {
+	AccessTokens   int64
+	RefreshTokens  int64
+	AuthCodes      int64
+	PasswordResets int64
+}

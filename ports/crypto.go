@@ -1,0 +1,48 @@
+package ports
+
+import (
+	"context"
+
+	"github.com/identityd/identityd/core"
+)
+
+// TokenSigner signs and verifies RFC 9068 JWT access tokens.
+type TokenSigner interface {
+	// Sign returns the compact JWT for t with header typ "at+jwt".
+	Sign(ctx context.Context, t core.AccessToken) (string, error)
+	// Verify checks the signature, algorithm and typ header and returns
+	// the claims; time-based checks are the caller's. A bad token is a
+	// core.OAuthError with code invalid_token.
+	Verify(ctx context.Context, token string) (core.AccessToken, error)
+	// Algorithm is the JWS alg, e.g. "HS256".
+	Algorithm() string
+	// JWKS is the JSON Web Key Set of public keys ({"keys":[]} for HMAC).
+	JWKS() []byte
+}
+
+// PasswordHasher hashes people's passwords (slow, salted).
+type PasswordHasher interface {
+	Hash(password string) (string, error)
+	// Compare returns core.ErrUnauthenticated on a mismatch.
+	Compare(hash, password string) error
+}
+
+// SecretHasher hashes high-entropy machine secrets (client secrets, refresh
+// tokens, codes, reset tokens) with a fast keyed hash.
+type SecretHasher interface {
+	Hash(secret string) string
+	Equal(hash, secret string) bool
+}
+
+// Random makes identifiers and secrets from a cryptographic source.
+type Random interface {
+	// NewID returns a unique identifier (a UUID).
+	NewID() string
+	// NewToken returns a URL-safe secret of at least 256 bits.
+	NewToken() string
+}
+
+// Mailer sends mail to people.
+type Mailer interface {
+	SendPasswordReset(ctx context.Context, email, token string, ttlMinutes int) error
+}

@@ -1,0 +1,681 @@
+package porttest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/identityd/identityd/core"
+	"github.com/identityd/identityd/ports"
+)
+
+// Store is everything a durable store implements.
+type Store interface {
+	ports.ClientRepository
+	ports.ScopeRepository
+	ports.UserRepository
+	ports.AccessTokenRepository
+	ports.RefreshTokenRepository
+	ports.AuthCodeRepository
+	ports.PasswordResetRepository
+	ports.AuditLog
+	ports.Purger
+}
+
+// base is a fixed instant the tests count from; stores must keep times to
+// the microsecond.
+var base = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+var seq atomic.Int64
+
+func uniq(prefix string) string { return fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano(), seq.Add(1)) }
+
+func newClient(id string, scopes ...string) core.Client {
+	return core.Client{
+		ID: id, Name: "Client " + id, SecretHash: "hash-" + id,
+		RedirectURIs: []string{"https://app.example/cb"},
+		GrantTypes:   []string{core.GrantClientCredentials, core.GrantAuthorizationCode},
+		Scopes:       scopes, CreatedAt: base, UpdatedAt: base,
+	}
+}
+
+func newUser(email string) core.User {
+	return core.User{ID: uniq("user"), Email: email, PasswordHash: "$2a$10$hash", FirstName: "Ada", LastName: "Lovelace", Roles: []string{}, CreatedAt: base, UpdatedAt: base}
+}
+
+// RunStoreTests runs the contract of every repository port against stores
+// made by newStore, a fresh one per subtest.
+func RunStoreTests(t *testing.T, newStore func(t *testing.T) Store) {
+	t.Helper()
+	suites := []struct {
+		name string
+		run  func(*testing.T, func(*testing.T) Store)
+	}{
+		{"clients", runClientTests},
+		{"scopes", runScopeTests},
+		{"users", runUserTests},
+		{"access_tokens", runAccessTokenTests},
+		{"refresh_tokens", runRefreshTests},
+		{"auth_codes", runAuthCodeTests},
+		{"password_resets", runResetTests},
+		{"purge", runPurgeTests},
+		{"audit", runAuditTests},
+	}
+	for _, s := range suites {
+		t.Run(s.name, func(t *testing.T) { s.run(t, newStore) })
+	}
+}
+
+func runClientTests(t *testing.T, newStore func(*testing.T) Store) {
+	ctx := context.Background()
+	t.Run("create get round trip", func(t *testing.T) {
+		s := newStore(t)
+		c := newClient(uniq("c"))
+		c.FirstParty = true
+		require.NoError(t, s.CreateClient(ctx, c))
+		got, err := s.GetClient(ctx, c.ID)
+		require.NoError(t, err)
+		assert.Equal(t, c, got)
+	})
+	t.Run("public client without secret", func(t *testing.T) {
+		s := newStore(t)
+		c := newClient(uniq("pub"))
+		c.SecretHash, c.Public = "", true
+		c.GrantTypes = []string{core.GrantAuthorizationCode}
+		require.NoError(t, s.CreateClient(ctx, c))
+		got, err := s.GetClient(ctx, c.ID)
+		require.NoError(t, err)
+		assert.Equal(t, c, got)
+	})
+	t.Run("duplicate id", func(t *testing.T) {
+		s := newStore(t)
+		c := newClient(uniq("c"))
+		require.NoError(t, s.CreateClient(ctx, c))
+		assert.ErrorIs(t, s.CreateClient(ctx, c), core.ErrAlreadyExists)
+	})
+	t.Run("get missing", func(t *testing.T) {
+		_, err := newStore(t).GetClient(ctx, "missing")
+		assert.ErrorIs(t, err, core.ErrNotFound)
+	})
+	t.Run("update", func(t *testing.T) {
+		s := newStore(t)
+		c := newClient(uniq("c"))
+		require.NoError(t, s.CreateClient(ctx, c))
+		got, err := s.UpdateClient(ctx, c.ID, func(old core.Client) (core.Client, error) {
+			old.Name = "Renamed"
+			old.SecretHash = "new-hash"
+			old.RedirectURIs = []string{"https://other.example/cb", "http://127.0.0.1/cb"}
+			old.UpdatedAt = base.Add(time.Hour)
+			return old, nil
+		})
+		require.NoError(t, err)
+		assert.Equal(t, "Renamed", got.Name)
+		again, err := s.GetClient(ctx, c.ID)
+		require.NoError(t, err)
+		assert.Equal(t, got, again)
+		assert.Equal(t, "new-hash", again.SecretHash)
+	})
+	t.Run("update error writes nothing", func(t *testing.T) {
+		s := newStore(t)
+		c := newClient(uniq("c"))
+		require.NoError(t, s.CreateClient(ctx, c))
+		boom := errors.New("boom")
+		_, err := s.UpdateClient(ctx, c.ID, func(old core.Client) (core.Client, error) {
+			old.Name = "changed"
+			return old, boom
+		})
+		assert.ErrorIs(t, err, boom)
+		got, err := s.GetClient(ctx, c.ID)
+		require.NoError(t, err)
+		assert.Equal(t, c.Name, got.Name)
+	})
+	t.Run("update missing", func(t *testing.T) {
+		_, err := newStore(t).UpdateClient(ctx, "missing", func(c core.Client) (core.Client, error) { return c, nil })
+		assert.ErrorIs(t, err, core.ErrNotFound)
+	})
+	t.Run("delete", func(t *testing.T) {
+		s := newStore(t)
+		c := newClient(uniq("c"))
+		require.NoError(t, s.CreateClient(ctx, c))
+		require.NoError(t, s.DeleteClient(ctx, c.ID))
+		_, err := s.GetClient(ctx, c.ID)
+		assert.ErrorIs(t, err, core.ErrNotFound)
+		assert.ErrorIs(t, s.DeleteClient(ctx, c.ID), core.ErrNotFound)
+	})
+	t.Run("list pages in id order", func(t *testing.T) {
+		s := newStore(t)
+		prefix := uniq("l")
+		for i := 0; i < 5; i++ {
+			require.NoError(t, s.CreateClient(ctx, newClient(fmt.Sprintf("%s-%d", prefix, i))))
+		}
+		var ids []string
+		after := ""
+		for {
+			page, err := s.ListClients(ctx, core.Page{After: after, Limit: 2})
+			require.NoError(t, err)
+			require.LessOrEqual(t, len(page), 2)
+			if len(page) == 0 {
+				break
+			}
+			for _, c := range page {
+				ids = append(ids, c.ID)
+			}
+			after = page[len(page)-1].ID
+		}
+		assert.Equal(t, []string{prefix + "-0", prefix + "-1", prefix + "-2", prefix + "-3", prefix + "-4"}, ids)
+	})
+	t.Run("delete removes refresh tokens and codes", func(t *testing.T) {
+		s := newStore(t)
+		c := newClient(uniq("c"))
+		require.NoError(t, s.CreateClient(ctx, c))
+		u := newUser(uniq("u") + "@example.com")
+		require.NoError(t, s.CreateUser(ctx, u))
+		rt := newRefresh(c.ID, u.ID)
+		require.NoError(t, s.CreateRefreshToken(ctx, rt))
+		code := newCode(c.ID, u.ID)
+		require.NoError(t, s.CreateAuthCode(ctx, code))
+		require.NoError(t, s.DeleteClient(ctx, c.ID))
+		_, err := s.GetRefreshToken(ctx, rt.Hash)
+		assert.ErrorIs(t, err, core.ErrNotFound)
+		_, err = s.UpdateAuthCode(ctx, code.Hash, func(c core.AuthCode) (core.AuthCode, error) { return c, nil })
+		assert.ErrorIs(t, err, core.ErrNotFound)
+	})
+}
+
+func newScope(name string) core.Scope {
+	return core.Scope{ID: uniq("scope"), Name: name, Description: "lets you " + name, CreatedAt: base, UpdatedAt: base}
+}
+
+func runScopeTests(t *testing.T, newStore func(*testing.T) Store) {
+	ctx := context.Background()
+	t.Run("create get find", func(t *testing.T) {
+		s := newStore(t)
+		sc := newScope(uniq("read"))
+		require.NoError(t, s.CreateScope(ctx, sc))
+		got, err := s.GetScope(ctx, sc.ID)
+		require.NoError(t, err)
+		assert.Equal(t, sc, got)
+		found, err := s.FindScopes(ctx, []string{sc.Name, "nope"})
+		require.NoError(t, err)
+		assert.Equal(t, []core.Scope{sc}, found)
+	})
+	t.Run("duplicate name", func(t *testing.T) {
+		s := newStore(t)
+		sc := newScope(uniq("dup"))
+		require.NoError(t, s.CreateScope(ctx, sc))
+		other := newScope(sc.Name)
+		assert.ErrorIs(t, s.CreateScope(ctx, other), core.ErrAlreadyExists)
+	})
+	t.Run("get missing", func(t *testing.T) {
+		_, err := newStore(t).GetScope(ctx, "00000000-0000-0000-0000-000000000000")
+		assert.ErrorIs(t, err, core.ErrNotFound)
+	})
+	t.Run("update description and name", func(t *testing.T) {
+		s := newStore(t)
+		sc := newScope(uniq("upd"))
+		require.NoError(t, s.CreateScope(ctx, sc))
+		newName := uniq("renamed")
+		got, err := s.UpdateScope(ctx, sc.ID, func(old core.Scope) (core.Scope, error) {
+			old.Name, old.Description = newName, "changed"
+			return old, nil
+		})
+		require.NoError(t, err)
+		assert.Equal(t, newName, got.Name)
+		again, err := s.GetScope(ctx, sc.ID)
+		require.NoError(t, err)
+		assert.Equal(t, "changed", again.Description)
+	})
+	t.Run("rename onto taken name", func(t *testing.T) {
+		s := newStore(t)
+		a, b := newScope(uniq("a")), newScope(uniq("b"))
+		require.NoError(t, s.CreateScope(ctx, a))
+		require.NoError(t, s.CreateScope(ctx, b))
+		_, err := s.UpdateScope(ctx, b.ID, func(old core.Scope) (core.Scope, error) {
+			old.Name = a.Name
+			return old, nil
+		})
+		assert.ErrorIs(t, err, core.ErrAlreadyExists)
+	})
+	t.Run("scope held by a client cannot be deleted or renamed", func(t *testing.T) {
+		s := newStore(t)
+		sc := newScope(uniq("held"))
+		require.NoError(t, s.CreateScope(ctx, sc))
+		c := newClient(uniq("c"), sc.Name)
+		require.NoError(t, s.CreateClient(ctx, c))
+		assert.ErrorIs(t, s.DeleteScope(ctx, sc.ID), core.ErrConflict)
+		_, err := s.UpdateScope(ctx, sc.ID, func(old core.Scope) (core.Scope, error) {
+			old.Name = uniq("other")
+			return old, nil
+		})
+		assert.ErrorIs(t, err, core.ErrConflict)
+		_, err = s.UpdateScope(ctx, sc.ID, func(old core.Scope) (core.Scope, error) {
+			old.Description = "still fine"
+			return old, nil
+		})
+		assert.NoError(t, err)
+		require.NoError(t, s.DeleteClient(ctx, c.ID))
+		assert.NoError(t, s.DeleteScope(ctx, sc.ID))
+		assert.ErrorIs(t, s.DeleteScope(ctx, sc.ID), core.ErrNotFound)
+	})
+	t.Run("list pages", func(t *testing.T) {
+		s := newStore(t)
+		want := map[string]bool{}
+		for i := 0; i < 3; i++ {
+			sc := newScope(uniq("p"))
+			want[sc.ID] = true
+			require.NoError(t, s.CreateScope(ctx, sc))
+		}
+		got := map[string]bool{}
+		after := ""
+		for {
+			page, err := s.ListScopes(ctx, core.Page{After: after, Limit: 1})
+			require.NoError(t, err)
+			if len(page) == 0 {
+				break
+			}
+			require.Len(t, page, 1)
+			got[page[0].ID] = true
+			after = page[0].ID
+		}
+		for id := range want {
+			assert.True(t, got[id], "scope %s listed", id)
+		}
+	})
+}
+
+func runUserTests(t *testing.T, newStore func(*testing.T) Store) {
+	ctx := context.Background()
+	t.Run("create get by id and email", func(t *testing.T) {
+		s := newStore(t)
+		u := newUser(uniq("u") + "@example.com")
+		u.Roles = []string{core.RoleAdmin}
+		require.NoError(t, s.CreateUser(ctx, u))
+		got, err := s.GetUser(ctx, u.ID)
+		require.NoError(t, err)
+		assert.Equal(t, u, got)
+		got, err = s.GetUserByEmail(ctx, u.Email)
+		require.NoError(t, err)
+		assert.Equal(t, u.ID, got.ID)
+	})
+	t.Run("duplicate email", func(t *testing.T) {
+		s := newStore(t)
+		u := newUser(uniq("u") + "@example.com")
+		require.NoError(t, s.CreateUser(ctx, u))
+		v := newUser(u.Email)
+		assert.ErrorIs(t, s.CreateUser(ctx, v), core.ErrAlreadyExists)
+	})
+	t.Run("missing", func(t *testing.T) {
+		s := newStore(t)
+		_, err := s.GetUser(ctx, "00000000-0000-0000-0000-000000000000")
+		assert.ErrorIs(t, err, core.ErrNotFound)
+		_, err = s.GetUserByEmail(ctx, "nobody@example.com")
+		assert.ErrorIs(t, err, core.ErrNotFound)
+	})
+	t.Run("update lock state and password", func(t *testing.T) {
+		s := newStore(t)
+		u := newUser(uniq("u") + "@example.com")
+		require.NoError(t, s.CreateUser(ctx, u))
+		got, err := s.UpdateUser(ctx, u.ID, func(old core.User) (core.User, error) {
+			old.FailedLogins = 3
+			old.LockedUntil = base.Add(time.Minute)
+			old.PasswordHash = "$2a$10$other"
+			return old, nil
+		})
+		require.NoError(t, err)
+		again, err := s.GetUser(ctx, u.ID)
+		require.NoError(t, err)
+		assert.Equal(t, got, again)
+		assert.Equal(t, 3, again.FailedLogins)
+		assert.True(t, again.LockedUntil.Equal(base.Add(time.Minute)))
+	})
+	t.Run("delete removes tokens and resets", func(t *testing.T) {
+		s := newStore(t)
+		u := newUser(uniq("u") + "@example.com")
+		require.NoError(t, s.CreateUser(ctx, u))
+		c := newClient(uniq("c"))
+		require.NoError(t, s.CreateClient(ctx, c))
+		rt := newRefresh(c.ID, u.ID)
+		require.NoError(t, s.CreateRefreshToken(ctx, rt))
+		r := core.PasswordReset{Hash: uniq("reset"), UserID: u.ID, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
+		require.NoError(t, s.CreatePasswordReset(ctx, r))
+		require.NoError(t, s.DeleteUser(ctx, u.ID))
+		_, err := s.GetUser(ctx, u.ID)
+		assert.ErrorIs(t, err, core.ErrNotFound)
+		_, err = s.GetRefreshToken(ctx, rt.Hash)
+		assert.ErrorIs(t, err, core.ErrNotFound)
+		_, err = s.ConsumePasswordReset(ctx, r.Hash, base)
+		assert.ErrorIs(t, err, core.ErrNotFound)
+		assert.ErrorIs(t, s.DeleteUser(ctx, u.ID), core.ErrNotFound)
+		// The email is free again.
+		assert.NoError(t, s.CreateUser(ctx, newUser(u.Email)))
+	})
+}
+
+func newAccessToken(clientID, userID string) core.AccessToken {
+	return core.AccessToken{
+		JTI: uniq("jti"), Issuer: "http://localhost", Subject: clientID, Audience: []string{"http://localhost"},
+		ClientID: clientID, UserID: userID, Scopes: []string{"a", "b"}, IssuedAt: base, ExpiresAt: base.Add(15 * time.Minute),
+	}
+}
+
+func runAccessTokenTests(t *testing.T, newStore func(*testing.T) Store) {
+	ctx := context.Background()
+	t.Run("save get", func(t *testing.T) {
+		s := newStore(t)
+		tok := newAccessToken(uniq("c"), "")
+		require.NoError(t, s.SaveAccessToken(ctx, tok))
+		got, err := s.GetAccessToken(ctx, tok.JTI)
+		require.NoError(t, err)
+		assert.Equal(t, tok, got)
+		assert.ErrorIs(t, s.SaveAccessToken(ctx, tok), core.ErrAlreadyExists)
+		_, err = s.GetAccessToken(ctx, "missing")
+		assert.ErrorIs(t, err, core.ErrNotFound)
+	})
+	t.Run("revoke one", func(t *testing.T) {
+		s := newStore(t)
+		tok := newAccessToken(uniq("c"), "")
+		require.NoError(t, s.SaveAccessToken(ctx, tok))
+		got, err := s.RevokeAccessToken(ctx, tok.JTI, base.Add(time.Minute))
+		require.NoError(t, err)
+		assert.True(t, got.RevokedAt.Equal(base.Add(time.Minute)))
+		// Revoking again keeps the first time.
+		got, err = s.RevokeAccessToken(ctx, tok.JTI, base.Add(2*time.Minute))
+		require.NoError(t, err)
+		assert.True(t, got.RevokedAt.Equal(base.Add(time.Minute)))
+		_, err = s.RevokeAccessToken(ctx, "missing", base)
+		assert.ErrorIs(t, err, core.ErrNotFound)
+	})
+	t.Run("revoke by filter and list revoked", func(t *testing.T) {
+		s := newStore(t)
+		client, user := uniq("c"), uniq("u")
+		a := newAccessToken(client, "")
+		b := newAccessToken(client, user)
+		b.FamilyID = uniq("fam")
+		other := newAccessToken(uniq("c"), "")
+		expired := newAccessToken(client, "")
+		expired.ExpiresAt = base.Add(time.Second)
+		for _, tok := range []core.AccessToken{a, b, other, expired} {
+			require.NoError(t, s.SaveAccessToken(ctx, tok))
+		}
+		now := base.Add(time.Minute)
+		revoked, err := s.RevokeAccessTokens(ctx, core.TokenFilter{FamilyID: b.FamilyID}, now)
+		require.NoError(t, err)
+		require.Len(t, revoked, 1)
+		assert.Equal(t, b.JTI, revoked[0].JTI)
+		revoked, err = s.RevokeAccessTokens(ctx, core.TokenFilter{ClientID: client}, now)
+		require.NoError(t, err)
+		require.Len(t, revoked, 1, "only the unexpired, unrevoked token of the client")
+		assert.Equal(t, a.JTI, revoked[0].JTI)
+		revoked, err = s.RevokeAccessTokens(ctx, core.TokenFilter{}, now)
+		require.NoError(t, err)
+		assert.Empty(t, revoked, "an empty filter matches nothing")
+		list, err := s.ListRevokedAccessTokens(ctx, now)
+		require.NoError(t, err)
+		jtis := map[string]bool{}
+		for _, tok := range list {
+			jtis[tok.JTI] = true
+		}
+		assert.True(t, jtis[a.JTI])
+		assert.True(t, jtis[b.JTI])
+		assert.False(t, jtis[other.JTI])
+		got, err := s.GetAccessToken(ctx, other.JTI)
+		require.NoError(t, err)
+		assert.True(t, got.RevokedAt.IsZero())
+	})
+}
+
+func newRefresh(clientID, userID string) core.RefreshToken {
+	return core.RefreshToken{
+		Hash: uniq("rt"), FamilyID: uniq("fam"), ClientID: clientID, UserID: userID,
+		Scopes: []string{"openid"}, IssuedAt: base, ExpiresAt: base.Add(24 * time.Hour),
+	}
+}
+
+func runRefreshTests(t *testing.T, newStore func(*testing.T) Store) {
+	ctx := context.Background()
+	setup := func(t *testing.T) (Store, core.RefreshToken) {
+		s := newStore(t)
+		c := newClient(uniq("c"))
+		require.NoError(t, s.CreateClient(ctx, c))
+		u := newUser(uniq("u") + "@example.com")
+		require.NoError(t, s.CreateUser(ctx, u))
+		rt := newRefresh(c.ID, u.ID)
+		require.NoError(t, s.CreateRefreshToken(ctx, rt))
+		return s, rt
+	}
+	successor := func(old core.RefreshToken) core.RefreshToken {
+		n := old
+		n.Hash = uniq("rt")
+		n.IssuedAt = base.Add(time.Minute)
+		return n
+	}
+	t.Run("create get", func(t *testing.T) {
+		s, rt := setup(t)
+		got, err := s.GetRefreshToken(ctx, rt.Hash)
+		require.NoError(t, err)
+		assert.Equal(t, rt, got)
+		assert.ErrorIs(t, s.CreateRefreshToken(ctx, rt), core.ErrAlreadyExists)
+		_, err = s.GetRefreshToken(ctx, "missing")
+		assert.ErrorIs(t, err, core.ErrNotFound)
+	})
+	t.Run("rotate", func(t *testing.T) {
+		s, rt := setup(t)
+		var next core.RefreshToken
+		old, err := s.RotateRefreshToken(ctx, rt.Hash, func(old core.RefreshToken) (core.RefreshToken, error) {
+			next = successor(old)
+			return next, nil
+		})
+		require.NoError(t, err)
+		assert.Equal(t, rt.Hash, old.Hash)
+		got, err := s.GetRefreshToken(ctx, rt.Hash)
+		require.NoError(t, err)
+		assert.True(t, got.RotatedAt.Equal(next.IssuedAt))
+		got, err = s.GetRefreshToken(ctx, next.Hash)
+		require.NoError(t, err)
+		assert.Equal(t, next, got)
+	})
+	t.Run("rotate error writes nothing and returns old", func(t *testing.T) {
+		s, rt := setup(t)
+		boom := errors.New("boom")
+		old, err := s.RotateRefreshToken(ctx, rt.Hash, func(core.RefreshToken) (core.RefreshToken, error) { return core.RefreshToken{}, boom })
+		assert.ErrorIs(t, err, boom)
+		assert.Equal(t, rt.FamilyID, old.FamilyID)
+		got, err := s.GetRefreshToken(ctx, rt.Hash)
+		require.NoError(t, err)
+		assert.True(t, got.RotatedAt.IsZero())
+	})
+	t.Run("rotate missing", func(t *testing.T) {
+		s := newStore(t)
+		_, err := s.RotateRefreshToken(ctx, "missing", func(o core.RefreshToken) (core.RefreshToken, error) { return o, nil })
+		assert.ErrorIs(t, err, core.ErrNotFound)
+	})
+	t.Run("concurrent rotations: exactly one wins", func(t *testing.T) {
+		s, rt := setup(t)
+		const n = 16
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := s.RotateRefreshToken(ctx, rt.Hash, func(old core.RefreshToken) (core.RefreshToken, error) {
+					if err := old.CheckRefresh(old.ClientID, base.Add(time.Minute)); err != nil {
+						return core.RefreshToken{}, err
+					}
+					return successor(old), nil
+				})
+				if err == nil {
+					wins.Add(1)
+				} else {
+					assert.ErrorIs(t, err, core.ErrRefreshReused)
+				}
+			}()
+		}
+		wg.Wait()
+		assert.Equal(t, int32(1), wins.Load())
+	})
+	t.Run("revoke family", func(t *testing.T) {
+		s, rt := setup(t)
+		var next core.RefreshToken
+		_, err := s.RotateRefreshToken(ctx, rt.Hash, func(old core.RefreshToken) (core.RefreshToken, error) {
+			next = successor(old)
+			return next, nil
+		})
+		require.NoError(t, err)
+		n, err := s.RevokeRefreshTokens(ctx, core.TokenFilter{FamilyID: rt.FamilyID}, base.Add(time.Hour))
+		require.NoError(t, err)
+		assert.Equal(t, 2, n)
+		got, err := s.GetRefreshToken(ctx, next.Hash)
+		require.NoError(t, err)
+		assert.False(t, got.RevokedAt.IsZero())
+		n, err = s.RevokeRefreshTokens(ctx, core.TokenFilter{FamilyID: rt.FamilyID}, base.Add(time.Hour))
+		require.NoError(t, err)
+		assert.Equal(t, 0, n, "already revoked")
+		n, err = s.RevokeRefreshTokens(ctx, core.TokenFilter{}, base)
+		require.NoError(t, err)
+		assert.Equal(t, 0, n)
+	})
+	t.Run("revoke by user", func(t *testing.T) {
+		s, rt := setup(t)
+		n, err := s.RevokeRefreshTokens(ctx, core.TokenFilter{UserID: rt.UserID}, base)
+		require.NoError(t, err)
+		assert.Equal(t, 1, n)
+	})
+}
+
+func newCode(clientID, userID string) core.AuthCode {
+	return core.AuthCode{
+		Hash: uniq("code"), ClientID: clientID, UserID: userID, RedirectURI: "https://app.example/cb",
+		Scopes: []string{"openid"}, CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", CodeChallengeMethod: core.PKCEMethodS256,
+		IssuedAt: base, ExpiresAt: base.Add(10 * time.Minute),
+	}
+}
+
+func runAuthCodeTests(t *testing.T, newStore func(*testing.T) Store) {
+	ctx := context.Background()
+	setup := func(t *testing.T) (Store, core.AuthCode) {
+		s := newStore(t)
+		c := newClient(uniq("c"))
+		require.NoError(t, s.CreateClient(ctx, c))
+		u := newUser(uniq("u") + "@example.com")
+		require.NoError(t, s.CreateUser(ctx, u))
+		code := newCode(c.ID, u.ID)
+		require.NoError(t, s.CreateAuthCode(ctx, code))
+		return s, code
+	}
+	redeem := func(old core.AuthCode) (core.AuthCode, error) {
+		return old.Redeem(old.ClientID, old.RedirectURI, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", base.Add(time.Minute))
+	}
+	t.Run("create and redeem once", func(t *testing.T) {
+		s, code := setup(t)
+		assert.ErrorIs(t, s.CreateAuthCode(ctx, code), core.ErrAlreadyExists)
+		got, err := s.UpdateAuthCode(ctx, code.Hash, redeem)
+		require.NoError(t, err)
+		assert.True(t, got.RedeemedAt.Equal(base.Add(time.Minute)))
+		again, err := s.UpdateAuthCode(ctx, code.Hash, redeem)
+		assert.ErrorIs(t, err, core.ErrCodeReused)
+		assert.Equal(t, code.UserID, again.UserID, "the stored code comes back with the error")
+	})
+	t.Run("missing", func(t *testing.T) {
+		_, err := newStore(t).UpdateAuthCode(ctx, "missing", redeem)
+		assert.ErrorIs(t, err, core.ErrNotFound)
+	})
+	t.Run("concurrent redemptions: exactly one wins", func(t *testing.T) {
+		s, code := setup(t)
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for i := 0; i < 16; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := s.UpdateAuthCode(ctx, code.Hash, redeem); err == nil {
+					wins.Add(1)
+				} else {
+					assert.ErrorIs(t, err, core.ErrCodeReused)
+				}
+			}()
+		}
+		wg.Wait()
+		assert.Equal(t, int32(1), wins.Load())
+	})
+}
+
+func runResetTests(t *testing.T, newStore func(*testing.T) Store) {
+	ctx := context.Background()
+	t.Run("consume once before expiry", func(t *testing.T) {
+		s := newStore(t)
+		u := newUser(uniq("u") + "@example.com")
+		require.NoError(t, s.CreateUser(ctx, u))
+		r := core.PasswordReset{Hash: uniq("reset"), UserID: u.ID, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
+		require.NoError(t, s.CreatePasswordReset(ctx, r))
+		got, err := s.ConsumePasswordReset(ctx, r.Hash, base.Add(time.Minute))
+		require.NoError(t, err)
+		assert.Equal(t, u.ID, got.UserID)
+		_, err = s.ConsumePasswordReset(ctx, r.Hash, base.Add(time.Minute))
+		assert.ErrorIs(t, err, core.ErrNotFound)
+	})
+	t.Run("expired", func(t *testing.T) {
+		s := newStore(t)
+		u := newUser(uniq("u") + "@example.com")
+		require.NoError(t, s.CreateUser(ctx, u))
+		r := core.PasswordReset{Hash: uniq("reset"), UserID: u.ID, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
+		require.NoError(t, s.CreatePasswordReset(ctx, r))
+		_, err := s.ConsumePasswordReset(ctx, r.Hash, base.Add(time.Hour))
+		assert.ErrorIs(t, err, core.ErrNotFound)
+	})
+	t.Run("unknown", func(t *testing.T) {
+		_, err := newStore(t).ConsumePasswordReset(ctx, "missing", base)
+		assert.ErrorIs(t, err, core.ErrNotFound)
+	})
+}
+
+func runPurgeTests(t *testing.T, newStore func(*testing.T) Store) {
+	ctx := context.Background()
+	t.Run("deletes only expired rows", func(t *testing.T) {
+		s := newStore(t)
+		c := newClient(uniq("c"))
+		require.NoError(t, s.CreateClient(ctx, c))
+		u := newUser(uniq("u") + "@example.com")
+		require.NoError(t, s.CreateUser(ctx, u))
+		live := newAccessToken(c.ID, "")
+		dead := newAccessToken(c.ID, "")
+		dead.ExpiresAt = base.Add(time.Second)
+		require.NoError(t, s.SaveAccessToken(ctx, live))
+		require.NoError(t, s.SaveAccessToken(ctx, dead))
+		deadRT := newRefresh(c.ID, u.ID)
+		deadRT.ExpiresAt = base.Add(time.Second)
+		require.NoError(t, s.CreateRefreshToken(ctx, deadRT))
+		liveRT := newRefresh(c.ID, u.ID)
+		require.NoError(t, s.CreateRefreshToken(ctx, liveRT))
+		deadCode := newCode(c.ID, u.ID)
+		deadCode.ExpiresAt = base.Add(time.Second)
+		require.NoError(t, s.CreateAuthCode(ctx, deadCode))
+		deadReset := core.PasswordReset{Hash: uniq("reset"), UserID: u.ID, CreatedAt: base, ExpiresAt: base.Add(time.Second)}
+		require.NoError(t, s.CreatePasswordReset(ctx, deadReset))
+
+		st, err := s.PurgeExpired(ctx, base.Add(time.Minute), 1)
+		require.NoError(t, err)
+		assert.Equal(t, core.PurgeStats{AccessTokens: 1, RefreshTokens: 1, AuthCodes: 1, PasswordResets: 1}, st)
+		_, err = s.GetAccessToken(ctx, dead.JTI)
+		assert.ErrorIs(t, err, core.ErrNotFound)
+		_, err = s.GetAccessToken(ctx, live.JTI)
+		assert.NoError(t, err)
+		_, err = s.GetRefreshToken(ctx, liveRT.Hash)
+		assert.NoError(t, err)
+	})
+}
+
+func runAuditTests(t *testing.T, newStore func(*testing.T) Store) {
+	t.Run("record", func(t *testing.T) {
+		s := newStore(t)
+		e := core.AuditEvent{ID: "6f9d1c1e-8a1a-4c39-9b52-2d2f3f9a7a10", Type: core.AuditTokenIssued, ClientID: "c", IP: "127.0.0.1", UserAgent: "test", RequestID: "r1", Success: true, CreatedAt: base}
+		assert.NoError(t, s.RecordAudit(context.Background(), e))
+	})
+}

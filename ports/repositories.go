@@ -1,0 +1,113 @@
+package ports
+
+import (
+	"context"
+	"time"
+
+	"github.com/identityd/identityd/core"
+)
+
+// ClientRepository stores OAuth clients.
+type ClientRepository interface {
+	// CreateClient stores a new client; core.ErrAlreadyExists if the id is taken.
+	CreateClient(ctx context.Context, c core.Client) error
+	// GetClient returns the client or core.ErrNotFound.
+	GetClient(ctx context.Context, id string) (core.Client, error)
+	// ListClients returns clients ordered by id.
+	ListClients(ctx context.Context, p core.Page) ([]core.Client, error)
+	// UpdateClient applies fn to the stored client atomically. An error
+	// from fn is returned unchanged and nothing is written. The id cannot
+	// change.
+	UpdateClient(ctx context.Context, id string, fn func(core.Client) (core.Client, error)) (core.Client, error)
+	// DeleteClient removes the client and its refresh tokens and codes;
+	// its access-token records stay, revoked, until they expire.
+	DeleteClient(ctx context.Context, id string) error
+}
+
+// ScopeRepository stores scopes. Clients refer to scopes by name, so a scope
+// that a client holds cannot be deleted or renamed (core.ErrConflict).
+type ScopeRepository interface {
+	// CreateScope stores a new scope; core.ErrAlreadyExists if the name is taken.
+	CreateScope(ctx context.Context, s core.Scope) error
+	GetScope(ctx context.Context, id string) (core.Scope, error)
+	// FindScopes returns the scopes among names that exist.
+	FindScopes(ctx context.Context, names []string) ([]core.Scope, error)
+	// ListScopes returns scopes ordered by id.
+	ListScopes(ctx context.Context, p core.Page) ([]core.Scope, error)
+	UpdateScope(ctx context.Context, id string, fn func(core.Scope) (core.Scope, error)) (core.Scope, error)
+	DeleteScope(ctx context.Context, id string) error
+}
+
+// UserRepository stores people's accounts. Emails are stored normalised and
+// are unique.
+type UserRepository interface {
+	CreateUser(ctx context.Context, u core.User) error
+	GetUser(ctx context.Context, id string) (core.User, error)
+	GetUserByEmail(ctx context.Context, email string) (core.User, error)
+	UpdateUser(ctx context.Context, id string, fn func(core.User) (core.User, error)) (core.User, error)
+	// DeleteUser removes the user with its refresh tokens, codes and
+	// reset tokens.
+	DeleteUser(ctx context.Context, id string) error
+}
+
+// AccessTokenRepository keeps a record of every issued access token, so
+// tokens can be revoked by owner and revocations survive a cache flush.
+type AccessTokenRepository interface {
+	SaveAccessToken(ctx context.Context, t core.AccessToken) error
+	GetAccessToken(ctx context.Context, jti string) (core.AccessToken, error)
+	// RevokeAccessToken marks one token revoked at `at` and returns it.
+	RevokeAccessToken(ctx context.Context, jti string, at time.Time) (core.AccessToken, error)
+	// RevokeAccessTokens marks every unexpired, unrevoked token matching f
+	// revoked at `at` and returns them.
+	RevokeAccessTokens(ctx context.Context, f core.TokenFilter, at time.Time) ([]core.AccessToken, error)
+	// ListRevokedAccessTokens returns revoked tokens that expire after now,
+	// to refill a revocation cache.
+	ListRevokedAccessTokens(ctx context.Context, now time.Time) ([]core.AccessToken, error)
+}
+
+// RefreshTokenRepository stores refresh tokens by their keyed hash.
+type RefreshTokenRepository interface {
+	CreateRefreshToken(ctx context.Context, t core.RefreshToken) error
+	GetRefreshToken(ctx context.Context, hash string) (core.RefreshToken, error)
+	// RotateRefreshToken atomically loads the token with hash, calls fn
+	// with it and, when fn succeeds, marks it rotated at next.IssuedAt and
+	// stores next. It returns the old token in every case where it exists,
+	// so a caller can act on reuse. Of concurrent rotations of one token
+	// exactly one succeeds.
+	RotateRefreshToken(ctx context.Context, hash string, fn func(old core.RefreshToken) (next core.RefreshToken, err error)) (core.RefreshToken, error)
+	// RevokeRefreshTokens marks every unrevoked token matching f revoked
+	// and returns how many.
+	RevokeRefreshTokens(ctx context.Context, f core.TokenFilter, at time.Time) (int, error)
+}
+
+// AuthCodeRepository stores authorization codes by their hash.
+type AuthCodeRepository interface {
+	CreateAuthCode(ctx context.Context, c core.AuthCode) error
+	// UpdateAuthCode applies fn atomically; of concurrent updates each sees
+	// the result of the one before. An error from fn is returned unchanged
+	// together with the stored code.
+	UpdateAuthCode(ctx context.Context, hash string, fn func(core.AuthCode) (core.AuthCode, error)) (core.AuthCode, error)
+}
+
+// PasswordResetRepository stores password-reset tokens by their hash.
+type PasswordResetRepository interface {
+	CreatePasswordReset(ctx context.Context, r core.PasswordReset) error
+	// ConsumePasswordReset atomically marks the reset used at now and
+	// returns it; core.ErrNotFound if it is unknown, used or expired.
+	ConsumePasswordReset(ctx context.Context, hash string, now time.Time) (core.PasswordReset, error)
+}
+
+// AuditLog records security events.
+type AuditLog interface {
+	RecordAudit(ctx context.Context, e core.AuditEvent) error
+}
+
+// Purger deletes rows that expired before now, in batches of batchSize.
+type Purger interface {
+	PurgeExpired(ctx context.Context, now time.Time, batchSize int) (core.PurgeStats, error)
+}
+
+// Pinger answers whether a backing service is reachable.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
