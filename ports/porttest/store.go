@@ -35,7 +35,9 @@ var base = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
 var seq atomic.Int64
 
-func uniq(prefix string) string { return fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano(), seq.Add(1)) }
+func uniq(prefix string) string {
+	return fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano(), seq.Add(1))
+}
 
 func newClient(id string, scopes ...string) core.Client {
 	return core.Client{
