@@ -1,0 +1,145 @@
+package http
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/identityd/identityd/core"
+	"github.com/identityd/identityd/service"
+)
+
+type clientJSON struct {
+	ClientID     string    `json:"client_id"`
+	ClientSecret string    `json:"client_secret,omitempty"`
+	Name         string    `json:"name"`
+	RedirectURIs []string  `json:"redirect_uris"`
+	GrantTypes   []string  `json:"grant_types"`
+	Scopes       []string  `json:"scopes"`
+	Public       bool      `json:"public"`
+	FirstParty   bool      `json:"first_party"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+func nonNil(v []string) []string {
+	if v == nil {
+		return []string{}
+	}
+	return v
+}
+
+func toClientJSON(c core.Client) clientJSON {
+	return clientJSON{
+		ClientID: c.ID, Name: c.Name, RedirectURIs: nonNil(c.RedirectURIs), GrantTypes: nonNil(c.GrantTypes),
+		Scopes: nonNil(c.Scopes), Public: c.Public, FirstParty: c.FirstParty, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+}
+
+type clientInput struct {
+	Name         string   `json:"name"`
+	RedirectURIs []string `json:"redirect_uris"`
+	GrantTypes   []string `json:"grant_types"`
+	Scopes       []string `json:"scopes"`
+	Public       *bool    `json:"public"`
+	FirstParty   bool     `json:"first_party"`
+}
+
+func (in clientInput) toService() service.ClientInput {
+	return service.ClientInput{Name: in.Name, RedirectURIs: in.RedirectURIs, GrantTypes: in.GrantTypes, Scopes: in.Scopes, Public: in.Public, FirstParty: in.FirstParty}
+}
+
+func (h *Handler) clientRoutes(api *mux.Router) {
+	api.Handle("/clients", h.guard(core.ScopeClientsRead, h.listClients)).Methods(http.MethodGet)
+	api.Handle("/clients", h.guard(core.ScopeClientsWrite, h.createClient)).Methods(http.MethodPost)
+	api.Handle("/clients/{id}", h.guard(core.ScopeClientsRead, h.getClient)).Methods(http.MethodGet)
+	api.Handle("/clients/{id}", h.guard(core.ScopeClientsWrite, h.updateClient)).Methods(http.MethodPut)
+	api.Handle("/clients/{id}", h.guard(core.ScopeClientsWrite, h.deleteClient)).Methods(http.MethodDelete)
+	api.Handle("/clients/{id}/regenerate-secret", h.guard(core.ScopeClientsWrite, h.regenerateSecret)).Methods(http.MethodPost)
+}
+
+func (h *Handler) listClients(w http.ResponseWriter, r *http.Request) {
+	limit, cursor, err := pageParams(r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	items, next, err := h.clients.List(r.Context(), limit, cursor)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	out := make([]clientJSON, len(items))
+	for i, c := range items {
+		out[i] = toClientJSON(c)
+	}
+	writeJSON(w, http.StatusOK, newListPage(out, next))
+}
+
+func (h *Handler) getClient(w http.ResponseWriter, r *http.Request) {
+	c, err := h.clients.Get(r.Context(), pathID(r))
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toClientJSON(c))
+}
+
+// noStore marks a response that carries a secret.
+func noStore(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+}
+
+func (h *Handler) createClient(w http.ResponseWriter, r *http.Request) {
+	var in clientInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	c, secret, err := h.clients.Create(r.Context(), in.toService())
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	out := toClientJSON(c)
+	out.ClientSecret = secret
+	noStore(w)
+	w.Header().Set("Location", "/api/clients/"+c.ID)
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request) {
+	var in clientInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	c, err := h.clients.Update(r.Context(), pathID(r), in.toService())
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toClientJSON(c))
+}
+
+func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request) {
+	if err := h.clients.Delete(r.Context(), pathID(r)); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) regenerateSecret(w http.ResponseWriter, r *http.Request) {
+	c, secret, err := h.clients.RegenerateSecret(r.Context(), pathID(r))
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	out := toClientJSON(c)
+	out.ClientSecret = secret
+	noStore(w)
+	writeJSON(w, http.StatusOK, out)
+}

@@ -1,0 +1,111 @@
+package http
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/identityd/identityd/core"
+)
+
+// errorBody is the one error shape of the contract (§3, §4) and RFC 6749
+// §5.2.
+type errorBody struct {
+	Error       string            `json:"error"`
+	Description string            `json:"error_description"`
+	Fields      map[string]string `json:"fields,omitempty"`
+}
+
+// edgeError is an error only the transport can produce (wrong method, body
+// too large, ...), with its own status.
+type edgeError struct {
+	status      int
+	code        string
+	description string
+	header      map[string]string
+}
+
+func (e *edgeError) Error() string { return e.code + ": " + e.description }
+
+func newEdgeError(status int, code, description string) *edgeError {
+	return &edgeError{status: status, code: code, description: description}
+}
+
+// writeError turns any error into the response the contract prescribes. It
+// is the only place that maps errors to statuses. Anything unexpected is
+// logged with the request id and answered without internals.
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := http.StatusInternalServerError, errorBody{Error: core.CodeServerError, Description: "the server could not complete the request"}
+	var (
+		oe   *core.OAuthError
+		ve   *core.ValidationError
+		edge *edgeError
+	)
+	switch {
+	case errors.As(err, &edge):
+		status, body = edge.status, errorBody{Error: edge.code, Description: edge.description}
+		for k, v := range edge.header {
+			w.Header().Set(k, v)
+		}
+	case errors.As(err, &ve):
+		status, body = http.StatusBadRequest, errorBody{Error: core.CodeInvalidRequest, Description: "the request has invalid fields", Fields: ve.Fields}
+	case errors.As(err, &oe):
+		status, body = oauthStatus(oe.Code), errorBody{Error: oe.Code, Description: oe.Description}
+		switch oe.Code {
+		case core.CodeInvalidClient:
+			if _, _, basic := r.BasicAuth(); basic {
+				w.Header().Set("WWW-Authenticate", `Basic realm="identityd", charset="UTF-8"`)
+			}
+		case core.CodeInvalidToken:
+			w.Header().Set("WWW-Authenticate", `Bearer realm="identityd", error="invalid_token"`)
+		case core.CodeInsufficientScope:
+			w.Header().Set("WWW-Authenticate", `Bearer realm="identityd", error="insufficient_scope"`)
+		}
+	case errors.Is(err, core.ErrUnavailable):
+		status, body = http.StatusServiceUnavailable, errorBody{Error: core.CodeTemporarilyUnavailable, Description: "a dependency is unavailable; try again shortly"}
+		w.Header().Set("Retry-After", "5")
+	case errors.Is(err, core.ErrNotFound):
+		status, body = http.StatusNotFound, errorBody{Error: "not_found", Description: "the resource does not exist"}
+	case errors.Is(err, core.ErrAlreadyExists):
+		status, body = http.StatusConflict, errorBody{Error: "conflict", Description: "a resource with that name or id already exists"}
+	case errors.Is(err, core.ErrConflict):
+		status, body = http.StatusConflict, errorBody{Error: "conflict", Description: "the change conflicts with the current state, such as a scope still held by a client"}
+	case errors.Is(err, core.ErrUnauthenticated):
+		status, body = http.StatusUnauthorized, errorBody{Error: core.CodeInvalidToken, Description: "authentication failed"}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="identityd"`)
+	case errors.Is(err, core.ErrForbidden):
+		status, body = http.StatusForbidden, errorBody{Error: core.CodeAccessDenied, Description: "not allowed"}
+	}
+	if status >= 500 {
+		h.log.LogAttrs(r.Context(), levelFor(status), "request failed",
+			slog.String("request_id", requestID(r.Context())), slog.Int("status", status), slog.String("error", err.Error()))
+	}
+	if r.URL.Path != "" && len(r.URL.Path) > 6 && r.URL.Path[:7] == "/oauth/" {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Pragma", "no-cache")
+	}
+	writeJSON(w, status, body)
+}
+
+func levelFor(status int) slog.Level {
+	if status == http.StatusServiceUnavailable {
+		return slog.LevelWarn
+	}
+	return slog.LevelError
+}
+
+// oauthStatus is the HTTP status of an RFC 6749 §5.2 / RFC 6750 §3.1 error.
+func oauthStatus(code string) int {
+	switch code {
+	case core.CodeInvalidClient, core.CodeInvalidToken:
+		return http.StatusUnauthorized
+	case core.CodeInsufficientScope, core.CodeAccessDenied:
+		return http.StatusForbidden
+	case core.CodeServerError:
+		return http.StatusInternalServerError
+	case core.CodeTemporarilyUnavailable:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusBadRequest
+	}
+}

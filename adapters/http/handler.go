@@ -1,0 +1,111 @@
+package http
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/identityd/identityd/grants"
+	"github.com/identityd/identityd/ports"
+	"github.com/identityd/identityd/service"
+)
+
+// Deps is what the HTTP transport needs.
+type Deps struct {
+	Tokens  *service.Tokens
+	Clients *service.Clients
+	Scopes  *service.Scopes
+	Grants  *grants.Registry
+	Signer  ports.TokenSigner
+	Clock   ports.Clock
+	Logger  *slog.Logger
+	// Pingers are asked by /readyz.
+	Pingers []ports.Pinger
+}
+
+// Handler serves every route of the contract.
+type Handler struct {
+	tokens  *service.Tokens
+	clients *service.Clients
+	scopes  *service.Scopes
+	grants  *grants.Registry
+	signer  ports.TokenSigner
+	clock   ports.Clock
+	log     *slog.Logger
+	pingers []ports.Pinger
+	ids     *requestIDs
+
+	router   *mux.Router
+	root     http.Handler
+	draining atomic.Bool
+	metadata []byte
+}
+
+// New builds the handler and its routes.
+func New(d Deps) *Handler {
+	h := &Handler{
+		tokens: d.Tokens, clients: d.Clients, scopes: d.Scopes, grants: d.Grants, signer: d.Signer,
+		clock: d.Clock, log: d.Logger, pingers: d.Pingers, ids: newRequestIDs(),
+	}
+	h.metadata = h.buildMetadata()
+	h.router = mux.NewRouter()
+	h.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.writeError(w, r, errNoRoute) })
+	h.router.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.writeError(w, r, errMethodNotAllow) })
+	h.router.Use(recordRoute)
+	h.routes()
+	h.root = h.observe(h.router)
+	return h
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.root.ServeHTTP(w, r) }
+
+// Router exposes the router so further modules can add routes.
+func (h *Handler) Router() *mux.Router { return h.router }
+
+// Drain makes /readyz answer 503, so a load balancer stops sending traffic
+// before the server shuts down.
+func (h *Handler) Drain() { h.draining.Store(true) }
+
+func (h *Handler) routes() {
+	r := h.router
+	r.HandleFunc("/healthz", h.healthz).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/readyz", h.readyz).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/.well-known/oauth-authorization-server", h.serveMetadata).Methods(http.MethodGet)
+	r.HandleFunc("/.well-known/jwks.json", h.jwks).Methods(http.MethodGet)
+
+	// RFC 6749 §3.2: the token endpoint answers every method, so a GET gets
+	// an OAuth error rather than a bare 405.
+	r.HandleFunc("/oauth/token", h.token)
+	r.HandleFunc("/oauth/introspect", h.introspect)
+	r.HandleFunc("/oauth/revoke", h.revoke)
+
+	api := r.PathPrefix("/api").Subrouter()
+	h.scopeRoutes(api)
+	h.clientRoutes(api)
+}
+
+func (h *Handler) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
+	if h.draining.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	for _, p := range h.pingers {
+		if err := p.Ping(ctx); err != nil {
+			h.log.LogAttrs(r.Context(), slog.LevelWarn, "not ready", slog.String("error", err.Error()))
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}

@@ -1,0 +1,52 @@
+package http
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gorilla/mux"
+
+	"github.com/identityd/identityd/core"
+)
+
+// guard wraps a management handler in Bearer authentication and a scope
+// check.
+func (h *Handler) guard(scope string, fn http.HandlerFunc) http.Handler {
+	return h.authenticate(h.requireScope(scope)(fn))
+}
+
+// listPage is the contract's paginated list shape.
+type listPage[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+func newListPage[T any](items []T, next string) listPage[T] {
+	p := listPage[T]{Items: items}
+	if p.Items == nil {
+		p.Items = []T{}
+	}
+	if next != "" {
+		p.NextCursor = &next
+	}
+	return p
+}
+
+// pageParams reads ?limit=&cursor=.
+func pageParams(r *http.Request) (int, string, error) {
+	q := r.URL.Query()
+	limit := 0
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return 0, "", &core.ValidationError{Fields: map[string]string{"limit": "must be a whole number"}}
+		}
+		if n < 1 {
+			return 0, "", &core.ValidationError{Fields: map[string]string{"limit": "must be between 1 and 200"}}
+		}
+		limit = n
+	}
+	return limit, q.Get("cursor"), nil
+}
+
+func pathID(r *http.Request) string { return mux.Vars(r)["id"] }

@@ -1,0 +1,217 @@
+package http
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+
+	"github.com/gorilla/mux"
+
+	"github.com/identityd/identityd/core"
+)
+
+type ctxKey int
+
+const (
+	keyRequestID ctxKey = iota
+	keyToken
+)
+
+func requestID(ctx context.Context) string {
+	if rec, ok := ctx.Value(keyRequestID).(*requestRecord); ok {
+		return rec.id
+	}
+	return ""
+}
+
+// tokenFrom returns the access token the authenticate middleware accepted.
+func tokenFrom(ctx context.Context) (core.AccessToken, bool) {
+	t, ok := ctx.Value(keyToken).(core.AccessToken)
+	return t, ok
+}
+
+// requestIDs makes request ids cheaply: a random per-process prefix and a
+// counter, unique without a syscall per request.
+type requestIDs struct {
+	prefix string
+	n      atomic.Uint64
+}
+
+func newRequestIDs() *requestIDs {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return &requestIDs{prefix: hex.EncodeToString(b[:])}
+}
+
+func (g *requestIDs) next() string {
+	var buf [32]byte
+	out := append(buf[:0], g.prefix...)
+	out = append(out, '-')
+	out = appendUint(out, g.n.Add(1))
+	return string(out)
+}
+
+func appendUint(b []byte, v uint64) []byte {
+	var tmp [20]byte
+	i := len(tmp)
+	for {
+		i--
+		tmp[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			break
+		}
+	}
+	return append(b, tmp[i:]...)
+}
+
+// validRequestID accepts a caller's X-Request-Id only if it is short and
+// printable, so it can go into logs safely.
+func validRequestID(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// statusWriter remembers the status and size of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// observe is the outermost middleware: request id, panic recovery, and one
+// access-log line per request with the route template (never the query
+// string, which may carry credentials).
+func (h *Handler) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := h.clock.Now()
+		id := r.Header.Get("X-Request-Id")
+		if !validRequestID(id) {
+			id = h.ids.next()
+		}
+		w.Header().Set("X-Request-Id", id)
+		rec := &requestRecord{id: id, route: "unmatched"}
+		ctx := context.WithValue(r.Context(), keyRequestID, rec)
+		r = r.WithContext(ctx)
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				h.log.LogAttrs(ctx, slog.LevelError, "panic", slog.String("request_id", id), slog.Any("panic", p))
+				if sw.status == 0 {
+					h.writeError(sw, r, errPanic)
+				}
+			}
+			if !h.log.Enabled(ctx, slog.LevelInfo) {
+				return
+			}
+			h.log.LogAttrs(ctx, slog.LevelInfo, "request",
+				slog.String("method", r.Method), slog.String("route", rec.route),
+				slog.Int("status", sw.status), slog.Float64("duration_ms", float64(h.clock.Now().Sub(start).Microseconds())/1000),
+				slog.Int("bytes", sw.bytes), slog.String("request_id", id))
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+type panicError struct{}
+
+func (panicError) Error() string { return "handler panicked" }
+
+var errPanic = panicError{}
+
+// requestRecord is what the outer middleware learns about a request from
+// inside the router.
+type requestRecord struct {
+	id    string
+	route string
+}
+
+// recordRoute runs inside the router, where the matched route is known, and
+// tells the outer middleware its template.
+func recordRoute(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rec, ok := r.Context().Value(keyRequestID).(*requestRecord); ok {
+			if route := mux.CurrentRoute(r); route != nil {
+				if t, err := route.GetPathTemplate(); err == nil {
+					rec.route = t
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authenticate requires a valid Bearer access token (RFC 6750 §2.1) and
+// puts it in the context.
+func (h *Handler) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, ok := bearerToken(r)
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="identityd"`)
+			h.writeError(w, r, newEdgeError(http.StatusUnauthorized, core.CodeInvalidToken, "a Bearer access token is required"))
+			return
+		}
+		t, err := h.tokens.Validate(r.Context(), raw)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyToken, t)))
+	})
+}
+
+func bearerToken(r *http.Request) (string, bool) {
+	v := r.Header.Get("Authorization")
+	if len(v) < 8 || !strings.EqualFold(v[:7], "Bearer ") {
+		return "", false
+	}
+	t := strings.TrimSpace(v[7:])
+	return t, t != ""
+}
+
+// requireScope lets a request through only if its token holds every scope
+// named (RFC 6750 §3.1 insufficient_scope otherwise).
+func (h *Handler) requireScope(scopes ...string) mux.MiddlewareFunc {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			t, ok := tokenFrom(r.Context())
+			if !ok || !core.HasScopes(t.Scopes, scopes...) {
+				h.writeError(w, r, core.NewOAuthError(core.CodeInsufficientScope, "the access token lacks the scope "+strings.Join(scopes, " ")))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}

@@ -1,0 +1,183 @@
+package http
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/identityd/identityd/core"
+	"github.com/identityd/identityd/grants"
+)
+
+var (
+	errNotPost       = core.NewOAuthError(core.CodeInvalidRequest, "the endpoint requires the POST method (RFC 6749 §3.2)")
+	errNotForm       = core.NewOAuthError(core.CodeInvalidRequest, "the request body must be application/x-www-form-urlencoded")
+	errBadForm       = core.NewOAuthError(core.CodeInvalidRequest, "the request body is not a valid form")
+	errRepeatedParam = core.NewOAuthError(core.CodeInvalidRequest, "a request parameter is included more than once (RFC 6749 §3.1)")
+	errTwoAuthMethod = core.NewOAuthError(core.CodeInvalidRequest, "the client used more than one authentication method (RFC 6749 §2.3)")
+	errNoClientAuth  = core.NewOAuthError(core.CodeInvalidClient, "client authentication is required")
+	errBadBasic      = core.NewOAuthError(core.CodeInvalidClient, "the Basic credentials are not form-encoded as RFC 6749 §2.3.1 requires")
+	errNeedSecret    = core.NewOAuthError(core.CodeInvalidClient, "this endpoint requires a confidential client")
+	errNoGrantType   = core.NewOAuthError(core.CodeInvalidRequest, "grant_type is required")
+	errNoToken       = core.NewOAuthError(core.CodeInvalidRequest, "token is required")
+)
+
+// oauthForm checks the method and content type of an OAuth endpoint request
+// and returns its body parameters, each present at most once.
+func oauthForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return nil, errNotPost
+	}
+	if !hasMediaType(r, "application/x-www-form-urlencoded") {
+		return nil, errNotForm
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, errTooLarge
+		}
+		return nil, errBadForm.Wrap(err)
+	}
+	for _, v := range r.PostForm {
+		if len(v) > 1 {
+			return nil, errRepeatedParam
+		}
+	}
+	return r.PostForm, nil
+}
+
+// authenticateClient runs client authentication (RFC 6749 §2.3):
+// client_secret_basic, client_secret_post, or a public client's bare
+// client_id.
+func (h *Handler) authenticateClient(ctx context.Context, r *http.Request, form url.Values) (core.Client, error) {
+	if user, pass, ok := r.BasicAuth(); ok {
+		if form.Has("client_secret") {
+			return core.Client{}, errTwoAuthMethod
+		}
+		id, err1 := url.QueryUnescape(user)
+		secret, err2 := url.QueryUnescape(pass)
+		if err1 != nil || err2 != nil {
+			return core.Client{}, errBadBasic
+		}
+		if form.Has("client_id") && form.Get("client_id") != id {
+			return core.Client{}, core.NewOAuthError(core.CodeInvalidRequest, "client_id in the body differs from the authenticated client")
+		}
+		return h.clients.Authenticate(ctx, id, secret)
+	}
+	id := form.Get("client_id")
+	if id == "" {
+		return core.Client{}, errNoClientAuth
+	}
+	return h.clients.Authenticate(ctx, id, form.Get("client_secret"))
+}
+
+// token is the token endpoint (RFC 6749 §3.2): the steps every grant
+// shares, then the grant registered for grant_type.
+func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
+	resp, err := h.tokenResponse(w, r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (h *Handler) tokenResponse(w http.ResponseWriter, r *http.Request) (core.TokenResponse, error) {
+	form, err := oauthForm(w, r)
+	if err != nil {
+		return core.TokenResponse{}, err
+	}
+	ctx := r.Context()
+	client, err := h.authenticateClient(ctx, r, form)
+	if err != nil {
+		return core.TokenResponse{}, err
+	}
+	gt := form.Get("grant_type")
+	if gt == "" {
+		return core.TokenResponse{}, errNoGrantType
+	}
+	g, ok := h.grants.Get(gt)
+	if !ok {
+		return core.TokenResponse{}, core.NewOAuthError(core.CodeUnsupportedGrantType, "the grant type is not supported: "+truncate(gt, 64))
+	}
+	if !client.AllowsGrant(gt) {
+		return core.TokenResponse{}, core.NewOAuthError(core.CodeUnauthorizedClient, "the client is not allowed the grant type "+gt)
+	}
+	scopes, err := core.ParseScope(form.Get("scope"))
+	if err != nil {
+		return core.TokenResponse{}, err
+	}
+	if _, err := core.NarrowScope(scopes, client.Scopes); err != nil {
+		return core.TokenResponse{}, err
+	}
+	return g.Token(ctx, grants.Request{Client: client, Form: form, Scopes: scopes})
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// introspect is the introspection endpoint (RFC 7662 §2) for any
+// authenticated confidential client.
+func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
+	form, err := oauthForm(w, r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	client, err := h.authenticateClient(r.Context(), r, form)
+	if err == nil && client.Public {
+		err = errNeedSecret
+	}
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	raw := form.Get("token")
+	if raw == "" {
+		h.writeError(w, r, errNoToken)
+		return
+	}
+	res, err := h.tokens.Introspect(r.Context(), raw)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	writeJSON(w, http.StatusOK, res)
+}
+
+// revoke is the revocation endpoint (RFC 7009 §2). token_type_hint is
+// optional and only a hint: the token's form tells its type.
+func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
+	form, err := oauthForm(w, r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	client, err := h.authenticateClient(r.Context(), r, form)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	raw := form.Get("token")
+	if raw == "" {
+		h.writeError(w, r, errNoToken)
+		return
+	}
+	if err := h.tokens.Revoke(r.Context(), client, raw); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+}

@@ -1,0 +1,399 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/identityd/identityd/core"
+)
+
+// Config is the whole configuration, loaded and validated once at start.
+type Config struct {
+	Env       string
+	Version   string
+	IssuerURL string
+	HTTP      HTTPConfig
+	Tokens    TokenConfig
+	Passwords PasswordConfig
+	Log       LogConfig
+	Database  DatabaseConfig
+	Redis     RedisConfig
+	RateLimit RateLimitConfig
+	Bootstrap BootstrapConfig
+	OTel      OTelConfig
+	// Warnings are printed once at start; they are not errors.
+	Warnings []string
+}
+
+// HTTPConfig configures the listener.
+type HTTPConfig struct {
+	Port            int
+	TLSCertFile     string
+	TLSKeyFile      string
+	TrustedProxies  []netip.Prefix
+	CORSOrigins     []string
+	ShutdownTimeout time.Duration
+	PprofAddr       string
+}
+
+// TokenConfig configures signing and lifetimes.
+type TokenConfig struct {
+	Secret         []byte
+	RefreshSecret  []byte
+	SigningAlg     string
+	PrivateKeyFile string
+	AccessTTL      time.Duration
+	RefreshTTL     time.Duration
+	AuthCodeTTL    time.Duration
+	ResetTTL       time.Duration
+}
+
+// PasswordConfig configures password hashing.
+type PasswordConfig struct{ BcryptCost int }
+
+// LogConfig configures logging.
+type LogConfig struct {
+	Level slog.Level
+	File  string
+}
+
+// DatabaseConfig configures PostgreSQL; an empty URL means in memory.
+type DatabaseConfig struct {
+	URL             string
+	AutoMigrate     bool
+	MaxOpenConns    int
+	MaxIdleConns    int
+	ConnMaxLifetime time.Duration
+	ConnMaxIdleTime time.Duration
+}
+
+// RedisConfig configures Redis; an empty URL means in memory.
+type RedisConfig struct{ URL string }
+
+// RateLimitConfig holds the thresholds of contract §6.
+type RateLimitConfig struct {
+	Enabled bool
+	Global  core.RateLimit
+	Auth    core.RateLimit
+	Token   core.RateLimit
+	Scopes  core.RateLimit
+	Clients core.RateLimit
+}
+
+// BootstrapConfig names the admin user and client created at start.
+type BootstrapConfig struct {
+	AdminEmail        string
+	AdminPassword     string
+	AdminClientID     string
+	AdminClientSecret string
+}
+
+// OTelConfig carries the standard OTEL_* variables to the telemetry setup.
+type OTelConfig struct {
+	Endpoint    string
+	Protocol    string
+	Headers     string
+	ServiceName string
+}
+
+// Lookup reads one variable, like os.LookupEnv.
+type Lookup func(string) (string, bool)
+
+// Environments.
+const (
+	EnvDevelopment = "development"
+	EnvTest        = "test"
+	EnvProduction  = "production"
+)
+
+// Production reports whether the server runs in production mode.
+func (c Config) Production() bool { return c.Env == EnvProduction }
+
+// InMemory reports whether no external store is configured.
+func (c Config) InMemory() bool { return c.Database.URL == "" && c.Redis.URL == "" }
+
+type loader struct {
+	lookup Lookup
+	errs   []error
+}
+
+func (l *loader) fail(format string, args ...any) { l.errs = append(l.errs, fmt.Errorf(format, args...)) }
+
+func (l *loader) str(name, def string) string {
+	if v, ok := l.lookup(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func (l *loader) integer(name string, def, min, max int) int {
+	v := l.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min || n > max {
+		l.fail("%s: must be a whole number from %d to %d, got %q", name, min, max, v)
+		return def
+	}
+	return n
+}
+
+func (l *loader) boolean(name string, def bool) bool {
+	v := l.str(name, "")
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		l.fail("%s: must be true or false, got %q", name, v)
+		return def
+	}
+	return b
+}
+
+// ParseDuration accepts Go durations ("15m", "1h30m") and whole days ("7d").
+func ParseDuration(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("invalid day count %q", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}
+
+func (l *loader) duration(name string, def time.Duration) time.Duration {
+	v := l.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := ParseDuration(v)
+	if err != nil || d <= 0 {
+		l.fail("%s: must be a positive duration such as 15m, 12h or 7d, got %q", name, v)
+		return def
+	}
+	return d
+}
+
+// rate reads "N/duration", e.g. "1000/1h".
+func (l *loader) rate(name string, def core.RateLimit) core.RateLimit {
+	v := l.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, w, ok := strings.Cut(v, "/")
+	limit, err1 := strconv.Atoi(n)
+	window, err2 := ParseDuration(w)
+	if !ok || err1 != nil || err2 != nil || limit < 1 || window <= 0 {
+		l.fail("%s: must be requests/window such as 100/15m, got %q", name, v)
+		return def
+	}
+	return core.RateLimit{Limit: limit, Window: window}
+}
+
+// LoadConfig reads and validates the configuration. The error joins one
+// error per problem found; no message contains a secret's value.
+func LoadConfig(lookup Lookup) (Config, error) {
+	l := &loader{lookup: lookup}
+	var c Config
+	c.Env = l.str("APP_ENV", EnvDevelopment)
+	switch c.Env {
+	case EnvDevelopment, EnvTest, EnvProduction:
+	default:
+		l.fail("APP_ENV: must be development, test or production, got %q", c.Env)
+	}
+	c.HTTP.Port = l.integer("PORT", 8080, 0, 65535)
+	c.IssuerURL = strings.TrimRight(l.str("ISSUER_URL", fmt.Sprintf("http://localhost:%d", c.HTTP.Port)), "/")
+	if u, err := url.Parse(c.IssuerURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		l.fail("ISSUER_URL: must be an absolute http(s) URL without query or fragment, got %q", c.IssuerURL)
+	} else if c.Production() && u.Scheme != "https" {
+		l.fail("ISSUER_URL: must use https in production (RFC 8414 §2)")
+	}
+
+	c.Tokens.Secret = l.secret("JWT_SECRET", c.Production(), &c)
+	c.Tokens.RefreshSecret = l.secret("JWT_REFRESH_SECRET", c.Production(), &c)
+	if len(c.Tokens.Secret) > 0 && string(c.Tokens.Secret) == string(c.Tokens.RefreshSecret) {
+		l.fail("JWT_REFRESH_SECRET: must differ from JWT_SECRET")
+	}
+	c.Tokens.SigningAlg = l.str("JWT_SIGNING_ALG", "HS256")
+	if c.Tokens.SigningAlg != "HS256" {
+		l.fail("JWT_SIGNING_ALG: %q is not available in this build; use HS256", c.Tokens.SigningAlg)
+	}
+	c.Tokens.PrivateKeyFile = l.str("JWT_PRIVATE_KEY_FILE", "")
+	c.Tokens.AccessTTL = l.duration("TOKEN_EXPIRY", 15*time.Minute)
+	c.Tokens.RefreshTTL = l.duration("REFRESH_TOKEN_EXPIRY", 7*24*time.Hour)
+	c.Tokens.AuthCodeTTL = l.duration("AUTH_CODE_EXPIRY", 10*time.Minute)
+	c.Tokens.ResetTTL = l.duration("PASSWORD_RESET_EXPIRY", time.Hour)
+	if c.Tokens.AccessTTL < time.Second {
+		l.fail("TOKEN_EXPIRY: must be at least 1s")
+	}
+
+	c.Passwords.BcryptCost = l.integer("BCRYPT_COST", 12, 10, 31)
+
+	switch lv := strings.ToLower(l.str("LOG_LEVEL", "info")); lv {
+	case "debug":
+		c.Log.Level = slog.LevelDebug
+	case "info":
+		c.Log.Level = slog.LevelInfo
+	case "warn":
+		c.Log.Level = slog.LevelWarn
+	case "error":
+		c.Log.Level = slog.LevelError
+	default:
+		l.fail("LOG_LEVEL: must be debug, info, warn or error, got %q", lv)
+	}
+	c.Log.File = l.str("LOG_FILE", "")
+
+	c.HTTP.TLSCertFile, c.HTTP.TLSKeyFile = l.str("TLS_CERT_FILE", ""), l.str("TLS_KEY_FILE", "")
+	if (c.HTTP.TLSCertFile == "") != (c.HTTP.TLSKeyFile == "") {
+		l.fail("TLS_CERT_FILE and TLS_KEY_FILE: set both or neither")
+	}
+	for _, f := range []string{c.HTTP.TLSCertFile, c.HTTP.TLSKeyFile} {
+		if f != "" {
+			if _, err := os.Stat(f); err != nil {
+				l.fail("TLS file %s: %v", f, errors.Unwrap(err))
+			}
+		}
+	}
+	for _, p := range splitList(l.str("TRUSTED_PROXIES", "")) {
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				l.fail("TRUSTED_PROXIES: %q is not a CIDR or IP address", p)
+				continue
+			}
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		c.HTTP.TrustedProxies = append(c.HTTP.TrustedProxies, prefix.Masked())
+	}
+	for _, o := range splitList(l.str("CORS_ORIGIN", "")) {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			l.fail("CORS_ORIGIN: %q is not an origin such as https://app.example.com", o)
+			continue
+		}
+		c.HTTP.CORSOrigins = append(c.HTTP.CORSOrigins, u.Scheme+"://"+u.Host)
+	}
+	c.HTTP.ShutdownTimeout = l.duration("SHUTDOWN_TIMEOUT", 15*time.Second)
+	c.HTTP.PprofAddr = l.str("PPROF_ADDR", "")
+
+	c.Database.URL = l.str("DATABASE_URL", "")
+	if c.Database.URL != "" {
+		if u, err := url.Parse(c.Database.URL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			l.fail("DATABASE_URL: must be a postgres:// URL")
+		}
+	}
+	c.Database.AutoMigrate = l.boolean("AUTO_MIGRATE", true)
+	c.Database.MaxOpenConns = l.integer("DB_MAX_OPEN_CONNS", 20, 1, 1000)
+	c.Database.MaxIdleConns = l.integer("DB_MAX_IDLE_CONNS", 10, 0, 1000)
+	c.Database.ConnMaxLifetime = l.duration("DB_CONN_MAX_LIFETIME", 30*time.Minute)
+	c.Database.ConnMaxIdleTime = l.duration("DB_CONN_MAX_IDLE_TIME", 5*time.Minute)
+	c.Redis.URL = l.str("REDIS_URL", "")
+	if c.Redis.URL != "" {
+		if u, err := url.Parse(c.Redis.URL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			l.fail("REDIS_URL: must be a redis:// or rediss:// URL")
+		}
+	}
+
+	c.RateLimit.Enabled = l.boolean("RATE_LIMIT_ENABLED", true)
+	c.RateLimit.Global = l.rate("RATE_LIMIT_GLOBAL", core.RateLimit{Limit: 1000, Window: time.Hour})
+	c.RateLimit.Auth = l.rate("RATE_LIMIT_AUTH", core.RateLimit{Limit: 100, Window: 15 * time.Minute})
+	c.RateLimit.Token = l.rate("RATE_LIMIT_TOKEN", core.RateLimit{Limit: 50, Window: time.Hour})
+	c.RateLimit.Scopes = l.rate("RATE_LIMIT_SCOPES", core.RateLimit{Limit: 100, Window: time.Hour})
+	c.RateLimit.Clients = l.rate("RATE_LIMIT_CLIENTS", core.RateLimit{Limit: 200, Window: time.Hour})
+
+	b := &c.Bootstrap
+	b.AdminEmail, b.AdminPassword = core.NormalizeEmail(l.str("BOOTSTRAP_ADMIN_EMAIL", "")), l.str("BOOTSTRAP_ADMIN_PASSWORD", "")
+	if (b.AdminEmail == "") != (b.AdminPassword == "") {
+		l.fail("BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD: set both or neither")
+	} else if b.AdminEmail != "" {
+		if msg := core.ValidateEmail(b.AdminEmail); msg != "" {
+			l.fail("BOOTSTRAP_ADMIN_EMAIL: %s", msg)
+		}
+		if len(b.AdminPassword) < 8 || len(b.AdminPassword) > 72 {
+			l.fail("BOOTSTRAP_ADMIN_PASSWORD: must be 8 to 72 bytes long")
+		}
+	}
+	b.AdminClientID, b.AdminClientSecret = l.str("BOOTSTRAP_ADMIN_CLIENT_ID", ""), l.str("BOOTSTRAP_ADMIN_CLIENT_SECRET", "")
+	if (b.AdminClientID == "") != (b.AdminClientSecret == "") {
+		l.fail("BOOTSTRAP_ADMIN_CLIENT_ID and BOOTSTRAP_ADMIN_CLIENT_SECRET: set both or neither")
+	} else if b.AdminClientID != "" {
+		if !core.ValidClientID(b.AdminClientID) {
+			l.fail("BOOTSTRAP_ADMIN_CLIENT_ID: must be 1 to 128 characters of A-Z a-z 0-9 - . _ ~")
+		}
+		if len(b.AdminClientSecret) < 32 {
+			l.fail("BOOTSTRAP_ADMIN_CLIENT_SECRET: must be at least 32 characters")
+		}
+	}
+
+	c.OTel = OTelConfig{
+		Endpoint: l.str("OTEL_EXPORTER_OTLP_ENDPOINT", ""), Protocol: l.str("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+		Headers: l.str("OTEL_EXPORTER_OTLP_HEADERS", ""), ServiceName: l.str("OTEL_SERVICE_NAME", "identityd"),
+	}
+	return c, errors.Join(l.errs...)
+}
+
+// secret reads a signing secret. In production it is required; elsewhere a
+// random one is made for this start, with a warning. Messages name the rule
+// broken, never the value.
+func (l *loader) secret(name string, required bool, c *Config) []byte {
+	v := l.str(name, "")
+	if v == "" {
+		if required {
+			l.fail("%s: is required in production", name)
+			return nil
+		}
+		c.Warnings = append(c.Warnings, name+" is not set: a random key is used for this start")
+		return randomKey()
+	}
+	var upper, lower, digit, special bool
+	for _, r := range v {
+		switch {
+		case unicode.IsUpper(r):
+			upper = true
+		case unicode.IsLower(r):
+			lower = true
+		case unicode.IsDigit(r):
+			digit = true
+		default:
+			special = true
+		}
+	}
+	if len(v) < 32 {
+		l.fail("%s: must be at least 32 characters", name)
+	}
+	if !upper {
+		l.fail("%s: must contain an upper-case letter", name)
+	}
+	if !lower {
+		l.fail("%s: must contain a lower-case letter", name)
+	}
+	if !digit {
+		l.fail("%s: must contain a digit", name)
+	}
+	if !special {
+		l.fail("%s: must contain a special character", name)
+	}
+	return []byte(v)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,152 @@
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"go.uber.org/fx"
+
+	httpadapter "github.com/identityd/identityd/adapters/http"
+	"github.com/identityd/identityd/grants"
+	"github.com/identityd/identityd/ports"
+	"github.com/identityd/identityd/service"
+)
+
+type handlerParams struct {
+	fx.In
+	Tokens    *service.Tokens
+	Clients   *service.Clients
+	Scopes    *service.Scopes
+	Grants    *grants.Registry
+	Signer    ports.TokenSigner
+	Clock     ports.Clock
+	Logger    *slog.Logger
+	Readiness Readiness
+}
+
+func newHandler(p handlerParams) *httpadapter.Handler {
+	return httpadapter.New(httpadapter.Deps{
+		Tokens: p.Tokens, Clients: p.Clients, Scopes: p.Scopes, Grants: p.Grants, Signer: p.Signer,
+		Clock: p.Clock, Logger: p.Logger, Pingers: p.Readiness,
+	})
+}
+
+// Server is the HTTP server and its listener.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	handler *httpadapter.Handler
+	srv     *http.Server
+	ln      net.Listener
+}
+
+func newServer(cfg Config, log *slog.Logger, h *httpadapter.Handler) *Server {
+	return &Server{cfg: cfg, log: log, handler: h, srv: &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12},
+	}}
+}
+
+// Addr is the address the server listens on, once started.
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Handler is the root HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func startServer(lc fx.Lifecycle, s *Server) {
+	lc.Append(fx.Hook{
+		OnStart: func(ctx context.Context) error {
+			ln, err := net.Listen("tcp", fmt.Sprintf(":%d", s.cfg.HTTP.Port))
+			if err != nil {
+				return fmt.Errorf("listen on port %d: %w", s.cfg.HTTP.Port, err)
+			}
+			s.ln = ln
+			go func() {
+				var err error
+				if s.cfg.HTTP.TLSCertFile != "" {
+					err = s.srv.ServeTLS(ln, s.cfg.HTTP.TLSCertFile, s.cfg.HTTP.TLSKeyFile)
+				} else {
+					err = s.srv.Serve(ln)
+				}
+				if err != nil && !errors.Is(err, http.ErrServerClosed) {
+					s.log.Error("server stopped", "error", err.Error())
+				}
+			}()
+			s.log.Info("listening", "addr", ln.Addr().String(), "tls", s.cfg.HTTP.TLSCertFile != "", "issuer", s.cfg.IssuerURL, "env", s.cfg.Env)
+			return nil
+		},
+		OnStop: func(ctx context.Context) error {
+			s.handler.Drain()
+			ctx, cancel := context.WithTimeout(ctx, s.cfg.HTTP.ShutdownTimeout)
+			defer cancel()
+			if err := s.srv.Shutdown(ctx); err != nil {
+				return fmt.Errorf("shutdown: %w", err)
+			}
+			s.log.Info("stopped")
+			return nil
+		},
+	})
+}
+
+// JanitorInterval is how often serve deletes expired rows.
+const JanitorInterval = 10 * time.Minute
+
+// JanitorBatch is how many rows one delete statement removes.
+const JanitorBatch = 1000
+
+// RunJanitor deletes expired tokens, codes and reset tokens once.
+func RunJanitor(ctx context.Context, p ports.Purger, clock ports.Clock, log *slog.Logger) error {
+	st, err := p.PurgeExpired(ctx, clock.Now(), JanitorBatch)
+	if err != nil {
+		return fmt.Errorf("purge expired rows: %w", err)
+	}
+	log.Info("janitor", "access_tokens", st.AccessTokens, "refresh_tokens", st.RefreshTokens, "auth_codes", st.AuthCodes, "password_resets", st.PasswordResets)
+	return nil
+}
+
+func startJanitor(lc fx.Lifecycle, p ports.Purger, clock ports.Clock, log *slog.Logger) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			go func() {
+				defer close(done)
+				t := time.NewTicker(JanitorInterval)
+				defer t.Stop()
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case <-t.C:
+						if err := RunJanitor(ctx, p, clock, log); err != nil {
+							log.Warn("janitor", "error", err.Error())
+						}
+					}
+				}
+			}()
+			return nil
+		},
+		OnStop: func(context.Context) error {
+			cancel()
+			<-done
+			return nil
+		},
+	})
+}

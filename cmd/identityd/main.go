@@ -1,0 +1,197 @@
+// Command identityd is the OAuth 2.0 authorization server and identity
+// service. Run "identityd" or "identityd serve" to serve; see usage for the
+// other commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/identityd/identityd/adapters/system"
+	"github.com/identityd/identityd/app"
+	"github.com/identityd/identityd/ports"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `usage: identityd [command]
+
+commands:
+  serve          run the HTTP server (the default)
+  migrate up|down|status
+                 apply, roll back or list the SQL migrations on DATABASE_URL
+  janitor        delete expired tokens, codes and reset tokens once, then exit
+  healthcheck    exit 0 if the server on PORT answers /healthz
+  version        print the version
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "identityd", version)
+		return 0
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "serve", "migrate", "janitor", "healthcheck":
+	default:
+		fmt.Fprintf(stderr, "identityd: unknown command %q\n%s", cmd, usage)
+		return 2
+	}
+	lookup, err := envLookup(".env")
+	if err != nil {
+		fmt.Fprintf(stderr, "identityd: .env: %v\n", err)
+		return 2
+	}
+	cfg, err := app.LoadConfig(lookup)
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "identityd: configuration: %s\n", line)
+		}
+		return 2
+	}
+	cfg.Version = version
+	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.Log.Level}))
+	switch cmd {
+	case "healthcheck":
+		return healthcheck(cfg, stderr)
+	case "migrate":
+		return migrate(cfg, args, stdout, stderr)
+	case "janitor":
+		return janitor(cfg, logger, stderr)
+	}
+	return serve(cfg, logger, stderr)
+}
+
+func serve(cfg app.Config, logger *slog.Logger, stderr io.Writer) int {
+	warnings := cfg.Warnings
+	if cfg.InMemory() {
+		warnings = append([]string{"no DATABASE_URL or REDIS_URL: running on in-memory adapters; every client, user and token is lost when the process exits"}, warnings...)
+	}
+	if len(warnings) > 0 {
+		logger.Warn(strings.Join(warnings, "; "))
+	}
+	a := app.New(cfg, logger, stderr)
+	startCtx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := a.Start(startCtx); err != nil {
+		logger.Error("start", "error", err.Error())
+		return 1
+	}
+	sig := <-a.Wait()
+	logger.Info("shutting down", "signal", sig.Signal.String())
+	stopCtx, cancelStop := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout+5*time.Second)
+	defer cancelStop()
+	if err := a.Stop(stopCtx); err != nil {
+		logger.Error("stop", "error", err.Error())
+		return 1
+	}
+	return sig.ExitCode
+}
+
+func janitor(cfg app.Config, logger *slog.Logger, stderr io.Writer) int {
+	if cfg.Database.URL == "" {
+		fmt.Fprintln(stderr, "identityd: janitor: DATABASE_URL is not set; an in-memory store has nothing to clean")
+		return 2
+	}
+	var purger ports.Purger
+	a := app.New(cfg, logger, stderr, app.OnlyStore(&purger))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	if err := a.Start(ctx); err != nil {
+		logger.Error("janitor", "error", err.Error())
+		return 1
+	}
+	defer func() { _ = a.Stop(context.Background()) }()
+	if err := app.RunJanitor(ctx, purger, system.Clock{}, logger); err != nil {
+		logger.Error("janitor", "error", err.Error())
+		return 1
+	}
+	return 0
+}
+
+func migrate(cfg app.Config, args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 || (args[0] != "up" && args[0] != "down" && args[0] != "status") {
+		fmt.Fprint(stderr, "identityd: migrate needs one of up, down, status\n")
+		return 2
+	}
+	if cfg.Database.URL == "" {
+		fmt.Fprintln(stderr, "identityd: migrate: DATABASE_URL is not set")
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	if err := app.Migrate(ctx, cfg, args[0], stdout); err != nil {
+		fmt.Fprintf(stderr, "identityd: migrate %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}
+
+func healthcheck(cfg app.Config, stderr io.Writer) int {
+	scheme := "http"
+	if cfg.HTTP.TLSCertFile != "" {
+		scheme = "https"
+	}
+	c := &http.Client{Timeout: 3 * time.Second}
+	resp, err := c.Get(fmt.Sprintf("%s://127.0.0.1:%d/healthz", scheme, cfg.HTTP.Port))
+	if err != nil {
+		fmt.Fprintf(stderr, "identityd: healthcheck: %v\n", err)
+		return 1
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintf(stderr, "identityd: healthcheck: status %d\n", resp.StatusCode)
+		return 1
+	}
+	return 0
+}
+
+// envLookup reads the environment, falling back to a .env file when one
+// exists. Variables already in the environment win.
+func envLookup(path string) (app.Lookup, error) {
+	file := map[string]string{}
+	data, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		line = strings.TrimPrefix(line, "export ")
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return nil, fmt.Errorf("line %d: expected NAME=value", i+1)
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if len(v) >= 2 && (v[0] == '"' && v[len(v)-1] == '"' || v[0] == '\'' && v[len(v)-1] == '\'') {
+			v = v[1 : len(v)-1]
+		}
+		file[k] = v
+	}
+	return func(name string) (string, bool) {
+		if v, ok := os.LookupEnv(name); ok {
+			return v, true
+		}
+		v, ok := file[name]
+		return v, ok
+	}, nil
+}

@@ -1,0 +1,241 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/identityd/identityd/core"
+	"github.com/identityd/identityd/ports"
+)
+
+// GrantSet tells which grant types are installed.
+type GrantSet interface {
+	Has(grantType string) bool
+}
+
+// Clients authenticates and manages OAuth clients.
+type Clients struct {
+	repo   ports.ClientRepository
+	scopes ports.ScopeRepository
+	hasher ports.SecretHasher
+	random ports.Random
+	clock  ports.Clock
+	tokens *Tokens
+	grants GrantSet
+	// dummy is compared against when the client is unknown, so both
+	// failures cost the same.
+	dummy string
+}
+
+// ClientDeps are the ports Clients uses.
+type ClientDeps struct {
+	Repo   ports.ClientRepository
+	Scopes ports.ScopeRepository
+	Hasher ports.SecretHasher
+	Random ports.Random
+	Clock  ports.Clock
+	Tokens *Tokens
+	Grants GrantSet
+}
+
+// NewClients returns the client service.
+func NewClients(d ClientDeps) *Clients {
+	return &Clients{repo: d.Repo, scopes: d.Scopes, hasher: d.Hasher, random: d.Random, clock: d.Clock, tokens: d.Tokens, grants: d.Grants, dummy: d.Hasher.Hash(d.Random.NewToken())}
+}
+
+var errBadClient = core.NewOAuthError(core.CodeInvalidClient, "client authentication failed")
+
+// Authenticate checks a client's credentials (RFC 6749 §2.3.1). An empty
+// secret authenticates a public client by its id alone. Unknown client and
+// wrong secret give the same invalid_client.
+func (s *Clients) Authenticate(ctx context.Context, id, secret string) (core.Client, error) {
+	c, err := s.repo.GetClient(ctx, id)
+	if errors.Is(err, core.ErrNotFound) {
+		s.hasher.Equal(s.dummy, secret)
+		return core.Client{}, errBadClient.Wrap(err)
+	}
+	if err != nil {
+		return core.Client{}, err
+	}
+	if c.Public {
+		if secret != "" {
+			return core.Client{}, errBadClient.Wrap(errors.New("public client sent a secret"))
+		}
+		return c, nil
+	}
+	if secret == "" || !s.hasher.Equal(c.SecretHash, secret) {
+		return core.Client{}, errBadClient.Wrap(errors.New("wrong secret"))
+	}
+	return c, nil
+}
+
+// ClientInput is what a caller may set on a client.
+type ClientInput struct {
+	// ID is chosen by the server when empty.
+	ID           string
+	Name         string
+	RedirectURIs []string
+	GrantTypes   []string
+	Scopes       []string
+	// Public is fixed at creation; nil means false there and "unchanged"
+	// on update.
+	Public     *bool
+	FirstParty bool
+	// Secret, when set on creation, is used instead of a generated one
+	// (the bootstrap client); it must be at least 32 characters.
+	Secret string
+}
+
+// MinSecretLength is the shortest client secret accepted from outside.
+const MinSecretLength = 32
+
+func (s *Clients) validate(ctx context.Context, c core.Client) error {
+	err := core.ValidateClient(c, s.grants.Has)
+	var v *core.ValidationError
+	if err != nil && !errors.As(err, &v) {
+		return err
+	}
+	if v == nil {
+		v = &core.ValidationError{}
+	}
+	if len(c.Scopes) > 0 {
+		found, ferr := s.scopes.FindScopes(ctx, c.Scopes)
+		if ferr != nil {
+			return ferr
+		}
+		if len(found) != len(c.Scopes) {
+			have := map[string]bool{}
+			for _, sc := range found {
+				have[sc.Name] = true
+			}
+			for _, n := range c.Scopes {
+				if !have[n] {
+					v.Add("scopes", "unknown scope: "+n)
+					break
+				}
+			}
+		}
+	}
+	return v.Err()
+}
+
+// Create validates and stores a new client. For a confidential client it
+// returns the secret, which is shown this once and stored only hashed.
+func (s *Clients) Create(ctx context.Context, in ClientInput) (core.Client, string, error) {
+	now := s.clock.Now()
+	c := core.Client{
+		ID: in.ID, Name: in.Name, RedirectURIs: dedupe(in.RedirectURIs), GrantTypes: dedupe(in.GrantTypes),
+		Scopes: dedupe(in.Scopes), Public: in.Public != nil && *in.Public, FirstParty: in.FirstParty, CreatedAt: now, UpdatedAt: now,
+	}
+	if c.ID == "" {
+		c.ID = s.random.NewID()
+	}
+	if err := s.validate(ctx, c); err != nil {
+		return core.Client{}, "", err
+	}
+	secret := ""
+	if !c.Public {
+		secret = in.Secret
+		if secret == "" {
+			secret = s.random.NewToken()
+		} else if len(secret) < MinSecretLength {
+			return core.Client{}, "", &core.ValidationError{Fields: map[string]string{"client_secret": fmt.Sprintf("must be at least %d characters", MinSecretLength)}}
+		}
+		c.SecretHash = s.hasher.Hash(secret)
+	}
+	if err := s.repo.CreateClient(ctx, c); err != nil {
+		return core.Client{}, "", err
+	}
+	return c, secret, nil
+}
+
+// Get returns a client.
+func (s *Clients) Get(ctx context.Context, id string) (core.Client, error) {
+	return s.repo.GetClient(ctx, id)
+}
+
+// List returns a page of clients and the cursor of the next page ("" at
+// the end).
+func (s *Clients) List(ctx context.Context, limit int, cursor string) ([]core.Client, string, error) {
+	p, err := parsePage(limit, cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	items, err := s.repo.ListClients(ctx, p)
+	if err != nil {
+		return nil, "", err
+	}
+	items, next := nextPage(items, p.Limit, func(c core.Client) string { return c.ID })
+	return items, next, nil
+}
+
+// Update replaces the mutable fields of a client. Whether it is public
+// cannot change.
+func (s *Clients) Update(ctx context.Context, id string, in ClientInput) (core.Client, error) {
+	return s.repo.UpdateClient(ctx, id, func(c core.Client) (core.Client, error) {
+		if in.Public != nil && *in.Public != c.Public {
+			return c, &core.ValidationError{Fields: map[string]string{"public": "cannot change after creation; create a new client"}}
+		}
+		c.Name, c.RedirectURIs, c.GrantTypes, c.Scopes, c.FirstParty = in.Name, dedupe(in.RedirectURIs), dedupe(in.GrantTypes), dedupe(in.Scopes), in.FirstParty
+		c.UpdatedAt = s.clock.Now()
+		if err := s.validate(ctx, c); err != nil {
+			return c, err
+		}
+		return c, nil
+	})
+}
+
+// Delete revokes every token of the client, then removes it.
+func (s *Clients) Delete(ctx context.Context, id string) error {
+	if _, err := s.repo.GetClient(ctx, id); err != nil {
+		return err
+	}
+	if err := s.tokens.RevokeAll(ctx, core.TokenFilter{ClientID: id}); err != nil {
+		return err
+	}
+	return s.repo.DeleteClient(ctx, id)
+}
+
+// RegenerateSecret gives a confidential client a new secret; the old one
+// stops working at once.
+func (s *Clients) RegenerateSecret(ctx context.Context, id string) (core.Client, string, error) {
+	secret := s.random.NewToken()
+	c, err := s.repo.UpdateClient(ctx, id, func(c core.Client) (core.Client, error) {
+		if c.Public {
+			return c, &core.ValidationError{Fields: map[string]string{"public": "a public client has no secret"}}
+		}
+		c.SecretHash = s.hasher.Hash(secret)
+		c.UpdatedAt = s.clock.Now()
+		return c, nil
+	})
+	if err != nil {
+		return core.Client{}, "", err
+	}
+	return c, secret, nil
+}
+
+// EnsureSecret sets the secret of an existing confidential client when it
+// differs; the bootstrap client's secret follows the configuration.
+func (s *Clients) EnsureSecret(ctx context.Context, id, secret string) error {
+	_, err := s.repo.UpdateClient(ctx, id, func(c core.Client) (core.Client, error) {
+		if !c.Public && !s.hasher.Equal(c.SecretHash, secret) {
+			c.SecretHash = s.hasher.Hash(secret)
+			c.UpdatedAt = s.clock.Now()
+		}
+		return c, nil
+	})
+	return err
+}
+
+func dedupe(in []string) []string {
+	out := make([]string, 0, len(in))
+	seen := make(map[string]bool, len(in))
+	for _, v := range in {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,86 @@
+package service
+
+import (
+	"context"
+
+	"github.com/identityd/identityd/core"
+	"github.com/identityd/identityd/ports"
+)
+
+// Scopes manages scopes.
+type Scopes struct {
+	repo   ports.ScopeRepository
+	random ports.Random
+	clock  ports.Clock
+}
+
+// NewScopes returns the scope service.
+func NewScopes(repo ports.ScopeRepository, random ports.Random, clock ports.Clock) *Scopes {
+	return &Scopes{repo: repo, random: random, clock: clock}
+}
+
+// ScopeInput is what a caller may set on a scope.
+type ScopeInput struct {
+	Name        string
+	Description string
+}
+
+// Create validates and stores a scope; core.ErrAlreadyExists on a
+// duplicate name.
+func (s *Scopes) Create(ctx context.Context, in ScopeInput) (core.Scope, error) {
+	now := s.clock.Now()
+	sc := core.Scope{ID: s.random.NewID(), Name: in.Name, Description: in.Description, CreatedAt: now, UpdatedAt: now}
+	if err := core.ValidateScope(sc); err != nil {
+		return core.Scope{}, err
+	}
+	if err := s.repo.CreateScope(ctx, sc); err != nil {
+		return core.Scope{}, err
+	}
+	return sc, nil
+}
+
+// Ensure creates the named scope if it does not exist.
+func (s *Scopes) Ensure(ctx context.Context, name, description string) error {
+	found, err := s.repo.FindScopes(ctx, []string{name})
+	if err != nil || len(found) > 0 {
+		return err
+	}
+	_, err = s.Create(ctx, ScopeInput{Name: name, Description: description})
+	return err
+}
+
+// Get returns a scope.
+func (s *Scopes) Get(ctx context.Context, id string) (core.Scope, error) {
+	return s.repo.GetScope(ctx, id)
+}
+
+// List returns a page of scopes and the next cursor ("" at the end).
+func (s *Scopes) List(ctx context.Context, limit int, cursor string) ([]core.Scope, string, error) {
+	p, err := parsePage(limit, cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	items, err := s.repo.ListScopes(ctx, p)
+	if err != nil {
+		return nil, "", err
+	}
+	items, next := nextPage(items, p.Limit, func(sc core.Scope) string { return sc.ID })
+	return items, next, nil
+}
+
+// Update replaces a scope's name and description. A scope held by a client
+// cannot be renamed (core.ErrConflict).
+func (s *Scopes) Update(ctx context.Context, id string, in ScopeInput) (core.Scope, error) {
+	return s.repo.UpdateScope(ctx, id, func(sc core.Scope) (core.Scope, error) {
+		sc.Name, sc.Description, sc.UpdatedAt = in.Name, in.Description, s.clock.Now()
+		if err := core.ValidateScope(sc); err != nil {
+			return sc, err
+		}
+		return sc, nil
+	})
+}
+
+// Delete removes a scope no client holds.
+func (s *Scopes) Delete(ctx context.Context, id string) error {
+	return s.repo.DeleteScope(ctx, id)
+}

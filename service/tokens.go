@@ -1,0 +1,294 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/identityd/identityd/core"
+	"github.com/identityd/identityd/ports"
+)
+
+// TokenConfig is what token issuance needs from the configuration.
+type TokenConfig struct {
+	// Issuer is the iss of every token and the default aud.
+	Issuer     string
+	AccessTTL  time.Duration
+	RefreshTTL time.Duration
+}
+
+// Tokens issues, validates and revokes access and refresh tokens.
+type Tokens struct {
+	cfg     TokenConfig
+	signer  ports.TokenSigner
+	access  ports.AccessTokenRepository
+	refresh ports.RefreshTokenRepository
+	revoked ports.RevocationCache
+	hasher  ports.SecretHasher
+	random  ports.Random
+	clock   ports.Clock
+}
+
+// TokenDeps are the ports Tokens uses.
+type TokenDeps struct {
+	Signer  ports.TokenSigner
+	Access  ports.AccessTokenRepository
+	Refresh ports.RefreshTokenRepository
+	Revoked ports.RevocationCache
+	Hasher  ports.SecretHasher
+	Random  ports.Random
+	Clock   ports.Clock
+}
+
+// NewTokens returns the token service.
+func NewTokens(cfg TokenConfig, d TokenDeps) *Tokens {
+	return &Tokens{cfg: cfg, signer: d.Signer, access: d.Access, refresh: d.Refresh, revoked: d.Revoked, hasher: d.Hasher, random: d.Random, clock: d.Clock}
+}
+
+// Issuer is the configured issuer URL.
+func (s *Tokens) Issuer() string { return s.cfg.Issuer }
+
+// AccessTTL is the lifetime of access tokens.
+func (s *Tokens) AccessTTL() time.Duration { return s.cfg.AccessTTL }
+
+// Grant describes what a grant decided to issue.
+type Grant struct {
+	Client core.Client
+	// UserID is the person the tokens act for; empty for
+	// client_credentials, where the subject is the client.
+	UserID string
+	Scopes []string
+	// WithRefresh asks for a refresh token in a new family. FamilyID, when
+	// set, ties the access token to an existing family instead.
+	WithRefresh bool
+	FamilyID    string
+	// AuthCodeID ties the tokens to the authorization code they were
+	// redeemed from, so a second redemption can revoke them.
+	AuthCodeID string
+}
+
+// Issue signs an access token for g, records it, and creates a refresh
+// token when asked (RFC 6749 §5.1, RFC 9068 §2).
+func (s *Tokens) Issue(ctx context.Context, g Grant) (core.TokenResponse, error) {
+	now := s.clock.Now()
+	familyID := g.FamilyID
+	var refreshRaw string
+	if g.WithRefresh {
+		familyID = s.random.NewID()
+		refreshRaw = s.random.NewToken()
+	}
+	at := s.newAccessToken(g, familyID, now)
+	signed, err := s.signer.Sign(ctx, at)
+	if err != nil {
+		return core.TokenResponse{}, err
+	}
+	if err := s.access.SaveAccessToken(ctx, at); err != nil {
+		return core.TokenResponse{}, fmt.Errorf("record access token: %w", err)
+	}
+	if g.WithRefresh {
+		rt := core.RefreshToken{
+			Hash: s.hasher.Hash(refreshRaw), FamilyID: familyID, ClientID: g.Client.ID, UserID: g.UserID,
+			Scopes: g.Scopes, IssuedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL), AuthCodeID: g.AuthCodeID,
+		}
+		if err := s.refresh.CreateRefreshToken(ctx, rt); err != nil {
+			return core.TokenResponse{}, fmt.Errorf("store refresh token: %w", err)
+		}
+	}
+	return s.response(signed, refreshRaw, g.Scopes), nil
+}
+
+func (s *Tokens) newAccessToken(g Grant, familyID string, now time.Time) core.AccessToken {
+	sub := g.UserID
+	if sub == "" {
+		sub = g.Client.ID
+	}
+	return core.AccessToken{
+		JTI: s.random.NewID(), Issuer: s.cfg.Issuer, Subject: sub, Audience: []string{s.cfg.Issuer},
+		ClientID: g.Client.ID, Scopes: g.Scopes, IssuedAt: now, ExpiresAt: now.Add(s.cfg.AccessTTL),
+		UserID: g.UserID, FamilyID: familyID, AuthCodeID: g.AuthCodeID,
+	}
+}
+
+func (s *Tokens) response(access, refresh string, scopes []string) core.TokenResponse {
+	return core.TokenResponse{
+		AccessToken: access, TokenType: "Bearer", ExpiresIn: int64(s.cfg.AccessTTL / time.Second),
+		RefreshToken: refresh, Scope: core.JoinScope(scopes),
+	}
+}
+
+// Rotate redeems the refresh token raw presented by client: the presented
+// token is retired, a successor in the same family is issued with an access
+// token, and reuse of a retired token revokes the whole family (RFC 6749 §6,
+// RFC 9700 §4.14.2). scopes, when non-empty, narrows the grant.
+func (s *Tokens) Rotate(ctx context.Context, client core.Client, raw string, scopes []string) (core.TokenResponse, error) {
+	now := s.clock.Now()
+	nextRaw := s.random.NewToken()
+	var granted []string
+	old, err := s.refresh.RotateRefreshToken(ctx, s.hasher.Hash(raw), func(old core.RefreshToken) (core.RefreshToken, error) {
+		if err := old.CheckRefresh(client.ID, now); err != nil {
+			return core.RefreshToken{}, err
+		}
+		narrowed, err := core.NarrowScope(scopes, old.Scopes)
+		if err != nil {
+			return core.RefreshToken{}, err
+		}
+		granted = narrowed
+		next := old
+		next.Hash, next.IssuedAt, next.Scopes, next.RotatedAt, next.RevokedAt = s.hasher.Hash(nextRaw), now, narrowed, time.Time{}, time.Time{}
+		return next, nil
+	})
+	switch {
+	case errors.Is(err, core.ErrNotFound):
+		return core.TokenResponse{}, core.NewOAuthError(core.CodeInvalidGrant, "the refresh token is invalid").Wrap(err)
+	case errors.Is(err, core.ErrRefreshReused):
+		if rerr := s.RevokeFamily(ctx, old.FamilyID); rerr != nil {
+			return core.TokenResponse{}, rerr
+		}
+		return core.TokenResponse{}, err
+	case err != nil:
+		return core.TokenResponse{}, err
+	}
+	at := s.newAccessToken(Grant{Client: client, UserID: old.UserID, Scopes: granted}, old.FamilyID, now)
+	signed, err := s.signer.Sign(ctx, at)
+	if err != nil {
+		return core.TokenResponse{}, err
+	}
+	if err := s.access.SaveAccessToken(ctx, at); err != nil {
+		return core.TokenResponse{}, fmt.Errorf("record access token: %w", err)
+	}
+	return s.response(signed, nextRaw, granted), nil
+}
+
+// Validate checks a bearer access token: signature, typ, issuer, time and
+// revocation. Failures are invalid_token; an unreachable revocation cache is
+// core.ErrUnavailable.
+func (s *Tokens) Validate(ctx context.Context, raw string) (core.AccessToken, error) {
+	t, err := s.signer.Verify(ctx, raw)
+	if err != nil {
+		return core.AccessToken{}, err
+	}
+	if t.Issuer != s.cfg.Issuer {
+		return core.AccessToken{}, core.NewOAuthError(core.CodeInvalidToken, "the access token is invalid").Wrap(errors.New("issuer mismatch"))
+	}
+	if !t.ActiveAt(s.clock.Now()) {
+		return core.AccessToken{}, core.NewOAuthError(core.CodeInvalidToken, "the access token has expired")
+	}
+	revoked, err := s.revoked.IsRevoked(ctx, t.JTI)
+	if err != nil {
+		return core.AccessToken{}, fmt.Errorf("check revocation: %w", err)
+	}
+	if revoked {
+		return core.AccessToken{}, core.NewOAuthError(core.CodeInvalidToken, "the access token has been revoked")
+	}
+	return t, nil
+}
+
+// looksLikeJWT tells a compact JWS from an opaque refresh token.
+func looksLikeJWT(raw string) bool { return strings.Count(raw, ".") == 2 }
+
+// Introspect answers RFC 7662 §2.2 for an access or refresh token. Anything
+// not valid now is {"active":false}; only a dependency failure is an error.
+func (s *Tokens) Introspect(ctx context.Context, raw string) (core.Introspection, error) {
+	if looksLikeJWT(raw) {
+		t, err := s.Validate(ctx, raw)
+		if err != nil {
+			if errors.Is(err, core.ErrUnavailable) {
+				return core.Introspection{}, err
+			}
+			return core.Introspection{Active: false}, nil
+		}
+		return core.Introspection{
+			Active: true, Scope: core.JoinScope(t.Scopes), ClientID: t.ClientID, TokenType: "Bearer",
+			Exp: t.ExpiresAt.Unix(), Iat: t.IssuedAt.Unix(), Sub: t.Subject, Aud: t.Audience, Iss: t.Issuer, Jti: t.JTI,
+		}, nil
+	}
+	rt, err := s.refresh.GetRefreshToken(ctx, s.hasher.Hash(raw))
+	if errors.Is(err, core.ErrNotFound) {
+		return core.Introspection{Active: false}, nil
+	}
+	if err != nil {
+		return core.Introspection{}, err
+	}
+	now := s.clock.Now()
+	if !rt.RotatedAt.IsZero() || !rt.RevokedAt.IsZero() || !now.Before(rt.ExpiresAt) {
+		return core.Introspection{Active: false}, nil
+	}
+	sub := rt.UserID
+	if sub == "" {
+		sub = rt.ClientID
+	}
+	return core.Introspection{
+		Active: true, Scope: core.JoinScope(rt.Scopes), ClientID: rt.ClientID, TokenType: "refresh_token",
+		Exp: rt.ExpiresAt.Unix(), Iat: rt.IssuedAt.Unix(), Sub: sub, Iss: s.cfg.Issuer,
+	}, nil
+}
+
+// Revoke implements RFC 7009 §2.1 for client: an access token is put on the
+// revocation list until its exp; a refresh token revokes its family with the
+// access tokens issued alongside. Unknown, invalid or expired tokens are not
+// an error (§2.2); a token of another client is unauthorized_client.
+func (s *Tokens) Revoke(ctx context.Context, client core.Client, raw string) error {
+	if looksLikeJWT(raw) {
+		t, err := s.signer.Verify(ctx, raw)
+		if err != nil || t.Issuer != s.cfg.Issuer || !s.clock.Now().Before(t.ExpiresAt) {
+			return nil
+		}
+		if t.ClientID != client.ID {
+			return core.NewOAuthError(core.CodeUnauthorizedClient, "the token was issued to another client")
+		}
+		return s.RevokeAccess(ctx, t)
+	}
+	rt, err := s.refresh.GetRefreshToken(ctx, s.hasher.Hash(raw))
+	if errors.Is(err, core.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if rt.ClientID != client.ID {
+		return core.NewOAuthError(core.CodeUnauthorizedClient, "the token was issued to another client")
+	}
+	return s.RevokeFamily(ctx, rt.FamilyID)
+}
+
+// RevokeAccess revokes one access token: durably in the repository, then
+// in the cache the hot paths read.
+func (s *Tokens) RevokeAccess(ctx context.Context, t core.AccessToken) error {
+	now := s.clock.Now()
+	if _, err := s.access.RevokeAccessToken(ctx, t.JTI, now); err != nil && !errors.Is(err, core.ErrNotFound) {
+		return fmt.Errorf("revoke access token: %w", err)
+	}
+	if err := s.revoked.RevokeJTI(ctx, t.JTI, t.ExpiresAt); err != nil {
+		return fmt.Errorf("cache revocation: %w", err)
+	}
+	return nil
+}
+
+// RevokeFamily revokes every refresh token of a family and the access
+// tokens issued with them.
+func (s *Tokens) RevokeFamily(ctx context.Context, familyID string) error {
+	if familyID == "" {
+		return nil
+	}
+	return s.RevokeAll(ctx, core.TokenFilter{FamilyID: familyID})
+}
+
+// RevokeAll revokes every refresh and access token matching f.
+func (s *Tokens) RevokeAll(ctx context.Context, f core.TokenFilter) error {
+	now := s.clock.Now()
+	if _, err := s.refresh.RevokeRefreshTokens(ctx, f, now); err != nil {
+		return fmt.Errorf("revoke refresh tokens: %w", err)
+	}
+	revoked, err := s.access.RevokeAccessTokens(ctx, f, now)
+	if err != nil {
+		return fmt.Errorf("revoke access tokens: %w", err)
+	}
+	for _, t := range revoked {
+		if err := s.revoked.RevokeJTI(ctx, t.JTI, t.ExpiresAt); err != nil {
+			return fmt.Errorf("cache revocation: %w", err)
+		}
+	}
+	return nil
+}
