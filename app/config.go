@@ -125,7 +125,9 @@ type loader struct {
 	errs   []error
 }
 
-func (l *loader) fail(format string, args ...any) { l.errs = append(l.errs, fmt.Errorf(format, args...)) }
+func (l *loader) fail(format string, args ...any) {
+	l.errs = append(l.errs, fmt.Errorf(format, args...))
+}
 
 func (l *loader) str(name, def string) string {
 	if v, ok := l.lookup(name); ok && v != "" {
