@@ -1,0 +1,58 @@
+package service
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/identityd/identityd/core"
+	"github.com/identityd/identityd/ports"
+)
+
+// RequestInfo is what the transport knows about the caller of a request.
+type RequestInfo struct {
+	IP        string
+	UserAgent string
+	RequestID string
+}
+
+type requestInfoKey struct{}
+
+// WithRequestInfo returns ctx carrying info.
+func WithRequestInfo(ctx context.Context, info RequestInfo) context.Context {
+	return context.WithValue(ctx, requestInfoKey{}, info)
+}
+
+// RequestInfoFrom returns the request info in ctx, if any.
+func RequestInfoFrom(ctx context.Context) RequestInfo {
+	info, _ := ctx.Value(requestInfoKey{}).(RequestInfo)
+	return info
+}
+
+// Audit records security events through the audit port and the log. A
+// failure to record is logged, never returned: the audited action has
+// already happened.
+type Audit struct {
+	log    ports.AuditLog
+	logger *slog.Logger
+	clock  ports.Clock
+	random ports.Random
+}
+
+// NewAudit returns the audit recorder.
+func NewAudit(log ports.AuditLog, logger *slog.Logger, clock ports.Clock, random ports.Random) *Audit {
+	return &Audit{log: log, logger: logger, clock: clock, random: random}
+}
+
+// Record fills in the id, time and request details of e and stores it.
+func (a *Audit) Record(ctx context.Context, e core.AuditEvent) {
+	info := RequestInfoFrom(ctx)
+	e.ID, e.CreatedAt = a.random.NewID(), a.clock.Now()
+	e.IP, e.UserAgent, e.RequestID = info.IP, info.UserAgent, info.RequestID
+	a.logger.LogAttrs(ctx, slog.LevelInfo, "audit",
+		slog.String("event", e.Type), slog.Bool("success", e.Success), slog.String("actor_id", e.ActorID),
+		slog.String("subject_id", e.SubjectID), slog.String("client_id", e.ClientID), slog.String("ip", e.IP),
+		slog.String("request_id", e.RequestID), slog.String("detail", e.Detail))
+	if err := a.log.RecordAudit(ctx, e); err != nil {
+		a.logger.LogAttrs(ctx, slog.LevelWarn, "audit event not stored", slog.String("event", e.Type), slog.String("error", err.Error()))
+	}
+}
