@@ -1,0 +1,36 @@
+# identityd — build, run, test.
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+
+.PHONY: run build test test-short lint bench cover
+
+## run: start the server (in memory unless DATABASE_URL / REDIS_URL are set)
+run:
+	$(GO) run ./cmd/identityd
+
+## build: build bin/identityd
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/identityd ./cmd/identityd
+
+## test: every test, with the race detector
+test:
+	$(GO) test -race -count=1 ./...
+
+## test-short: the tests without the race detector
+test-short:
+	$(GO) test -count=1 ./...
+
+## lint: formatting and vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## bench: Go micro-benchmarks of the hot paths
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## cover: statement coverage
+cover:
+	$(GO) test -count=1 -coverprofile=coverage.out ./...
+	$(GO) tool cover -func=coverage.out | tail -n 1
