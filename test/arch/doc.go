@@ -1,0 +1,3 @@
+// Package arch checks the direction of dependencies between identityd's
+// layers: the domain knows no adapter, transport, SQL, Redis or fx.
+package arch
