@@ -7,5 +7,7 @@
 // core.ErrAlreadyExists for the two storage outcomes callers act on, and
 // core.ErrUnavailable (wrapped) when the backing service does not answer.
 // Changes to one-time and rotating things go through atomic Update-style
-// methods, never read-then-write in a service.
+// methods, never read-then-write in a service. The function given to an
+// Update-style method runs while the adapter holds its lock or transaction:
+// it must not call back into a store.
 package ports

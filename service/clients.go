@@ -171,19 +171,25 @@ func (s *Clients) List(ctx context.Context, limit int, cursor string) ([]core.Cl
 }
 
 // Update replaces the mutable fields of a client. Whether it is public
-// cannot change.
+// cannot change. The new fields are validated before the atomic update, so
+// the update itself does no further I/O.
 func (s *Clients) Update(ctx context.Context, id string, in ClientInput) (core.Client, error) {
-	return s.repo.UpdateClient(ctx, id, func(c core.Client) (core.Client, error) {
-		if in.Public != nil && *in.Public != c.Public {
-			return c, &core.ValidationError{Fields: map[string]string{"public": "cannot change after creation; create a new client"}}
-		}
+	current, err := s.repo.GetClient(ctx, id)
+	if err != nil {
+		return core.Client{}, err
+	}
+	if in.Public != nil && *in.Public != current.Public {
+		return core.Client{}, &core.ValidationError{Fields: map[string]string{"public": "cannot change after creation; create a new client"}}
+	}
+	apply := func(c core.Client) core.Client {
 		c.Name, c.RedirectURIs, c.GrantTypes, c.Scopes, c.FirstParty = in.Name, dedupe(in.RedirectURIs), dedupe(in.GrantTypes), dedupe(in.Scopes), in.FirstParty
 		c.UpdatedAt = s.clock.Now()
-		if err := s.validate(ctx, c); err != nil {
-			return c, err
-		}
-		return c, nil
-	})
+		return c
+	}
+	if err := s.validate(ctx, apply(current)); err != nil {
+		return core.Client{}, err
+	}
+	return s.repo.UpdateClient(ctx, id, func(c core.Client) (core.Client, error) { return apply(c), nil })
 }
 
 // Delete revokes every token of the client, then removes it.
