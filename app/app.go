@@ -49,7 +49,7 @@ func Options(cfg Config, logger *slog.Logger, banner io.Writer) fx.Option {
 			newPasswordHasher,
 		),
 		storeModule(cfg),
-		fx.Provide(newTokens, newClients, service.NewScopes),
+		fx.Provide(newAudit, newTokens, newClients, service.NewScopes),
 		grants.Module,
 		GrantModules,
 		fx.Provide(newHandler, newServer),
@@ -79,11 +79,12 @@ type tokenParams struct {
 	Hasher  ports.SecretHasher
 	Random  ports.Random
 	Clock   ports.Clock
+	Audit   *service.Audit
 }
 
 func newTokens(p tokenParams) *service.Tokens {
 	return service.NewTokens(service.TokenConfig{Issuer: p.Cfg.IssuerURL, AccessTTL: p.Cfg.Tokens.AccessTTL, RefreshTTL: p.Cfg.Tokens.RefreshTTL},
-		service.TokenDeps{Signer: p.Signer, Access: p.Access, Refresh: p.Refresh, Revoked: p.Revoked, Hasher: p.Hasher, Random: p.Random, Clock: p.Clock})
+		service.TokenDeps{Signer: p.Signer, Access: p.Access, Refresh: p.Refresh, Revoked: p.Revoked, Hasher: p.Hasher, Random: p.Random, Clock: p.Clock, Audit: p.Audit})
 }
 
 type clientParams struct {

@@ -28,12 +28,21 @@ type handlerParams struct {
 	Clock     ports.Clock
 	Logger    *slog.Logger
 	Readiness Readiness
+	Cfg       Config
+	Audit     *service.Audit
+	Limits    ports.RateLimitStore
 }
 
 func newHandler(p handlerParams) *httpadapter.Handler {
+	rl := p.Cfg.RateLimit
 	return httpadapter.New(httpadapter.Deps{
 		Tokens: p.Tokens, Clients: p.Clients, Scopes: p.Scopes, Grants: p.Grants, Signer: p.Signer,
 		Clock: p.Clock, Logger: p.Logger, Pingers: p.Readiness,
+		Audit: p.Audit, RateLimitStore: p.Limits,
+		RateLimits: httpadapter.RateLimits{
+			Enabled: rl.Enabled, Global: rl.Global, Auth: rl.Auth, Token: rl.Token, Scopes: rl.Scopes, Clients: rl.Clients,
+		},
+		TrustedProxies: p.Cfg.HTTP.TrustedProxies, CORSOrigins: p.Cfg.HTTP.CORSOrigins, Production: p.Cfg.Production(),
 	})
 }
 

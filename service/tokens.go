@@ -29,6 +29,7 @@ type Tokens struct {
 	hasher  ports.SecretHasher
 	random  ports.Random
 	clock   ports.Clock
+	audit   *Audit
 }
 
 // TokenDeps are the ports Tokens uses.
@@ -40,11 +41,13 @@ type TokenDeps struct {
 	Hasher  ports.SecretHasher
 	Random  ports.Random
 	Clock   ports.Clock
+	// Audit records issue and revocation; nil records nothing.
+	Audit *Audit
 }
 
 // NewTokens returns the token service.
 func NewTokens(cfg TokenConfig, d TokenDeps) *Tokens {
-	return &Tokens{cfg: cfg, signer: d.Signer, access: d.Access, refresh: d.Refresh, revoked: d.Revoked, hasher: d.Hasher, random: d.Random, clock: d.Clock}
+	return &Tokens{cfg: cfg, signer: d.Signer, access: d.Access, refresh: d.Refresh, revoked: d.Revoked, hasher: d.Hasher, random: d.Random, clock: d.Clock, audit: d.Audit}
 }
 
 // Issuer is the configured issuer URL.
@@ -96,6 +99,7 @@ func (s *Tokens) Issue(ctx context.Context, g Grant) (core.TokenResponse, error)
 			return core.TokenResponse{}, fmt.Errorf("store refresh token: %w", err)
 		}
 	}
+	s.auditIssued(ctx, at, g.WithRefresh)
 	return s.response(signed, refreshRaw, g.Scopes), nil
 }
 
@@ -143,6 +147,8 @@ func (s *Tokens) Rotate(ctx context.Context, client core.Client, raw string, sco
 	case errors.Is(err, core.ErrNotFound):
 		return core.TokenResponse{}, core.NewOAuthError(core.CodeInvalidGrant, "the refresh token is invalid").Wrap(err)
 	case errors.Is(err, core.ErrRefreshReused):
+		s.audit.Record(ctx, core.AuditEvent{Type: core.AuditRefreshReuse, ActorID: client.ID, SubjectID: old.FamilyID, ClientID: client.ID,
+			Detail: "a rotated refresh token was presented again; its family is revoked"})
 		if rerr := s.RevokeFamily(ctx, old.FamilyID); rerr != nil {
 			return core.TokenResponse{}, rerr
 		}
@@ -158,6 +164,7 @@ func (s *Tokens) Rotate(ctx context.Context, client core.Client, raw string, sco
 	if err := s.access.SaveAccessToken(ctx, at); err != nil {
 		return core.TokenResponse{}, fmt.Errorf("record access token: %w", err)
 	}
+	s.auditIssued(ctx, at, true)
 	return s.response(signed, nextRaw, granted), nil
 }
 
@@ -238,7 +245,11 @@ func (s *Tokens) Revoke(ctx context.Context, client core.Client, raw string) err
 		if t.ClientID != client.ID {
 			return core.NewOAuthError(core.CodeUnauthorizedClient, "the token was issued to another client")
 		}
-		return s.RevokeAccess(ctx, t)
+		if err := s.RevokeAccess(ctx, t); err != nil {
+			return err
+		}
+		s.audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorID: client.ID, SubjectID: t.JTI, ClientID: client.ID, Success: true, Detail: "access token"})
+		return nil
 	}
 	rt, err := s.refresh.GetRefreshToken(ctx, s.hasher.Hash(raw))
 	if errors.Is(err, core.ErrNotFound) {
@@ -250,7 +261,24 @@ func (s *Tokens) Revoke(ctx context.Context, client core.Client, raw string) err
 	if rt.ClientID != client.ID {
 		return core.NewOAuthError(core.CodeUnauthorizedClient, "the token was issued to another client")
 	}
-	return s.RevokeFamily(ctx, rt.FamilyID)
+	if err := s.RevokeFamily(ctx, rt.FamilyID); err != nil {
+		return err
+	}
+	s.audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorID: client.ID, SubjectID: rt.FamilyID, ClientID: client.ID, Success: true, Detail: "refresh token family"})
+	return nil
+}
+
+// auditIssued records an issued access token by its jti; the token itself
+// never enters the event.
+func (s *Tokens) auditIssued(ctx context.Context, at core.AccessToken, refresh bool) {
+	if s.audit == nil {
+		return
+	}
+	detail := "scope=" + core.JoinScope(at.Scopes)
+	if refresh {
+		detail += " refresh_token=issued"
+	}
+	s.audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenIssued, ActorID: at.Subject, SubjectID: at.JTI, ClientID: at.ClientID, Success: true, Detail: detail})
 }
 
 // RevokeAccess revokes one access token: durably in the repository, then

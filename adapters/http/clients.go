@@ -2,6 +2,8 @@ package http
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -51,12 +53,12 @@ func (in clientInput) toService() service.ClientInput {
 }
 
 func (h *Handler) clientRoutes(api *mux.Router) {
-	api.Handle("/clients", h.guard(core.ScopeClientsRead, h.listClients)).Methods(http.MethodGet)
-	api.Handle("/clients", h.guard(core.ScopeClientsWrite, h.createClient)).Methods(http.MethodPost)
-	api.Handle("/clients/{id}", h.guard(core.ScopeClientsRead, h.getClient)).Methods(http.MethodGet)
-	api.Handle("/clients/{id}", h.guard(core.ScopeClientsWrite, h.updateClient)).Methods(http.MethodPut)
-	api.Handle("/clients/{id}", h.guard(core.ScopeClientsWrite, h.deleteClient)).Methods(http.MethodDelete)
-	api.Handle("/clients/{id}/regenerate-secret", h.guard(core.ScopeClientsWrite, h.regenerateSecret)).Methods(http.MethodPost)
+	api.Handle("/clients", h.managed(tierClients, core.ScopeClientsRead, h.listClients)).Methods(http.MethodGet)
+	api.Handle("/clients", h.managed(tierClients, core.ScopeClientsWrite, h.createClient)).Methods(http.MethodPost)
+	api.Handle("/clients/{id}", h.managed(tierClients, core.ScopeClientsRead, h.getClient)).Methods(http.MethodGet)
+	api.Handle("/clients/{id}", h.managed(tierClients, core.ScopeClientsWrite, h.updateClient)).Methods(http.MethodPut)
+	api.Handle("/clients/{id}", h.managed(tierClients, core.ScopeClientsWrite, h.deleteClient)).Methods(http.MethodDelete)
+	api.Handle("/clients/{id}/regenerate-secret", h.managed(tierClients, core.ScopeClientsWrite, h.regenerateSecret)).Methods(http.MethodPost)
 }
 
 func (h *Handler) listClients(w http.ResponseWriter, r *http.Request) {
@@ -86,6 +88,11 @@ func (h *Handler) getClient(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toClientJSON(c))
 }
 
+// clientDetail summarises a client for the audit log; it has no secret.
+func clientDetail(c core.Client) string {
+	return "public=" + strconv.FormatBool(c.Public) + " grant_types=" + strings.Join(c.GrantTypes, ",") + " scopes=" + strings.Join(c.Scopes, ",")
+}
+
 // noStore marks a response that carries a secret.
 func noStore(w http.ResponseWriter) {
 	w.Header().Set("Cache-Control", "no-store")
@@ -103,6 +110,7 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
+	h.recordChange(r, core.AuditClientCreated, c.ID, clientDetail(c))
 	out := toClientJSON(c)
 	out.ClientSecret = secret
 	noStore(w)
@@ -121,6 +129,7 @@ func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
+	h.recordChange(r, core.AuditClientUpdated, c.ID, clientDetail(c))
 	writeJSON(w, http.StatusOK, toClientJSON(c))
 }
 
@@ -129,6 +138,7 @@ func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
+	h.recordChange(r, core.AuditClientDeleted, pathID(r), "")
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -138,6 +148,7 @@ func (h *Handler) regenerateSecret(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
+	h.recordChange(r, core.AuditClientSecretRotated, c.ID, "")
 	out := toClientJSON(c)
 	out.ClientSecret = secret
 	noStore(w)

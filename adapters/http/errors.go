@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/identityd/identityd/core"
 )
@@ -40,8 +41,12 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		oe   *core.OAuthError
 		ve   *core.ValidationError
 		edge *edgeError
+		rle  *rateLimitError
 	)
 	switch {
+	case errors.As(err, &rle):
+		status, body = http.StatusTooManyRequests, errorBody{Error: "rate_limited", Description: "too many requests; retry after the number of seconds in Retry-After"}
+		w.Header().Set("Retry-After", strconv.Itoa(rle.retryAfter))
 	case errors.As(err, &edge):
 		status, body = edge.status, errorBody{Error: edge.code, Description: edge.description}
 		for k, v := range edge.header {

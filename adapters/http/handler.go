@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -25,6 +26,18 @@ type Deps struct {
 	Logger  *slog.Logger
 	// Pingers are asked by /readyz.
 	Pingers []ports.Pinger
+	// Audit records security events; nil records nothing.
+	Audit *service.Audit
+	// RateLimits and RateLimitStore are contract §6.
+	RateLimits     RateLimits
+	RateLimitStore ports.RateLimitStore
+	// TrustedProxies are the networks whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	// CORSOrigins may call the API from a browser (contract §5).
+	CORSOrigins []string
+	// Production adds Strict-Transport-Security and
+	// upgrade-insecure-requests.
+	Production bool
 }
 
 // Handler serves every route of the contract.
@@ -38,6 +51,12 @@ type Handler struct {
 	log     *slog.Logger
 	pingers []ports.Pinger
 	ids     *requestIDs
+	audit   *service.Audit
+
+	proxies    *TrustedProxies
+	headers    *securityHeaders
+	corsPolicy *corsPolicy
+	rl         *rateLimiter
 
 	router   *mux.Router
 	root     http.Handler
@@ -49,7 +68,9 @@ type Handler struct {
 func New(d Deps) *Handler {
 	h := &Handler{
 		tokens: d.Tokens, clients: d.Clients, scopes: d.Scopes, grants: d.Grants, signer: d.Signer,
-		clock: d.Clock, log: d.Logger, pingers: d.Pingers, ids: newRequestIDs(),
+		clock: d.Clock, log: d.Logger, pingers: d.Pingers, ids: newRequestIDs(), audit: d.Audit,
+		proxies: NewTrustedProxies(d.TrustedProxies), headers: newSecurityHeaders(d.Production),
+		corsPolicy: newCORSPolicy(d.CORSOrigins), rl: newRateLimiter(d.RateLimits, d.RateLimitStore, d.Clock, d.Logger),
 	}
 	h.metadata = h.buildMetadata()
 	h.router = mux.NewRouter()
@@ -57,7 +78,7 @@ func New(d Deps) *Handler {
 	h.router.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.writeError(w, r, errMethodNotAllow) })
 	h.router.Use(recordRoute)
 	h.routes()
-	h.root = h.observe(h.router)
+	h.root = h.observe(h.secure(h.cors(h.limitByIP(h.router))))
 	return h
 }
 
@@ -80,7 +101,7 @@ func (h *Handler) routes() {
 
 	// RFC 6749 §3.2: the token endpoint answers every method, so a GET gets
 	// an OAuth error rather than a bare 405.
-	r.HandleFunc("/oauth/token", h.token)
+	r.Handle("/oauth/token", h.limitToken(http.HandlerFunc(h.token)))
 	r.HandleFunc("/oauth/introspect", h.introspect)
 	r.HandleFunc("/oauth/revoke", h.revoke)
 

@@ -25,6 +25,7 @@ var (
 	errNotJSON        = newEdgeError(http.StatusUnsupportedMediaType, "unsupported_media_type", "the request body must be application/json")
 	errMalformedJSON  = newEdgeError(http.StatusBadRequest, core.CodeInvalidRequest, "the request body is not valid JSON")
 	errTrailingJSON   = newEdgeError(http.StatusBadRequest, core.CodeInvalidRequest, "the request body holds more than one JSON value")
+	errNotObject      = newEdgeError(http.StatusBadRequest, core.CodeInvalidRequest, "the request body must be a JSON object")
 	errMethodNotAllow = newEdgeError(http.StatusMethodNotAllowed, "method_not_allowed", "the method is not allowed on this resource")
 	errNoRoute        = newEdgeError(http.StatusNotFound, "not_found", "no such endpoint")
 )
@@ -53,7 +54,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		}
 		return errTrailingJSON
 	}
-	return nil
+	return validateBody(v)
 }
 
 func jsonError(err error) error {
@@ -66,6 +67,8 @@ func jsonError(err error) error {
 		return errTooLarge
 	case errors.As(err, &ute) && ute.Field != "":
 		return &core.ValidationError{Fields: map[string]string{ute.Field: "must be of type " + jsonType(ute.Type.Kind().String())}}
+	case errors.As(err, &ute):
+		return errNotObject
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return &core.ValidationError{Fields: map[string]string{name: "is not a known field"}}

@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/identityd/identityd/core"
+	"github.com/identityd/identityd/service"
 )
 
 type ctxKey int
@@ -120,7 +121,9 @@ func (h *Handler) observe(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		rec := &requestRecord{id: id, route: "unmatched"}
+		ip := h.proxies.fromRequest(r)
 		ctx := context.WithValue(r.Context(), keyRequestID, rec)
+		ctx = service.WithRequestInfo(ctx, service.RequestInfo{IP: ip, UserAgent: truncate(r.UserAgent(), maxUserAgent), RequestID: id})
 		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
@@ -139,11 +142,14 @@ func (h *Handler) observe(next http.Handler) http.Handler {
 			h.log.LogAttrs(ctx, slog.LevelInfo, "request",
 				slog.String("method", r.Method), slog.String("route", rec.route),
 				slog.Int("status", sw.status), slog.Float64("duration_ms", float64(h.clock.Now().Sub(start).Microseconds())/1000),
-				slog.Int("bytes", sw.bytes), slog.String("request_id", id))
+				slog.Int("bytes", sw.bytes), slog.String("ip", ip), slog.String("request_id", id))
 		}()
 		next.ServeHTTP(sw, r)
 	})
 }
+
+// maxUserAgent bounds the user agent kept for audit events and logs.
+const maxUserAgent = 512
 
 type panicError struct{}
 
@@ -156,6 +162,10 @@ var errPanic = panicError{}
 type requestRecord struct {
 	id    string
 	route string
+	// limited and remaining tell which rate limit's headers the response
+	// carries: the one with the fewest requests left.
+	limited   bool
+	remaining int
 }
 
 // recordRoute runs inside the router, where the matched route is known, and

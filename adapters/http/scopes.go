@@ -35,11 +35,11 @@ func (in scopeInput) toService() (service.ScopeInput, error) {
 }
 
 func (h *Handler) scopeRoutes(api *mux.Router) {
-	api.Handle("/scopes", h.guard(core.ScopeScopesRead, h.listScopes)).Methods(http.MethodGet)
-	api.Handle("/scopes", h.guard(core.ScopeScopesWrite, h.createScope)).Methods(http.MethodPost)
-	api.Handle("/scopes/{id}", h.guard(core.ScopeScopesRead, h.getScope)).Methods(http.MethodGet)
-	api.Handle("/scopes/{id}", h.guard(core.ScopeScopesWrite, h.updateScope)).Methods(http.MethodPut)
-	api.Handle("/scopes/{id}", h.guard(core.ScopeScopesWrite, h.deleteScope)).Methods(http.MethodDelete)
+	api.Handle("/scopes", h.managed(tierScopes, core.ScopeScopesRead, h.listScopes)).Methods(http.MethodGet)
+	api.Handle("/scopes", h.managed(tierScopes, core.ScopeScopesWrite, h.createScope)).Methods(http.MethodPost)
+	api.Handle("/scopes/{id}", h.managed(tierScopes, core.ScopeScopesRead, h.getScope)).Methods(http.MethodGet)
+	api.Handle("/scopes/{id}", h.managed(tierScopes, core.ScopeScopesWrite, h.updateScope)).Methods(http.MethodPut)
+	api.Handle("/scopes/{id}", h.managed(tierScopes, core.ScopeScopesWrite, h.deleteScope)).Methods(http.MethodDelete)
 }
 
 func (h *Handler) listScopes(w http.ResponseWriter, r *http.Request) {
@@ -79,6 +79,7 @@ func (h *Handler) createScope(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var s core.Scope
 		if s, err = h.scopes.Create(r.Context(), si); err == nil {
+			h.recordChange(r, core.AuditScopeCreated, s.ID, "name="+s.Name)
 			w.Header().Set("Location", "/api/scopes/"+s.ID)
 			writeJSON(w, http.StatusCreated, toScopeJSON(s))
 			return
@@ -97,6 +98,7 @@ func (h *Handler) updateScope(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var s core.Scope
 		if s, err = h.scopes.Update(r.Context(), pathID(r), si); err == nil {
+			h.recordChange(r, core.AuditScopeUpdated, s.ID, "name="+s.Name)
 			writeJSON(w, http.StatusOK, toScopeJSON(s))
 			return
 		}
@@ -109,5 +111,6 @@ func (h *Handler) deleteScope(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
+	h.recordChange(r, core.AuditScopeDeleted, pathID(r), "")
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -1,0 +1,228 @@
+package http
+
+import (
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/identityd/identityd/core"
+	"github.com/identityd/identityd/ports"
+	"github.com/identityd/identityd/service"
+)
+
+// RateLimits are the thresholds of contract §6. With Enabled false no
+// request is counted and no RateLimit-* header is sent.
+type RateLimits struct {
+	Enabled bool
+	// Global counts every request by client IP.
+	Global core.RateLimit
+	// Auth counts /api/auth/* by client IP.
+	Auth core.RateLimit
+	// Token counts POST /oauth/token by client_id, by IP when none is sent.
+	Token core.RateLimit
+	// Scopes counts /api/scopes* by the access token's subject.
+	Scopes core.RateLimit
+	// Clients counts /api/clients* by the access token's subject.
+	Clients core.RateLimit
+}
+
+type tier int
+
+const (
+	tierGlobal tier = iota
+	tierAuth
+	tierToken
+	tierScopes
+	tierClients
+	numTiers
+)
+
+// rateTier is one row of the table: its threshold, the prefix of its keys
+// in the store, and the RateLimit-Limit value, formatted once.
+type rateTier struct {
+	limit    core.RateLimit
+	prefix   string
+	limitHdr []string
+}
+
+// rateLimiter counts requests in the rate-limit store. When the store
+// fails, the request is let through (fail open) and a warning is logged at
+// most once per warnEvery: an outage of the limiter's store must not turn
+// into an outage of token issuance for every client, and the IP limit of
+// the other instances, the login lockout and the store's own alerts still
+// stand. The decision is the store's: fixed windows in memory, whatever the
+// Redis adapter implements there.
+type rateLimiter struct {
+	store    ports.RateLimitStore
+	clock    ports.Clock
+	log      *slog.Logger
+	tiers    [numTiers]rateTier
+	lastWarn atomic.Int64
+}
+
+const warnEvery = 10 * time.Second
+
+func newRateLimiter(cfg RateLimits, store ports.RateLimitStore, clock ports.Clock, log *slog.Logger) *rateLimiter {
+	if !cfg.Enabled || store == nil {
+		return nil
+	}
+	rl := &rateLimiter{store: store, clock: clock, log: log}
+	for t, def := range map[tier]struct {
+		limit  core.RateLimit
+		prefix string
+	}{
+		tierGlobal:  {cfg.Global, "global:"},
+		tierAuth:    {cfg.Auth, "auth:"},
+		tierToken:   {cfg.Token, "token:"},
+		tierScopes:  {cfg.Scopes, "scopes:"},
+		tierClients: {cfg.Clients, "clients:"},
+	} {
+		rl.tiers[t] = rateTier{limit: def.limit, prefix: def.prefix, limitHdr: []string{strconv.Itoa(def.limit.Limit)}}
+	}
+	return rl
+}
+
+// rateLimitExempt are the probes a load balancer sends often from one
+// address; limiting them would take a healthy instance out of rotation.
+func rateLimitExempt(path string) bool { return path == "/healthz" || path == "/readyz" }
+
+// allow counts the request against tier for id (an IP, client id or
+// subject). It writes the RateLimit-* headers of the most restrictive limit
+// met so far and, past the limit, the 429; it reports whether to go on.
+func (h *Handler) allow(w http.ResponseWriter, r *http.Request, t tier, id string) bool {
+	rl := h.rl
+	rt := &rl.tiers[t]
+	ctx := r.Context()
+	res, err := rl.store.Allow(ctx, rt.prefix+id, rt.limit, rl.clock.Now())
+	if err != nil {
+		rl.warn(r, err)
+		return true
+	}
+	reset := int((res.Reset + time.Second - 1) / time.Second)
+	rec, _ := ctx.Value(keyRequestID).(*requestRecord)
+	if rec == nil || !rec.limited || res.Remaining < rec.remaining || !res.Allowed {
+		if rec != nil {
+			rec.limited, rec.remaining = true, res.Remaining
+		}
+		hdr := w.Header()
+		hdr["Ratelimit-Limit"] = rt.limitHdr
+		hdr.Set("Ratelimit-Remaining", strconv.Itoa(res.Remaining))
+		hdr.Set("Ratelimit-Reset", strconv.Itoa(reset))
+	}
+	if res.Allowed {
+		return true
+	}
+	h.writeError(w, r, &rateLimitError{retryAfter: max(reset, 1)})
+	return false
+}
+
+func (rl *rateLimiter) warn(r *http.Request, err error) {
+	now := rl.clock.Now().UnixNano()
+	last := rl.lastWarn.Load()
+	if now-last < int64(warnEvery) || !rl.lastWarn.CompareAndSwap(last, now) {
+		return
+	}
+	rl.log.LogAttrs(r.Context(), slog.LevelWarn, "rate limit store failed; requests pass unlimited",
+		slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()))
+}
+
+// limitByIP applies the limits keyed by client address: every request, and
+// /api/auth/* on top.
+func (h *Handler) limitByIP(next http.Handler) http.Handler {
+	if h.rl == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path := r.URL.Path
+		if rateLimitExempt(path) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ip := service.RequestInfoFrom(r.Context()).IP
+		if !h.allow(w, r, tierGlobal, ip) {
+			return
+		}
+		if (path == "/api/auth" || strings.HasPrefix(path, "/api/auth/")) && !h.allow(w, r, tierAuth, ip) {
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitToken applies the token endpoint's limit by client before client
+// authentication, so failed attempts count too. The client is the Basic
+// user name or the form's client_id; a request naming neither (or naming
+// something that cannot be a client id) counts against its IP.
+func (h *Handler) limitToken(next http.Handler) http.Handler {
+	if h.rl == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			next.ServeHTTP(w, r)
+			return
+		}
+		key, formErr := tokenLimitKey(w, r)
+		if !h.allow(w, r, tierToken, key) {
+			return
+		}
+		if formErr != nil {
+			// The same answer the endpoint gives; its body is consumed.
+			h.writeError(w, r, formErr)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func tokenLimitKey(w http.ResponseWriter, r *http.Request) (string, error) {
+	if user, _, ok := r.BasicAuth(); ok {
+		if id, err := url.QueryUnescape(user); err == nil && core.ValidClientID(id) {
+			return "client:" + id, nil
+		}
+		return "ip:" + service.RequestInfoFrom(r.Context()).IP, nil
+	}
+	form, err := oauthForm(w, r)
+	if err == nil {
+		if id := form.Get("client_id"); core.ValidClientID(id) {
+			return "client:" + id, nil
+		}
+	}
+	return "ip:" + service.RequestInfoFrom(r.Context()).IP, err
+}
+
+// limitUser applies a management limit by the subject of the access token
+// that authenticate accepted; it runs before the scope check, so refused
+// calls count too.
+func (h *Handler) limitUser(t tier, next http.Handler) http.Handler {
+	if h.rl == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := tokenFrom(r.Context())
+		if ok && !h.allow(w, r, t, tok.Subject) {
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// managed wraps a management handler: Bearer authentication, the limit of
+// its tier by token subject, then the scope check.
+func (h *Handler) managed(t tier, scope string, fn http.HandlerFunc) http.Handler {
+	return h.authenticate(h.limitUser(t, h.requireScope(scope)(fn)))
+}
+
+// rateLimitError is a request over a limit (contract §4, §6): 429 with
+// Retry-After in seconds.
+type rateLimitError struct {
+	retryAfter int
+}
+
+func (e *rateLimitError) Error() string {
+	return "rate limit exceeded; retry after " + strconv.Itoa(e.retryAfter) + "s"
+}

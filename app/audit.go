@@ -1,0 +1,21 @@
+package app
+
+import (
+	"log/slog"
+
+	"go.uber.org/fx"
+
+	"github.com/identityd/identityd/ports"
+	"github.com/identityd/identityd/service"
+)
+
+// newAudit puts the store's audit log behind a bounded queue written by one
+// goroutine (see service.AuditQueue) and returns the recorder the services
+// and handlers use. The queue is drained when the application stops: its
+// stop hook is registered before the server's, so fx runs it after the
+// server has finished its in-flight requests.
+func newAudit(lc fx.Lifecycle, log ports.AuditLog, logger *slog.Logger, clock ports.Clock, random ports.Random) (*service.Audit, *service.AuditQueue) {
+	q := service.NewAuditQueue(log, logger, service.DefaultAuditQueueSize)
+	lc.Append(fx.Hook{OnStop: q.Close})
+	return service.NewAudit(q, logger, clock, random), q
+}
