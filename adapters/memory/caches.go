@@ -107,6 +107,7 @@ type RateLimitStore struct {
 
 type window struct {
 	start time.Time
+	end   time.Time
 	count int
 }
 
@@ -121,18 +122,18 @@ func NewRateLimitStore() *RateLimitStore {
 func (s *RateLimitStore) Allow(_ context.Context, key string, l core.RateLimit, now time.Time) (core.RateLimitResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	w := s.windows[key]
-	if w.start.IsZero() || !now.Before(w.start.Add(l.Window)) {
+	w, ok := s.windows[key]
+	if !ok || !now.Before(w.end) {
 		if len(s.windows) > 10000 {
 			for k, v := range s.windows {
-				if !now.Before(v.start.Add(l.Window)) {
+				if !now.Before(v.end) {
 					delete(s.windows, k)
 				}
 			}
 		}
-		w = window{start: now}
+		w = window{start: now, end: now.Add(l.Window)}
 	}
-	res := core.RateLimitResult{Limit: l.Limit, Reset: w.start.Add(l.Window).Sub(now)}
+	res := core.RateLimitResult{Limit: l.Limit, Reset: w.end.Sub(now)}
 	if w.count >= l.Limit {
 		return res, nil
 	}
