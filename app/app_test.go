@@ -1,0 +1,89 @@
+package app_test
+
+import (
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/fx"
+
+	"github.com/identityd/identityd/app"
+	"github.com/identityd/identityd/app/apptest"
+)
+
+func lookup(env map[string]string) app.Lookup {
+	return func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+}
+
+func TestGraphIsComplete(t *testing.T) {
+	cfg, err := app.LoadConfig(lookup(apptest.Env(8080, nil)))
+	require.NoError(t, err)
+	assert.NoError(t, fx.ValidateApp(app.Options(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)))
+}
+
+func TestConfigDefaults(t *testing.T) {
+	cfg, err := app.LoadConfig(lookup(map[string]string{}))
+	require.NoError(t, err)
+	assert.Equal(t, "development", cfg.Env)
+	assert.Equal(t, 8080, cfg.HTTP.Port)
+	assert.Equal(t, "http://localhost:8080", cfg.IssuerURL)
+	assert.Equal(t, 15*time.Minute, cfg.Tokens.AccessTTL)
+	assert.Equal(t, 7*24*time.Hour, cfg.Tokens.RefreshTTL)
+	assert.Equal(t, 10*time.Minute, cfg.Tokens.AuthCodeTTL)
+	assert.Equal(t, time.Hour, cfg.Tokens.ResetTTL)
+	assert.Equal(t, 12, cfg.Passwords.BcryptCost)
+	assert.True(t, cfg.RateLimit.Enabled)
+	assert.Equal(t, 1000, cfg.RateLimit.Global.Limit)
+	assert.Equal(t, 15*time.Minute, cfg.RateLimit.Auth.Window)
+	assert.True(t, cfg.InMemory())
+	assert.Len(t, cfg.Tokens.Secret, 32, "a random development key")
+	assert.NotEqual(t, cfg.Tokens.Secret, cfg.Tokens.RefreshSecret)
+	assert.Len(t, cfg.Warnings, 2)
+}
+
+func TestConfigErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"bad env", map[string]string{"APP_ENV": "staging"}, "APP_ENV"},
+		{"bad port", map[string]string{"PORT": "http"}, "PORT"},
+		{"same secrets", map[string]string{"JWT_SECRET": apptest.JWTSecret, "JWT_REFRESH_SECRET": apptest.JWTSecret}, "must differ"},
+		{"bcrypt too cheap", map[string]string{"BCRYPT_COST": "9"}, "BCRYPT_COST"},
+		{"bad duration", map[string]string{"REFRESH_TOKEN_EXPIRY": "-1d"}, "REFRESH_TOKEN_EXPIRY"},
+		{"bad level", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		{"half TLS", map[string]string{"TLS_CERT_FILE": "app_test.go"}, "TLS_CERT_FILE and TLS_KEY_FILE"},
+		{"bad proxy", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,nonsense"}, "TRUSTED_PROXIES"},
+		{"bad origin", map[string]string{"CORS_ORIGIN": "app.example.com"}, "CORS_ORIGIN"},
+		{"bad database url", map[string]string{"DATABASE_URL": "mysql://x"}, "DATABASE_URL"},
+		{"bad redis url", map[string]string{"REDIS_URL": "http://x"}, "REDIS_URL"},
+		{"bad rate", map[string]string{"RATE_LIMIT_TOKEN": "fifty"}, "RATE_LIMIT_TOKEN"},
+		{"half bootstrap client", map[string]string{"BOOTSTRAP_ADMIN_CLIENT_ID": "x"}, "BOOTSTRAP_ADMIN_CLIENT_ID and"},
+		{"short bootstrap secret", map[string]string{"BOOTSTRAP_ADMIN_CLIENT_ID": "x", "BOOTSTRAP_ADMIN_CLIENT_SECRET": "short"}, "at least 32"},
+		{"unknown algorithm", map[string]string{"JWT_SIGNING_ALG": "none"}, "JWT_SIGNING_ALG"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := app.LoadConfig(lookup(tt.env))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.Len(t, strings.Split(err.Error(), "\n"), 1, "one problem, one line")
+		})
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	d, err := app.ParseDuration("7d")
+	require.NoError(t, err)
+	assert.Equal(t, 168*time.Hour, d)
+	d, err = app.ParseDuration("90m")
+	require.NoError(t, err)
+	assert.Equal(t, 90*time.Minute, d)
+	_, err = app.ParseDuration("xd")
+	assert.Error(t, err)
+}
