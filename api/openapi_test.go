@@ -159,6 +159,28 @@ func TestSwaggerUIFiles(t *testing.T) {
 	}
 }
 
+// TestSwaggerUIAssetsAreDocumented keeps the /api-docs/{asset} enum in step
+// with the embedded files.
+func TestSwaggerUIAssetsAreDocumented(t *testing.T) {
+	doc := loadDoc(t)
+	op := doc.Paths.Value("/api-docs/{asset}").Get
+	require.NotNil(t, op)
+	p := op.Parameters.GetByInAndName("path", "asset")
+	require.NotNil(t, p)
+	var documented []string
+	for _, e := range p.Schema.Value.Enum {
+		documented = append(documented, e.(string))
+	}
+	var embedded []string
+	require.NoError(t, fs.WalkDir(api.SwaggerUI, ".", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			embedded = append(embedded, path)
+		}
+		return err
+	}))
+	assert.ElementsMatch(t, embedded, documented)
+}
+
 // TestSwaggerUIIndexHasNoInlineScript keeps the page working under a CSP of
 // script-src 'self'.
 func TestSwaggerUIIndexHasNoInlineScript(t *testing.T) {

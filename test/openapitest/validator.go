@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -27,6 +28,7 @@ type Validator struct {
 	router   routers.Router
 	requests bool
 	skip     []string
+	host     string
 
 	mu      sync.Mutex
 	all     []string
@@ -75,6 +77,18 @@ func (v *Validator) Skip(prefix string) *Validator {
 	return v
 }
 
+// Only restricts validation and coverage to requests sent to baseURL's
+// host (such as an httptest server's URL), so that following a redirect
+// to a client's redirect_uri elsewhere is not reported. It returns v.
+func (v *Validator) Only(baseURL string) *Validator {
+	u, err := url.Parse(baseURL)
+	if err != nil || u.Host == "" {
+		v.t.Fatalf("openapitest: Only(%q): not an absolute URL", baseURL)
+	}
+	v.host = u.Host
+	return v
+}
+
 // RoundTripper returns a transport that sends each request through next
 // (http.DefaultTransport when nil) and validates the pair.
 func (v *Validator) RoundTripper(next http.RoundTripper) http.RoundTripper {
@@ -98,9 +112,12 @@ func (v *Validator) Coverage() []string {
 	return missing
 }
 
-func (v *Validator) skipped(path string) bool {
+func (v *Validator) skipped(u *url.URL) bool {
+	if v.host != "" && u.Host != v.host {
+		return true
+	}
 	for _, p := range v.skip {
-		if strings.HasPrefix(path, p) {
+		if strings.HasPrefix(u.Path, p) {
 			return true
 		}
 	}
@@ -124,7 +141,7 @@ type transport struct {
 // neither the server nor the caller notices the validation.
 func (tr *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	v := tr.v
-	if v.skipped(req.URL.Path) {
+	if v.skipped(req.URL) {
 		return tr.next.RoundTrip(req)
 	}
 	var reqBody []byte

@@ -76,6 +76,19 @@ func fakeServer(t *testing.T) *httptest.Server {
 		// No WWW-Authenticate: the contract requires it on 401.
 		write(w, http.StatusUnauthorized, `{"error":"invalid_token","error_description":"no token"}`)
 	})
+	mux.HandleFunc("GET /api-docs", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("X-Request-Id", "req-1")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(w, "<!DOCTYPE html><title>docs</title>")
+	})
+	mux.HandleFunc("GET /oauth/authorize", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Request-Id", "req-1")
+		if r.URL.Query().Get("no_location") != "" {
+			w.WriteHeader(http.StatusFound)
+			return
+		}
+		http.Redirect(w, r, "https://client.example/cb?code=abc&state=xyz", http.StatusFound)
+	})
 	mux.HandleFunc("GET /undocumented", func(w http.ResponseWriter, _ *http.Request) {
 		write(w, http.StatusOK, `{}`)
 	})
@@ -100,6 +113,12 @@ func TestRoundTripper(t *testing.T) {
 		{name: "health", giveMethod: http.MethodGet, givePath: "/healthz", wantStatus: http.StatusOK, wantBody: `{"status":"ok"}`},
 		{name: "form body reaches the server", giveMethod: http.MethodPost, givePath: "/oauth/token", giveBody: "grant_type=client_credentials", wantStatus: http.StatusOK},
 		{name: "unknown path answering 404", giveMethod: http.MethodGet, givePath: "/no/such/thing", wantStatus: http.StatusNotFound},
+		{name: "html with charset", giveMethod: http.MethodGet, givePath: "/api-docs", wantStatus: http.StatusOK},
+		{name: "redirect", giveMethod: http.MethodGet, givePath: "/oauth/authorize?response_type=code&client_id=c", wantStatus: http.StatusFound},
+		{
+			name: "redirect without Location", giveMethod: http.MethodGet, givePath: "/oauth/authorize?no_location=1",
+			wantStatus: http.StatusFound, wantErrs: []string{"-> 302", "Location"},
+		},
 		{
 			name: "missing required field", giveMethod: http.MethodGet, givePath: "/api/scopes/missing-field",
 			wantStatus: http.StatusOK, wantBody: `{"id":"s1","name":"orders:read"}`,
@@ -122,7 +141,10 @@ func TestRoundTripper(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &recorder{TB: t}
 			v := openapitest.New(rec)
-			client := &http.Client{Transport: v.RoundTripper(nil)}
+			client := &http.Client{
+				Transport:     v.RoundTripper(nil),
+				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+			}
 			var body io.Reader
 			if tt.giveBody != "" {
 				body = strings.NewReader(tt.giveBody)
@@ -182,6 +204,24 @@ func TestSkip(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, resp.Body.Close())
 	assert.Empty(t, rec.errors())
+}
+
+func TestOnly(t *testing.T) {
+	srv := fakeServer(t)
+	other := fakeServer(t)
+	rec := &recorder{TB: t}
+	v := openapitest.New(rec).Only(srv.URL)
+	client := &http.Client{Transport: v.RoundTripper(nil)}
+
+	resp, err := client.Get(other.URL + "/undocumented")
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.Empty(t, rec.errors(), "another host is not validated")
+
+	resp, err = client.Get(srv.URL + "/undocumented")
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.Len(t, rec.errors(), 1)
 }
 
 func TestCoverage(t *testing.T) {
