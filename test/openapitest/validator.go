@@ -187,6 +187,9 @@ func (v *Validator) check(req *http.Request, reqBody []byte, resp *http.Response
 		if resp.StatusCode == http.StatusMethodNotAllowed || resp.StatusCode == http.StatusNotFound {
 			return ""
 		}
+		if req.Method == http.MethodOptions || req.Method == http.MethodHead {
+			return "" // CORS preflight and HEAD are cross-cutting, not documented per path
+		}
 		return "the method is not in the OpenAPI document for this path"
 	case err != nil:
 		return fmt.Sprintf("find the route: %v", err)
@@ -196,7 +199,9 @@ func (v *Validator) check(req *http.Request, reqBody []byte, resp *http.Response
 	opts := &openapi3filter.Options{
 		IncludeResponseStatus: true,
 		AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
-		MultiError:            false,
+		MultiError:            true,
+		// Report the path and the reason, not the whole schema.
+		SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()},
 	}
 	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
 	ctx := req.Context()
@@ -218,7 +223,20 @@ func (v *Validator) check(req *http.Request, reqBody []byte, resp *http.Response
 	}
 	out.SetBodyBytes(respBody)
 	if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
-		problems = append(problems, "response: "+err.Error())
+		problems = append(problems, "response: "+err.Error()+"; body: "+excerpt(respBody))
 	}
 	return strings.Join(problems, "; ")
+}
+
+// excerpt shortens a body for an error message.
+func excerpt(b []byte) string {
+	const limit = 300
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "(empty)"
+	}
+	if len(s) > limit {
+		return s[:limit] + "..."
+	}
+	return s
 }
