@@ -1,0 +1,164 @@
+package telemetry
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+)
+
+// InstrumentationName names the meter of identityd's own instruments.
+const InstrumentationName = "github.com/identityd/identityd"
+
+// Metric names. The HTTP and connection-pool ones follow the OpenTelemetry
+// semantic conventions.
+const (
+	MetricHTTPServerDuration  = "http.server.request.duration"
+	MetricTokensIssued        = "identityd.tokens.issued"
+	MetricLoginFailures       = "identityd.login.failures"
+	MetricRateLimitRejections = "identityd.ratelimit.rejections"
+	MetricDBConnectionCount   = "db.client.connection.count"
+	MetricDBConnectionMax     = "db.client.connection.max"
+)
+
+// Attribute keys.
+const (
+	attrPoolName               = "db.client.connection.pool.name"
+	attrPoolState              = "db.client.connection.state"
+	attrRoute                  = "http.route"
+	attrMethod                 = "http.request.method"
+	attrStatus                 = "http.response.status_code"
+	attrGrantType              = "oauth.grant_type"
+	attrRateLimit              = "identityd.ratelimit.name"
+	defaultDurationDescription = "Duration of HTTP server requests."
+)
+
+// durationBuckets returns the semantic conventions' advised boundaries for
+// http.server.request.duration, in seconds.
+func durationBuckets() []float64 {
+	return []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
+}
+
+// Metrics holds identityd's instruments. Its methods are safe for
+// concurrent use and cheap with a no-op provider.
+type Metrics struct {
+	meter           metric.Meter
+	requestDuration metric.Float64Histogram
+	tokensIssued    metric.Int64Counter
+	loginFailures   metric.Int64Counter
+	rateLimited     metric.Int64Counter
+	connCount       metric.Int64ObservableUpDownCounter
+	connMax         metric.Int64ObservableUpDownCounter
+}
+
+// NewMetrics creates the instruments from mp.
+func NewMetrics(mp metric.MeterProvider) (*Metrics, error) {
+	m := &Metrics{meter: mp.Meter(InstrumentationName)}
+	var err error
+	if m.requestDuration, err = m.meter.Float64Histogram(MetricHTTPServerDuration,
+		metric.WithUnit("s"),
+		metric.WithDescription(defaultDurationDescription),
+		metric.WithExplicitBucketBoundaries(durationBuckets()...),
+	); err != nil {
+		return nil, fmt.Errorf("telemetry: create %s: %w", MetricHTTPServerDuration, err)
+	}
+	if m.tokensIssued, err = m.meter.Int64Counter(MetricTokensIssued,
+		metric.WithUnit("{token}"),
+		metric.WithDescription("Access tokens issued, by grant type."),
+	); err != nil {
+		return nil, fmt.Errorf("telemetry: create %s: %w", MetricTokensIssued, err)
+	}
+	if m.loginFailures, err = m.meter.Int64Counter(MetricLoginFailures,
+		metric.WithUnit("{attempt}"),
+		metric.WithDescription("Failed logins (unknown email, wrong password, locked account)."),
+	); err != nil {
+		return nil, fmt.Errorf("telemetry: create %s: %w", MetricLoginFailures, err)
+	}
+	if m.rateLimited, err = m.meter.Int64Counter(MetricRateLimitRejections,
+		metric.WithUnit("{request}"),
+		metric.WithDescription("Requests rejected by a rate limit, by limit."),
+	); err != nil {
+		return nil, fmt.Errorf("telemetry: create %s: %w", MetricRateLimitRejections, err)
+	}
+	if m.connCount, err = m.meter.Int64ObservableUpDownCounter(MetricDBConnectionCount,
+		metric.WithUnit("{connection}"),
+		metric.WithDescription("Connections in the pool, by state (used, idle)."),
+	); err != nil {
+		return nil, fmt.Errorf("telemetry: create %s: %w", MetricDBConnectionCount, err)
+	}
+	if m.connMax, err = m.meter.Int64ObservableUpDownCounter(MetricDBConnectionMax,
+		metric.WithUnit("{connection}"),
+		metric.WithDescription("The most open connections the pool allows."),
+	); err != nil {
+		return nil, fmt.Errorf("telemetry: create %s: %w", MetricDBConnectionMax, err)
+	}
+	return m, nil
+}
+
+// RecordRequest records one HTTP request. route is the route template
+// (such as /api/scopes/{id}), never the raw path, to keep cardinality low.
+func (m *Metrics) RecordRequest(ctx context.Context, route, method string, status int, d time.Duration) {
+	if !m.requestDuration.Enabled(ctx) {
+		return
+	}
+	m.requestDuration.Record(ctx, d.Seconds(), metric.WithAttributes(
+		attribute.String(attrRoute, route),
+		attribute.String(attrMethod, method),
+		attribute.Int(attrStatus, status),
+	))
+}
+
+// TokenIssued counts an access token issued under grantType.
+func (m *Metrics) TokenIssued(ctx context.Context, grantType string) {
+	if !m.tokensIssued.Enabled(ctx) {
+		return
+	}
+	m.tokensIssued.Add(ctx, 1, metric.WithAttributes(attribute.String(attrGrantType, grantType)))
+}
+
+// LoginFailed counts a failed login.
+func (m *Metrics) LoginFailed(ctx context.Context) {
+	m.loginFailures.Add(ctx, 1)
+}
+
+// RateLimited counts a request rejected by the rate limit named limit
+// (such as "ip", "auth", "token", "scopes", "clients").
+func (m *Metrics) RateLimited(ctx context.Context, limit string) {
+	if !m.rateLimited.Enabled(ctx) {
+		return
+	}
+	m.rateLimited.Add(ctx, 1, metric.WithAttributes(attribute.String(attrRateLimit, limit)))
+}
+
+// PoolStats is a snapshot of a connection pool, as database/sql's DBStats
+// or go-redis's PoolStats give it.
+type PoolStats struct {
+	InUse int
+	Idle  int
+	// Max is the most open connections allowed; zero or less for no limit.
+	Max int
+}
+
+// RegisterPool reports the pool named pool (such as "postgres" or "redis")
+// on every collection, by calling stats. The returned func unregisters it.
+func (m *Metrics) RegisterPool(pool string, stats func() PoolStats) (func() error, error) {
+	name := attribute.String(attrPoolName, pool)
+	used := metric.WithAttributeSet(attribute.NewSet(name, attribute.String(attrPoolState, "used")))
+	idle := metric.WithAttributeSet(attribute.NewSet(name, attribute.String(attrPoolState, "idle")))
+	only := metric.WithAttributeSet(attribute.NewSet(name))
+	reg, err := m.meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		s := stats()
+		o.ObserveInt64(m.connCount, int64(s.InUse), used)
+		o.ObserveInt64(m.connCount, int64(s.Idle), idle)
+		if s.Max > 0 {
+			o.ObserveInt64(m.connMax, int64(s.Max), only)
+		}
+		return nil
+	}, m.connCount, m.connMax)
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: register the %s pool callback: %w", pool, err)
+	}
+	return reg.Unregister, nil
+}

@@ -1,0 +1,97 @@
+package deploy_test
+
+import (
+	"bufio"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// parseEnvFile returns the KEY=value assignments of a dotenv file, skipping
+// blank lines and comments.
+func parseEnvFile(t *testing.T, text string) map[string]string {
+	t.Helper()
+	vars := make(map[string]string)
+	sc := bufio.NewScanner(strings.NewReader(text))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		key, value, ok := strings.Cut(line, "=")
+		require.True(t, ok, "line %d is not KEY=value: %q", n, line)
+		_, dup := vars[key]
+		require.False(t, dup, "line %d sets %s again", n, key)
+		vars[key] = value
+	}
+	require.NoError(t, sc.Err())
+	return vars
+}
+
+// secretProblem tells which JWT_SECRET rule s breaks, or "".
+func secretProblem(s string) string {
+	if len(s) < 32 {
+		return "shorter than 32 characters"
+	}
+	var upper, lower, digit, special bool
+	for _, r := range s {
+		switch {
+		case unicode.IsUpper(r):
+			upper = true
+		case unicode.IsLower(r):
+			lower = true
+		case unicode.IsDigit(r):
+			digit = true
+		default:
+			special = true
+		}
+	}
+	switch {
+	case !upper:
+		return "no upper-case letter"
+	case !lower:
+		return "no lower-case letter"
+	case !digit:
+		return "no digit"
+	case !special:
+		return "no special character"
+	}
+	return ""
+}
+
+func TestEnvExampleNamesEveryContractVariable(t *testing.T) {
+	vars := parseEnvFile(t, readRootFile(t, ".env.example"))
+	for _, name := range contractVariables() {
+		assert.Contains(t, vars, name, ".env.example does not name %s", name)
+	}
+	for name := range vars {
+		assert.True(t, isContractVariable(name), ".env.example sets %s, which the contract does not name", name)
+	}
+}
+
+func TestEnvExampleValuesAreUsable(t *testing.T) {
+	vars := parseEnvFile(t, readRootFile(t, ".env.example"))
+
+	for _, name := range []string{"JWT_SECRET", "JWT_REFRESH_SECRET"} {
+		assert.Empty(t, secretProblem(vars[name]), "%s breaks the secret rules", name)
+		assert.Contains(t, vars[name], "EXAMPLE", "%s must be marked as an example", name)
+	}
+	assert.NotEqual(t, vars["JWT_SECRET"], vars["JWT_REFRESH_SECRET"], "the two JWT secrets must differ")
+
+	assert.GreaterOrEqual(t, len(vars["BOOTSTRAP_ADMIN_CLIENT_SECRET"]), 32)
+	assert.Contains(t, vars["BOOTSTRAP_ADMIN_CLIENT_SECRET"], "EXAMPLE")
+	assert.Contains(t, vars["BOOTSTRAP_ADMIN_PASSWORD"], "EXAMPLE")
+	assert.NotEmpty(t, vars["BOOTSTRAP_ADMIN_CLIENT_ID"])
+
+	cost, err := strconv.Atoi(vars["BCRYPT_COST"])
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, cost, 10)
+	assert.Contains(t, []string{"development", "test", "production"}, vars["APP_ENV"])
+	assert.Contains(t, []string{"debug", "info", "warn", "error"}, vars["LOG_LEVEL"])
+	assert.Contains(t, []string{"HS256", "RS256", "ES256", "EdDSA"}, vars["JWT_SIGNING_ALG"])
+	assert.Equal(t, "8080", vars["PORT"])
+}
