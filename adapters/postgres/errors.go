@@ -40,7 +40,7 @@ func classify(ctx context.Context, err error) error {
 		case pqErr.Code == "23503": // foreign_key_violation
 			return core.ErrConflict
 		case pqErr.Code.Class() == "08", // connection_exception
-			pqErr.Code.Class() == "53",                                        // insufficient_resources, e.g. too_many_connections
+			pqErr.Code.Class() == "53",                                          // insufficient_resources, e.g. too_many_connections
 			pqErr.Code == "57P01", pqErr.Code == "57P02", pqErr.Code == "57P03", // admin_shutdown, crash_shutdown, cannot_connect_now
 			pqErr.Code == "57014" && errors.Is(ctx.Err(), context.DeadlineExceeded): // query_canceled by our timeout
 			return core.ErrUnavailable

@@ -32,7 +32,7 @@ func Migrate(ctx context.Context, db *DB, direction string, out io.Writer) error
 	if err != nil {
 		return err
 	}
-	defer p.Close()
+	// Not p.Close(): that would close db, which the caller owns.
 	switch direction {
 	case MigrateUp:
 		res, err := p.Up(ctx)
