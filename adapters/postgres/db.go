@@ -74,6 +74,9 @@ type DB struct {
 // ends; a malformed URL fails at once.
 func Open(ctx context.Context, opts Options) (*DB, error) {
 	opts = opts.withDefaults()
+	if opts.URL == "" {
+		return nil, errors.New("postgres: no connection URL")
+	}
 	connector, err := pq.NewConnector(opts.URL)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse connection URL: %w", err)

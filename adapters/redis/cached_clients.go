@@ -48,15 +48,19 @@ func (c *CachedClients) CreateClient(ctx context.Context, cl core.Client) error 
 // GetClient implements ports.ClientRepository: a cache hit answers; a miss
 // reads the repository and fills the cache.
 func (c *CachedClients) GetClient(ctx context.Context, id string) (core.Client, error) {
-	if cl, err := c.cache.GetCachedClient(ctx, id); err == nil {
+	cl, cacheErr := c.cache.GetCachedClient(ctx, id)
+	if cacheErr == nil {
 		return cl, nil
 	}
 	cl, err := c.repo.GetClient(ctx, id)
 	if err != nil {
 		return core.Client{}, err
 	}
-	// Best effort: a cache that cannot store only costs the next read.
-	_ = c.cache.CacheClient(ctx, cl, c.ttl)
+	if !errors.Is(cacheErr, core.ErrUnavailable) {
+		// Best effort: a cache that cannot store only costs the next
+		// read. A cache that just failed to answer is not asked again.
+		_ = c.cache.CacheClient(ctx, cl, c.ttl)
+	}
 	return cl, nil
 }
 

@@ -26,7 +26,8 @@ type Options struct {
 	ReadTimeout  time.Duration
 	WriteTimeout time.Duration
 	// CommandTimeout bounds every call of this package, retries included
-	// (default 1s).
+	// (default 500ms: Redis answers in well under a millisecond, and the
+	// hot paths fall back to PostgreSQL when it does not).
 	CommandTimeout time.Duration
 	// PoolSize is the number of connections (default: go-redis's, 10 per
 	// CPU).
@@ -57,7 +58,7 @@ func (o Options) withDefaults() Options {
 		o.WriteTimeout = 500 * time.Millisecond
 	}
 	if o.CommandTimeout <= 0 {
-		o.CommandTimeout = time.Second
+		o.CommandTimeout = 500 * time.Millisecond
 	}
 	if o.RetryInitial <= 0 {
 		o.RetryInitial = 100 * time.Millisecond

@@ -54,6 +54,12 @@ func (d *DurableRevocations) RevokeJTI(ctx context.Context, jti string, until ti
 		d.stale.Store(true)
 		return err
 	}
+	if d.stale.Load() {
+		// Redis is back after a write was lost: put the lost ones back
+		// now rather than at the next IsRevoked. Failing here changes
+		// nothing for this call; the flag stays for the next one.
+		_ = d.refill(ctx)
+	}
 	return nil
 }
 
