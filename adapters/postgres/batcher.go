@@ -116,9 +116,9 @@ func (b *batcher) run() {
 			timer.Reset(b.maxDelay)
 			select {
 			case r, ok := <-b.reqs:
-				if !timer.Stop() {
-					<-timer.C
-				}
+				// Since Go 1.23 a stopped timer delivers nothing stale,
+				// so there is nothing to drain.
+				timer.Stop()
 				if !ok {
 					open = false
 					break drain

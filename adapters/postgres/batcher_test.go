@@ -160,3 +160,26 @@ func BenchmarkSaveAccessToken(b *testing.B) {
 		})
 	}
 }
+
+func TestGroupCommitUnderChurn(t *testing.T) {
+	t.Parallel()
+	// Tiny batches and delays make the collector's timer fire while rows
+	// arrive, over and over.
+	s, _ := newStore(t, postgres.StoreOptions{BatchMaxRows: 4, BatchMaxDelay: time.Microsecond, BatchMaxInFlight: 2})
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	var failures atomic.Int64
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 40 {
+				if err := s.SaveAccessToken(ctx, accessToken(newJTI())); err != nil {
+					failures.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Zero(t, failures.Load())
+}
