@@ -21,8 +21,11 @@ type saveRequest struct {
 }
 
 // batcher group-commits access tokens: one collector goroutine gathers
-// waiting rows for at most maxDelay or maxRows, hands the batch to one of at
-// most maxInFlight INSERTs, and answers every caller with its own outcome.
+// waiting rows, up to maxRows, hands the batch to one of at most
+// maxInFlight INSERTs, and each INSERT answers its callers with their own
+// outcome. While an INSERT is in flight the collector waits up to maxDelay
+// for more rows; when none is, a batch leaves at once, so a lone caller
+// pays no delay.
 type batcher struct {
 	maxRows  int
 	maxDelay time.Duration
@@ -100,33 +103,44 @@ func (b *batcher) run() {
 		}
 		batch := []saveRequest{first}
 		open := true
-		// Take whatever is already queued, then wait up to maxDelay for more.
-	drain:
-		for len(batch) < b.maxRows {
-			select {
-			case r, ok := <-b.reqs:
-				if !ok {
-					open = false
-					break drain
-				}
-				batch = append(batch, r)
-				continue
-			default:
-			}
+		// With no INSERT in flight, waiting would only add latency: take
+		// what is queued and go. While one runs, rows pile up anyway;
+		// gather them for up to maxDelay from the first.
+		wait := len(b.slots) > 0
+		if wait {
 			timer.Reset(b.maxDelay)
+		}
+	collect:
+		for len(batch) < b.maxRows {
+			if !wait {
+				select {
+				case r, ok := <-b.reqs:
+					if !ok {
+						open = false
+						break collect
+					}
+					batch = append(batch, r)
+					continue
+				default:
+					break collect
+				}
+			}
 			select {
 			case r, ok := <-b.reqs:
-				// Since Go 1.23 a stopped timer delivers nothing stale,
-				// so there is nothing to drain.
-				timer.Stop()
 				if !ok {
 					open = false
-					break drain
+					break collect
 				}
 				batch = append(batch, r)
 			case <-timer.C:
-				break drain
+				wait = false
+				break collect
 			}
+		}
+		if wait {
+			// Since Go 1.23 a stopped timer delivers nothing stale, so
+			// there is nothing to drain.
+			timer.Stop()
 		}
 		b.slots <- struct{}{}
 		b.flushes.Add(1)

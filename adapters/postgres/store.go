@@ -21,7 +21,8 @@ type StoreOptions struct {
 	// SaveAccessToken then runs its own INSERT.
 	BatchMaxRows int
 	// BatchMaxDelay is how long the writer waits for more rows once it
-	// holds one (default 1ms).
+	// holds one while an earlier INSERT is still running (default 1ms);
+	// when none is, the batch goes at once.
 	BatchMaxDelay time.Duration
 	// BatchMaxInFlight is how many batch INSERTs may run at once
 	// (default 4).
