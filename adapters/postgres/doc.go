@@ -10,4 +10,8 @@
 // SaveAccessToken, on the token endpoint's hot path, is group-committed:
 // concurrent callers are gathered into one multi-row INSERT, each still
 // waiting for its own row to be durable and getting its own error.
+//
+// Wiring: Open, then Migrate(ctx, db, MigrateUp, w) when migrating at start,
+// then NewStore; at shutdown Store.Close (drains pending access-token
+// writes) before DB.Close.
 package postgres
