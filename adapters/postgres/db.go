@@ -1,0 +1,131 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// Options configure the connection pool.
+type Options struct {
+	// URL is the connection string, postgres://user:pass@host:5432/db?sslmode=...
+	URL string
+	// MaxOpenConns bounds the pool (default 25).
+	MaxOpenConns int
+	// MaxIdleConns is how many connections stay open while idle (default
+	// MaxOpenConns, so bursts on the token endpoint do not reconnect).
+	MaxIdleConns int
+	// ConnMaxLifetime recycles connections (default 30m), so a fail-over
+	// or a server-side limit is picked up.
+	ConnMaxLifetime time.Duration
+	// ConnMaxIdleTime closes connections idle this long (default 5m).
+	ConnMaxIdleTime time.Duration
+	// QueryTimeout bounds every store call, including the wait for a
+	// pooled connection (default 5s).
+	QueryTimeout time.Duration
+	// RetryInitial and RetryMax shape the exponential back-off with which
+	// Open waits for the database to become reachable (defaults 100ms, 5s).
+	// Open gives up when its ctx ends.
+	RetryInitial time.Duration
+	RetryMax     time.Duration
+	// Logger, when set, hears about each failed connection attempt.
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxOpenConns <= 0 {
+		o.MaxOpenConns = 25
+	}
+	if o.MaxIdleConns <= 0 {
+		o.MaxIdleConns = o.MaxOpenConns
+	}
+	if o.ConnMaxLifetime <= 0 {
+		o.ConnMaxLifetime = 30 * time.Minute
+	}
+	if o.ConnMaxIdleTime <= 0 {
+		o.ConnMaxIdleTime = 5 * time.Minute
+	}
+	if o.QueryTimeout <= 0 {
+		o.QueryTimeout = 5 * time.Second
+	}
+	if o.RetryInitial <= 0 {
+		o.RetryInitial = 100 * time.Millisecond
+	}
+	if o.RetryMax <= 0 {
+		o.RetryMax = 5 * time.Second
+	}
+	return o
+}
+
+// DB is a pool of connections to PostgreSQL.
+type DB struct {
+	db           *sqlx.DB
+	queryTimeout time.Duration
+}
+
+// Open connects to the database at opts.URL and returns once it answers a
+// ping. While it does not, Open retries with exponential back-off until ctx
+// ends; a malformed URL fails at once.
+func Open(ctx context.Context, opts Options) (*DB, error) {
+	opts = opts.withDefaults()
+	if opts.URL == "" {
+		return nil, errors.New("postgres: no connection URL")
+	}
+	connector, err := pq.NewConnector(opts.URL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse connection URL: %w", err)
+	}
+	sqlDB := sql.OpenDB(connector)
+	sqlDB.SetMaxOpenConns(opts.MaxOpenConns)
+	sqlDB.SetMaxIdleConns(opts.MaxIdleConns)
+	sqlDB.SetConnMaxLifetime(opts.ConnMaxLifetime)
+	sqlDB.SetConnMaxIdleTime(opts.ConnMaxIdleTime)
+	db := &DB{db: sqlx.NewDb(sqlDB, "postgres"), queryTimeout: opts.QueryTimeout}
+
+	delay := opts.RetryInitial
+	for attempt := 1; ; attempt++ {
+		err := db.Ping(ctx)
+		if err == nil {
+			return db, nil
+		}
+		var pqErr *pq.Error
+		if errors.As(err, &pqErr) && pqErr.Code.Class() == "28" {
+			// Wrong credentials do not get better by waiting.
+			_ = sqlDB.Close()
+			return nil, fmt.Errorf("postgres: connect: %w", err)
+		}
+		if opts.Logger != nil {
+			opts.Logger.WarnContext(ctx, "postgres not reachable yet", "attempt", attempt, "retry_in", delay.String(), "error", err.Error())
+		}
+		select {
+		case <-ctx.Done():
+			_ = sqlDB.Close()
+			return nil, fmt.Errorf("postgres: gave up connecting after %d attempts: %w", attempt, err)
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, opts.RetryMax)
+	}
+}
+
+// Ping implements ports.Pinger: it checks that the database answers within
+// the query timeout.
+func (d *DB) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, d.queryTimeout)
+	defer cancel()
+	if err := d.db.PingContext(ctx); err != nil {
+		return translate(ctx, err, "postgres: ping")
+	}
+	return nil
+}
+
+// SQL returns the underlying *sql.DB, for migrations and diagnostics.
+func (d *DB) SQL() *sql.DB { return d.db.DB }
+
+// Close closes every connection of the pool.
+func (d *DB) Close() error { return d.db.Close() }

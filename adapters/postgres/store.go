@@ -1,0 +1,166 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/identityd/identityd/core"
+	"github.com/identityd/identityd/ports"
+)
+
+// StoreOptions tune the Store.
+type StoreOptions struct {
+	// BatchMaxRows caps the rows of one group-committed access-token
+	// INSERT (default 256). 1 turns group commit off: each
+	// SaveAccessToken then runs its own INSERT.
+	BatchMaxRows int
+	// BatchMaxDelay is how long the writer waits for more rows once it
+	// holds one while an earlier INSERT is still running (default 1ms);
+	// when none is, the batch goes at once.
+	BatchMaxDelay time.Duration
+	// BatchMaxInFlight is how many batch INSERTs may run at once
+	// (default 4).
+	BatchMaxInFlight int
+}
+
+func (o StoreOptions) withDefaults() StoreOptions {
+	if o.BatchMaxRows <= 0 {
+		o.BatchMaxRows = 256
+	}
+	if o.BatchMaxRows > maxBatchRows {
+		o.BatchMaxRows = maxBatchRows
+	}
+	if o.BatchMaxDelay <= 0 {
+		o.BatchMaxDelay = time.Millisecond
+	}
+	if o.BatchMaxInFlight <= 0 {
+		o.BatchMaxInFlight = 4
+	}
+	return o
+}
+
+// Store implements every repository port on PostgreSQL.
+type Store struct {
+	db      *sqlx.DB
+	timeout time.Duration
+	pinger  *DB
+	tokens  *batcher
+}
+
+var (
+	_ ports.ClientRepository        = (*Store)(nil)
+	_ ports.ScopeRepository         = (*Store)(nil)
+	_ ports.UserRepository          = (*Store)(nil)
+	_ ports.AccessTokenRepository   = (*Store)(nil)
+	_ ports.RefreshTokenRepository  = (*Store)(nil)
+	_ ports.AuthCodeRepository      = (*Store)(nil)
+	_ ports.PasswordResetRepository = (*Store)(nil)
+	_ ports.AuditLog                = (*Store)(nil)
+	_ ports.Purger                  = (*Store)(nil)
+	_ ports.Pinger                  = (*Store)(nil)
+)
+
+// NewStore returns a Store over db. It starts the access-token writer;
+// Close stops it.
+func NewStore(db *DB, opts StoreOptions) *Store {
+	opts = opts.withDefaults()
+	s := &Store{db: db.db, timeout: db.queryTimeout, pinger: db}
+	if opts.BatchMaxRows > 1 {
+		s.tokens = newBatcher(opts, s.insertAccessTokens)
+	}
+	return s
+}
+
+// Close waits for pending access-token writes to finish and refuses new
+// ones. It does not close db.
+func (s *Store) Close() error {
+	if s.tokens != nil {
+		s.tokens.close()
+	}
+	return nil
+}
+
+// Ping implements ports.Pinger.
+func (s *Store) Ping(ctx context.Context) error { return s.pinger.Ping(ctx) }
+
+// bound limits ctx to the query timeout.
+func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.timeout)
+}
+
+// inTx runs fn in a transaction and commits when it returns nil. Errors from
+// fn come back unchanged; fn translates its own driver errors.
+func (s *Store) inTx(ctx context.Context, what string, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return translate(ctx, err, what+": begin")
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return translate(ctx, err, what+": commit")
+	}
+	return nil
+}
+
+// nullTime stores the zero time as NULL.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+// fromNullTime reads a nullable timestamptz back, in UTC.
+func fromNullTime(t sql.NullTime) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return t.Time.UTC()
+}
+
+// nullString stores "" as NULL.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// pageLimit is the LIMIT of a page: NULL (no limit) when p.Limit <= 0.
+func pageLimit(p core.Page) any {
+	if p.Limit <= 0 {
+		return nil
+	}
+	return p.Limit
+}
+
+// filterWhere renders the conditions of a token filter, numbering its
+// parameters from $next. It returns "" for an empty filter.
+func filterWhere(f core.TokenFilter, next int) (string, []any) {
+	var conds []string
+	var args []any
+	add := func(col, v string) {
+		if v == "" {
+			return
+		}
+		conds = append(conds, col+" = $"+strconv.Itoa(next+len(args)))
+		args = append(args, v)
+	}
+	add("client_id", f.ClientID)
+	add("user_id", f.UserID)
+	add("family_id", f.FamilyID)
+	add("auth_code_id", f.AuthCodeID)
+	return strings.Join(conds, " AND "), args
+}
+
+// notFound is the error for a missing entity.
+func notFound(what string) error { return fmt.Errorf("%s: %w", what, core.ErrNotFound) }

@@ -1,0 +1,47 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/identityd/identityd/adapters/postgres"
+	"github.com/identityd/identityd/adapters/postgres/pgtest"
+	"github.com/identityd/identityd/ports/porttest"
+)
+
+// newStore opens a Store over a fresh schema, closed at cleanup.
+func newStore(t testing.TB, opts postgres.StoreOptions) (*postgres.Store, *postgres.DB) {
+	t.Helper()
+	dsn := pgtest.NewSchema(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := postgres.Open(ctx, postgres.Options{URL: dsn, MaxOpenConns: 8})
+	require.NoError(t, err)
+	s := postgres.NewStore(db, opts)
+	t.Cleanup(func() {
+		require.NoError(t, s.Close())
+		require.NoError(t, db.Close())
+	})
+	return s, db
+}
+
+func TestStore(t *testing.T) {
+	t.Parallel()
+	pgtest.URL(t)
+	porttest.RunStoreTests(t, func(t *testing.T) porttest.Store {
+		s, _ := newStore(t, postgres.StoreOptions{})
+		return s
+	})
+}
+
+func TestStoreWithoutGroupCommit(t *testing.T) {
+	t.Parallel()
+	pgtest.URL(t)
+	porttest.RunStoreTests(t, func(t *testing.T) porttest.Store {
+		s, _ := newStore(t, postgres.StoreOptions{BatchMaxRows: 1})
+		return s
+	})
+}

@@ -1,0 +1,146 @@
+package redis
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/identityd/identityd/ports"
+)
+
+// Options configure the connection to Redis.
+type Options struct {
+	// URL is redis://[:password@]host:6379/0, or rediss:// for TLS (Azure
+	// Cache for Redis listens on 6380 with TLS).
+	URL string
+	// KeyPrefix starts every key this adapter writes (default "identityd:"),
+	// so one Redis can serve several deployments or tests.
+	KeyPrefix string
+	// DialTimeout, ReadTimeout and WriteTimeout bound one connection
+	// attempt and one socket read or write (defaults 2s, 500ms, 500ms).
+	DialTimeout  time.Duration
+	ReadTimeout  time.Duration
+	WriteTimeout time.Duration
+	// CommandTimeout bounds every call of this package, retries included
+	// (default 500ms: Redis answers in well under a millisecond, and the
+	// hot paths fall back to PostgreSQL when it does not).
+	CommandTimeout time.Duration
+	// PoolSize is the number of connections (default: go-redis's, 10 per
+	// CPU).
+	PoolSize int
+	// TLSConfig, when set, replaces the TLS settings derived from a
+	// rediss:// URL (for a private CA, say).
+	TLSConfig *tls.Config
+	// RetryInitial and RetryMax shape the exponential back-off with which
+	// Open waits for Redis to answer (defaults 100ms, 5s). Open gives up
+	// when its ctx ends.
+	RetryInitial time.Duration
+	RetryMax     time.Duration
+	// Logger, when set, hears about each failed connection attempt.
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.KeyPrefix == "" {
+		o.KeyPrefix = "identityd:"
+	}
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = 2 * time.Second
+	}
+	if o.ReadTimeout <= 0 {
+		o.ReadTimeout = 500 * time.Millisecond
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 500 * time.Millisecond
+	}
+	if o.CommandTimeout <= 0 {
+		o.CommandTimeout = 500 * time.Millisecond
+	}
+	if o.RetryInitial <= 0 {
+		o.RetryInitial = 100 * time.Millisecond
+	}
+	if o.RetryMax <= 0 {
+		o.RetryMax = 5 * time.Second
+	}
+	return o
+}
+
+// Client is a connection pool to Redis with the key prefix and command
+// timeout every cache of this package uses.
+type Client struct {
+	rdb     *goredis.Client
+	prefix  string
+	timeout time.Duration
+}
+
+var _ ports.Pinger = (*Client)(nil)
+
+// Open connects to Redis at opts.URL and returns once it answers a PING.
+// While it does not, Open retries with exponential back-off until ctx ends;
+// a malformed URL fails at once.
+func Open(ctx context.Context, opts Options) (*Client, error) {
+	opts = opts.withDefaults()
+	ro, err := goredis.ParseURL(opts.URL)
+	if err != nil {
+		return nil, fmt.Errorf("redis: parse URL: %w", err)
+	}
+	ro.DialTimeout = opts.DialTimeout
+	ro.ReadTimeout = opts.ReadTimeout
+	ro.WriteTimeout = opts.WriteTimeout
+	ro.ContextTimeoutEnabled = true
+	if opts.PoolSize > 0 {
+		ro.PoolSize = opts.PoolSize
+	}
+	if ro.TLSConfig != nil {
+		ro.TLSConfig.MinVersion = tls.VersionTLS12
+		if opts.TLSConfig != nil {
+			cfg := opts.TLSConfig.Clone()
+			if cfg.ServerName == "" {
+				cfg.ServerName = ro.TLSConfig.ServerName
+			}
+			ro.TLSConfig = cfg
+		}
+	}
+	c := &Client{rdb: goredis.NewClient(ro), prefix: opts.KeyPrefix, timeout: opts.CommandTimeout}
+	delay := opts.RetryInitial
+	for attempt := 1; ; attempt++ {
+		err := c.Ping(ctx)
+		if err == nil {
+			return c, nil
+		}
+		if opts.Logger != nil {
+			opts.Logger.WarnContext(ctx, "redis not reachable yet", "attempt", attempt, "retry_in", delay.String(), "error", err.Error())
+		}
+		select {
+		case <-ctx.Done():
+			_ = c.rdb.Close()
+			return nil, fmt.Errorf("redis: gave up connecting after %d attempts: %w", attempt, err)
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, opts.RetryMax)
+	}
+}
+
+// Ping implements ports.Pinger.
+func (c *Client) Ping(ctx context.Context) error {
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
+	return translate(ctx, c.rdb.Ping(ctx).Err(), "redis: ping")
+}
+
+// Close closes the pool.
+func (c *Client) Close() error { return c.rdb.Close() }
+
+// Prefix is the key prefix of every key this client writes.
+func (c *Client) Prefix() string { return c.prefix }
+
+func (c *Client) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, c.timeout)
+}
+
+// key joins the prefix, a namespace and an id.
+func (c *Client) key(namespace, id string) string { return c.prefix + namespace + ":" + id }
