@@ -308,6 +308,10 @@ func LoadConfig(lookup Lookup) (Config, error) {
 		}
 	}
 
+	if (c.Database.URL == "") != (c.Redis.URL == "") {
+		l.fail("DATABASE_URL and REDIS_URL: set both (PostgreSQL and Redis) or neither (in memory)")
+	}
+
 	c.RateLimit.Enabled = l.boolean("RATE_LIMIT_ENABLED", true)
 	c.RateLimit.Global = l.rate("RATE_LIMIT_GLOBAL", core.RateLimit{Limit: 1000, Window: time.Hour})
 	c.RateLimit.Auth = l.rate("RATE_LIMIT_AUTH", core.RateLimit{Limit: 100, Window: 15 * time.Minute})

@@ -2,12 +2,19 @@ package app
 
 import (
 	"context"
-	"errors"
 	"io"
+	"log/slog"
+
+	"github.com/identityd/identityd/adapters/postgres"
 )
 
-// Migrate applies, rolls back or lists the SQL migrations on the configured
-// database.
-func Migrate(ctx context.Context, cfg Config, direction string, out io.Writer) error {
-	return errors.New("PostgreSQL support is not built yet")
+// Migrate applies (up), rolls back one step of (down), or lists (status)
+// the embedded SQL migrations on DATABASE_URL.
+func Migrate(ctx context.Context, cfg Config, direction string, out io.Writer, log *slog.Logger) error {
+	db, err := openDB(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return postgres.Migrate(ctx, db, direction, out)
 }

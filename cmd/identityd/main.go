@@ -72,7 +72,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "healthcheck":
 		return healthcheck(cfg, stderr)
 	case "migrate":
-		return migrate(cfg, args, stdout, stderr)
+		return migrate(cfg, args, stdout, stderr, logger)
 	case "janitor":
 		return janitor(cfg, logger, stderr)
 	}
@@ -111,7 +111,7 @@ func janitor(cfg app.Config, logger *slog.Logger, stderr io.Writer) int {
 		return 2
 	}
 	var purger ports.Purger
-	a := app.New(cfg, logger, stderr, app.OnlyStore(&purger))
+	a := app.StoreOnly(cfg, logger, &purger)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	if err := a.Start(ctx); err != nil {
@@ -126,7 +126,7 @@ func janitor(cfg app.Config, logger *slog.Logger, stderr io.Writer) int {
 	return 0
 }
 
-func migrate(cfg app.Config, args []string, stdout, stderr io.Writer) int {
+func migrate(cfg app.Config, args []string, stdout, stderr io.Writer, logger *slog.Logger) int {
 	if len(args) != 1 || (args[0] != "up" && args[0] != "down" && args[0] != "status") {
 		fmt.Fprint(stderr, "identityd: migrate needs one of up, down, status\n")
 		return 2
@@ -137,7 +137,7 @@ func migrate(cfg app.Config, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	if err := app.Migrate(ctx, cfg, args[0], stdout); err != nil {
+	if err := app.Migrate(ctx, cfg, args[0], stdout, logger); err != nil {
 		fmt.Fprintf(stderr, "identityd: migrate %s: %v\n", args[0], err)
 		return 1
 	}
