@@ -13,18 +13,23 @@ run:
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/identityd ./cmd/identityd
 
-## test: every test, with the race detector
+## test: every test with the race detector, then the HTTP suites again on
+## PostgreSQL + Redis (they skip with a message when TEST_DATABASE_URL and
+## TEST_REDIS_URL are not set, and fail then under REQUIRE_SERVICES=1)
 test:
 	$(GO) test -race -count=1 ./...
+	TEST_BACKEND=postgres $(GO) test -race -count=1 ./test/...
 
 ## test-short: the tests without the race detector
 test-short:
 	$(GO) test -count=1 ./...
 
-## lint: formatting and vet
+## lint: formatting, vet, staticcheck and actionlint (pinned in tools/go.mod)
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) tool -modfile=tools/go.mod staticcheck ./...
+	$(GO) tool -modfile=tools/go.mod actionlint
 
 ## bench: Go micro-benchmarks of the hot paths
 bench:

@@ -76,7 +76,10 @@ type DatabaseConfig struct {
 }
 
 // RedisConfig configures Redis; an empty URL means in memory.
-type RedisConfig struct{ URL string }
+type RedisConfig struct {
+	URL       string
+	KeyPrefix string
+}
 
 // RateLimitConfig holds the thresholds of contract §6.
 type RateLimitConfig struct {
@@ -302,6 +305,7 @@ func LoadConfig(lookup Lookup) (Config, error) {
 	c.Database.ConnMaxLifetime = l.duration("DB_CONN_MAX_LIFETIME", 30*time.Minute)
 	c.Database.ConnMaxIdleTime = l.duration("DB_CONN_MAX_IDLE_TIME", 5*time.Minute)
 	c.Redis.URL = l.str("REDIS_URL", "")
+	c.Redis.KeyPrefix = l.str("REDIS_KEY_PREFIX", "identityd:")
 	if c.Redis.URL != "" {
 		if u, err := url.Parse(c.Redis.URL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
 			l.fail("REDIS_URL: must be a redis:// or rediss:// URL")

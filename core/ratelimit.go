@@ -13,6 +13,9 @@ type RateLimitResult struct {
 	Allowed   bool
 	Limit     int
 	Remaining int
-	// Reset is how long until the window frees capacity again.
+	// Reset is how long until the whole limit is available again: the end
+	// of a fixed window, or for GCRA the time until the bucket is empty.
+	// When a request is refused it is at least the time until the next one
+	// is allowed.
 	Reset time.Duration
 }

@@ -9,12 +9,6 @@ import (
 	"github.com/identityd/identityd/core"
 )
 
-// guard wraps a management handler in Bearer authentication and a scope
-// check.
-func (h *Handler) guard(scope string, fn http.HandlerFunc) http.Handler {
-	return h.authenticate(h.requireScope(scope)(fn))
-}
-
 // listPage is the contract's paginated list shape.
 type listPage[T any] struct {
 	Items      []T     `json:"items"`

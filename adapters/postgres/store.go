@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -161,6 +160,3 @@ func filterWhere(f core.TokenFilter, next int) (string, []any) {
 	add("auth_code_id", f.AuthCodeID)
 	return strings.Join(conds, " AND "), args
 }
-
-// notFound is the error for a missing entity.
-func notFound(what string) error { return fmt.Errorf("%s: %w", what, core.ErrNotFound) }

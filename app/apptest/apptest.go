@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/fx"
 
+	"github.com/identityd/identityd/adapters/postgres/pgtest"
+	"github.com/identityd/identityd/adapters/redis/redistest"
 	"github.com/identityd/identityd/app"
 	"github.com/identityd/identityd/ports"
 )
@@ -110,12 +113,50 @@ func Env(port int, overrides map[string]string) map[string]string {
 	return env
 }
 
-// Start runs the application with Env(port, overrides) until the test
-// ends. extra fx options are appended to the graph.
+// EnvBackend names the store the test servers run on: "memory" (the
+// default) or "postgres" (PostgreSQL and Redis from TEST_DATABASE_URL and
+// TEST_REDIS_URL, a fresh schema and key prefix per server).
+const EnvBackend = "TEST_BACKEND"
+
+// BackendEnv returns the variables that put a test server on the backend
+// TEST_BACKEND names; none for memory. A test whose overrides name
+// DATABASE_URL itself keeps them.
+func BackendEnv(t testing.TB) map[string]string {
+	t.Helper()
+	switch b := os.Getenv(EnvBackend); b {
+	case "", "memory":
+		return nil
+	case "postgres":
+		redisURL, prefix := redistest.New(t)
+		return map[string]string{"DATABASE_URL": pgtest.NewSchema(t), "REDIS_URL": redisURL, "REDIS_KEY_PREFIX": prefix}
+	default:
+		t.Fatalf("%s=%q: want memory or postgres", EnvBackend, b)
+		return nil
+	}
+}
+
+// ServerEnv is Env(port, overrides) on the backend TEST_BACKEND names.
+func ServerEnv(t testing.TB, port int, overrides map[string]string) map[string]string {
+	t.Helper()
+	if _, own := overrides["DATABASE_URL"]; own {
+		return Env(port, overrides)
+	}
+	merged := BackendEnv(t)
+	if merged == nil {
+		merged = map[string]string{}
+	}
+	for k, v := range overrides {
+		merged[k] = v
+	}
+	return Env(port, merged)
+}
+
+// Start runs the application with ServerEnv(port, overrides) until the
+// test ends. extra fx options are appended to the graph.
 func Start(t testing.TB, overrides map[string]string, extra ...fx.Option) *Server {
 	t.Helper()
 	port := FreePort(t)
-	env := Env(port, overrides)
+	env := ServerEnv(t, port, overrides)
 	cfg, err := app.LoadConfig(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	require.NoError(t, err)
 	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Clock: &Clock{}, Config: cfg, logs: &syncBuffer{}}

@@ -96,13 +96,13 @@ func (p *Process) Stdout() string { return p.stdout.String() }
 // Stderr is what the process wrote to stderr so far.
 func (p *Process) Stderr() string { return p.stderr.String() }
 
-// Start runs the binary with apptest.Env(port, overrides) as its whole
+// Start runs the binary with apptest.ServerEnv(port, overrides) as its whole
 // environment (plus PATH and HOME), waits until /healthz answers, and stops
 // it with SIGTERM when the test ends.
 func Start(t testing.TB, overrides map[string]string, args ...string) *Process {
 	t.Helper()
 	port := apptest.FreePort(t)
-	env := apptest.Env(port, overrides)
+	env := apptest.ServerEnv(t, port, overrides)
 	p := &Process{URL: fmt.Sprintf("http://127.0.0.1:%d", port), stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(Binary(t), args...)
 	p.cmd.Dir = t.TempDir()

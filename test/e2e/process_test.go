@@ -69,7 +69,7 @@ func TestVersion(t *testing.T) {
 func TestFreshStartInMemory(t *testing.T) {
 	t.Parallel()
 	p := e2e.Start(t, map[string]string{
-		"APP_ENV": "development", "JWT_SECRET": "", "JWT_REFRESH_SECRET": "", "LOG_LEVEL": "info",
+		"APP_ENV": "development", "JWT_SECRET": "", "JWT_REFRESH_SECRET": "", "LOG_LEVEL": "info", "DATABASE_URL": "", "REDIS_URL": "",
 		"BOOTSTRAP_ADMIN_CLIENT_ID": "", "BOOTSTRAP_ADMIN_CLIENT_SECRET": "",
 	})
 	warnings := 0

@@ -55,7 +55,7 @@ func TestAuditTrail(t *testing.T) {
 	call(http.MethodDelete, "/api/scopes/"+scopeID, "")
 
 	require.NoError(t, queue.Flush(t.Context()))
-	events := log.(auditReader).AuditEvents()
+	events := auditEvents(t, s, log)
 	byType := map[string][]core.AuditEvent{}
 	for _, e := range events {
 		byType[e.Type] = append(byType[e.Type], e)
