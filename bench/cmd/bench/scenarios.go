@@ -19,6 +19,9 @@ const (
 	webClientID   = "identity-web"
 	redirectURI   = "http://127.0.0.1:9/callback"
 	formType      = "application/x-www-form-urlencoded"
+	// prepWorkers is how many requests preparation keeps in flight: enough
+	// to keep both the client and the server busy.
+	prepWorkers = 32
 )
 
 // work is what a scenario prepared: an optional warm-up run and the
@@ -169,7 +172,7 @@ func oneShot(b *bench, p plan, items []string, nWarm int) work {
 
 func prepRevoke(ctx context.Context, b *bench, t *target) (work, error) {
 	nWarm, nMain := b.items(t, b.opts.warmup), b.items(t, b.opts.duration)
-	toks, err := parallel(ctx, nWarm+nMain+1, 2*runtime.NumCPU(), func(ctx context.Context, _ int) (string, error) {
+	toks, err := parallel(ctx, nWarm+nMain+1, prepWorkers, func(ctx context.Context, _ int) (string, error) {
 		return t.api.clientCredentials(ctx, t.id, t.secret, benchScope)
 	})
 	if err != nil {
@@ -315,7 +318,7 @@ func prepAuthCode(ctx context.Context, b *bench, t *target) (work, error) {
 		return work{}, err
 	}
 	nWarm, nMain := b.items(t, b.opts.warmup), b.items(t, b.opts.duration)
-	codes, err := parallel(ctx, nWarm+nMain, 2*runtime.NumCPU(), func(ctx context.Context, _ int) (string, error) {
+	codes, err := parallel(ctx, nWarm+nMain, prepWorkers, func(ctx context.Context, _ int) (string, error) {
 		return flow.code(ctx)
 	})
 	if err != nil {
