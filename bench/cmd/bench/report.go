@@ -187,6 +187,11 @@ func (r *report) markdown() string {
 			o.bcryptCost, runtime.NumCPU(), r.bcryptRate)
 	}
 	s.WriteString(r.targets())
+	s.WriteString("\n## Reading these numbers\n\n")
+	s.WriteString("- The floor is measured before and after identityd because shared virtual machines drift by tens of percent between minutes; the ratios to the floor are the numbers to compare across runs and machines.\n")
+	s.WriteString("- wrk runs on the same 2 cores as the server, so every row's throughput is bounded by both; server CPU per 1,000 requests is the server's own cost, independent of that sharing.\n")
+	s.WriteString("- In memory, every issued access token stays in the process until it expires (15 min), so peak RSS of the issuing rows grows with the tokens issued so far (warm-up included): the `_big` row's peak is mostly stored tokens, not connections. With PostgreSQL the tokens live in the database.\n")
+	s.WriteString("- Rows skipped as 'not available in this build' fill in by themselves once the endpoints exist; profiles and the analysis of misses are in bench/README.md.\n")
 	return s.String()
 }
 
