@@ -178,6 +178,13 @@ func (r *report) markdown() string {
 			parts = append(parts, fmt.Sprintf("%.0f", f.rps))
 		}
 		fmt.Fprintf(&s, " The floor ran before and after identityd (%s req/s); the ratios use their mean, %.0f req/s.", strings.Join(parts, " and "), r.floor.rps)
+		lo, hi := r.floorRuns[0].rps, r.floorRuns[len(r.floorRuns)-1].rps
+		if lo > hi {
+			lo, hi = hi, lo
+		}
+		if hi > 1.25*lo {
+			fmt.Fprintf(&s, "\n\n**Warning:** the machine's speed changed by %.0f %% during the run (the two floor runs differ); rows measured while it changed are not comparable: run again.", (hi/lo-1)*100)
+		}
 	}
 	s.WriteString("\n\n")
 	if r.bcryptErr != nil {
