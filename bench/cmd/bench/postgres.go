@@ -42,8 +42,12 @@ func (b *bench) runPostgres(ctx context.Context) {
 	}
 	tables, err := psqlValue(ctx, dbURL, `SELECT count(*) FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog','information_schema')`)
 	_ = t.proc.stop()
-	if err != nil || tables == "0" {
-		b.report.skipConfig(config, fmt.Sprintf("identityd created no table in the fresh database (%v): PostgreSQL is not used by this build", err))
+	if err != nil {
+		b.report.skipConfig(config, "count the tables of the fresh database: "+err.Error())
+		return
+	}
+	if tables == "0" {
+		b.report.skipConfig(config, "identityd created no table in the fresh database: PostgreSQL is not used by this build")
 		return
 	}
 	b.runConfig(ctx, config, env)
