@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: run build test test-short lint bench cover
+.PHONY: run build test test-short lint bench bench-go cover
 
 ## run: start the server (in memory unless DATABASE_URL / REDIS_URL are set)
 run:
@@ -31,8 +31,14 @@ lint:
 	$(GO) tool -modfile=tools/go.mod staticcheck ./...
 	$(GO) tool -modfile=tools/go.mod actionlint
 
-## bench: Go micro-benchmarks of the hot paths
+## bench: load benchmark of the real binary under wrk; writes bench/results/latest.md
+##        (settings: BENCH_DURATION, BENCH_CONNECTIONS, BENCH_DATABASE_URL, BENCH_REDIS_URL, ... see bench/cmd/bench)
 bench:
+	@command -v wrk >/dev/null 2>&1 || { echo "make bench needs wrk, the HTTP load generator: apt-get update && apt-get install -y wrk"; exit 1; }
+	$(GO) run ./bench/cmd/bench
+
+## bench-go: Go micro-benchmarks of the hot paths (JWT, secrets, scopes, whole handlers)
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 ## cover: statement coverage
