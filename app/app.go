@@ -47,6 +47,8 @@ func Options(cfg Config, logger *slog.Logger, banner io.Writer) fx.Option {
 			newSigner,
 			newSecretHasher,
 			newPasswordHasher,
+			newTelemetryProviders,
+			newMetrics,
 		),
 		storeModule(cfg),
 		fx.Provide(newAudit, newTokens, newClients, service.NewScopes),

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/fx"
 
 	httpadapter "github.com/identityd/identityd/adapters/http"
+	"github.com/identityd/identityd/adapters/telemetry"
 	"github.com/identityd/identityd/grants"
 	"github.com/identityd/identityd/ports"
 	"github.com/identityd/identityd/service"
@@ -31,6 +32,8 @@ type handlerParams struct {
 	Cfg       Config
 	Audit     *service.Audit
 	Limits    ports.RateLimitStore
+	Telemetry *telemetry.Providers
+	Metrics   *telemetry.Metrics
 }
 
 func newHandler(p handlerParams) *httpadapter.Handler {
@@ -43,6 +46,9 @@ func newHandler(p handlerParams) *httpadapter.Handler {
 			Enabled: rl.Enabled, Global: rl.Global, Auth: rl.Auth, Token: rl.Token, Scopes: rl.Scopes, Clients: rl.Clients,
 		},
 		TrustedProxies: p.Cfg.HTTP.TrustedProxies, CORSOrigins: p.Cfg.HTTP.CORSOrigins, Production: p.Cfg.Production(),
+		Telemetry: httpadapter.Telemetry{
+			Tracer: p.Telemetry.TracerProvider.Tracer("identityd"), Propagator: p.Telemetry.Propagator, Observer: p.Metrics,
+		},
 	})
 }
 

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/identityd/identityd/grants"
 	"github.com/identityd/identityd/ports"
@@ -26,6 +28,8 @@ type Deps struct {
 	Logger  *slog.Logger
 	// Pingers are asked by /readyz.
 	Pingers []ports.Pinger
+	// Telemetry traces and measures requests; the zero value does nothing.
+	Telemetry Telemetry
 	// Audit records security events; nil records nothing.
 	Audit *service.Audit
 	// RateLimits and RateLimitStore are contract §6.
@@ -42,6 +46,10 @@ type Deps struct {
 
 // Handler serves every route of the contract.
 type Handler struct {
+	tracer     trace.Tracer
+	propagator propagation.TextMapPropagator
+	obs        Observer
+
 	tokens  *service.Tokens
 	clients *service.Clients
 	scopes  *service.Scopes
@@ -72,6 +80,8 @@ func New(d Deps) *Handler {
 		proxies: NewTrustedProxies(d.TrustedProxies), headers: newSecurityHeaders(d.Production),
 		corsPolicy: newCORSPolicy(d.CORSOrigins), rl: newRateLimiter(d.RateLimits, d.RateLimitStore, d.Clock, d.Logger),
 	}
+	tel := d.Telemetry.withDefaults()
+	h.tracer, h.propagator, h.obs = tel.Tracer, tel.Propagator, tel.Observer
 	h.metadata = h.buildMetadata()
 	h.router = mux.NewRouter()
 	h.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.writeError(w, r, errNoRoute) })
@@ -98,6 +108,7 @@ func (h *Handler) routes() {
 	r.HandleFunc("/readyz", h.readyz).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/.well-known/oauth-authorization-server", h.serveMetadata).Methods(http.MethodGet)
 	r.HandleFunc("/.well-known/jwks.json", h.jwks).Methods(http.MethodGet)
+	h.docsRoutes(r)
 
 	// RFC 6749 §3.2: the token endpoint answers every method, so a GET gets
 	// an OAuth error rather than a bare 405.

@@ -39,7 +39,12 @@ type headerValue struct {
 type securityHeaders struct {
 	common    []headerValue
 	authorize []headerValue
+	docs      []headerValue
 }
+
+// docsPath serves Swagger UI, which sets inline styles on its elements: the
+// policy for that path alone allows them.
+const docsPath = "/api-docs"
 
 func newSecurityHeaders(production bool) *securityHeaders {
 	csp := append([]string(nil), contentSecurityPolicy...)
@@ -74,7 +79,14 @@ func newSecurityHeaders(production bool) *securityHeaders {
 		}
 		return append(out, headerValue{key: "Content-Security-Policy", value: []string{strings.Join(policy, "; ")}})
 	}
-	return &securityHeaders{common: build(csp), authorize: build(noForm)}
+	var inlineStyle []string
+	for _, d := range csp {
+		if d == "style-src 'self'" {
+			d = "style-src 'self' 'unsafe-inline'"
+		}
+		inlineStyle = append(inlineStyle, d)
+	}
+	return &securityHeaders{common: build(csp), authorize: build(noForm), docs: build(inlineStyle)}
 }
 
 // secure writes helmet's set of security headers on every response,
@@ -84,8 +96,11 @@ func newSecurityHeaders(production bool) *securityHeaders {
 func (h *Handler) secure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		set := h.headers.common
-		if strings.HasPrefix(r.URL.Path, authorizePath) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, authorizePath):
 			set = h.headers.authorize
+		case strings.HasPrefix(r.URL.Path, docsPath):
+			set = h.headers.docs
 		}
 		hdr := w.Header()
 		for _, kv := range set {

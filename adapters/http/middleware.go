@@ -124,6 +124,7 @@ func (h *Handler) observe(next http.Handler) http.Handler {
 		ip := h.proxies.fromRequest(r)
 		ctx := context.WithValue(r.Context(), keyRequestID, rec)
 		ctx = service.WithRequestInfo(ctx, service.RequestInfo{IP: ip, UserAgent: truncate(r.UserAgent(), maxUserAgent), RequestID: id})
+		ctx, span := h.startSpan(ctx, r)
 		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
@@ -136,12 +137,15 @@ func (h *Handler) observe(next http.Handler) http.Handler {
 					h.writeError(sw, r, errPanic)
 				}
 			}
+			elapsed := h.clock.Now().Sub(start)
+			h.endSpan(span, r.Method, rec.route, sw.status)
+			h.obs.RecordRequest(ctx, rec.route, r.Method, sw.status, elapsed)
 			if !h.log.Enabled(ctx, slog.LevelInfo) {
 				return
 			}
 			h.log.LogAttrs(ctx, slog.LevelInfo, "request",
 				slog.String("method", r.Method), slog.String("route", rec.route),
-				slog.Int("status", sw.status), slog.Float64("duration_ms", float64(h.clock.Now().Sub(start).Microseconds())/1000),
+				slog.Int("status", sw.status), slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 				slog.Int("bytes", sw.bytes), slog.String("ip", ip), slog.String("request_id", id))
 		}()
 		next.ServeHTTP(sw, r)

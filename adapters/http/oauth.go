@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 
+	"go.opentelemetry.io/otel/attribute"
+
 	"github.com/identityd/identityd/core"
 	"github.com/identityd/identityd/grants"
 )
@@ -115,7 +117,12 @@ func (h *Handler) tokenResponse(w http.ResponseWriter, r *http.Request) (core.To
 	if _, err := core.NarrowScope(scopes, client.Scopes); err != nil {
 		return core.TokenResponse{}, err
 	}
-	return g.Token(ctx, grants.Request{Client: client, Form: form, Scopes: scopes})
+	annotate(ctx, attribute.String("oauth.grant_type", gt), attribute.String("oauth.client_id", client.ID))
+	resp, err := g.Token(ctx, grants.Request{Client: client, Form: form, Scopes: scopes})
+	if err == nil {
+		h.obs.TokenIssued(ctx, gt)
+	}
+	return resp, err
 }
 
 func truncate(s string, n int) string {

@@ -116,6 +116,7 @@ func (h *Handler) allow(w http.ResponseWriter, r *http.Request, t tier, id strin
 	if res.Allowed {
 		return true
 	}
+	h.obs.RateLimited(ctx, strings.TrimSuffix(rt.prefix, ":"))
 	h.writeError(w, r, &rateLimitError{retryAfter: max(reset, 1)})
 	return false
 }

@@ -14,7 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/identityd/identityd/adapters/logging"
 	"github.com/identityd/identityd/adapters/system"
+	"github.com/identityd/identityd/adapters/telemetry"
 	"github.com/identityd/identityd/app"
 	"github.com/identityd/identityd/ports"
 )
@@ -67,7 +69,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.Version = version
-	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.Log.Level}))
+	logger, closeLog, err := logging.New(logging.Options{Level: cfg.Log.Level.String(), File: cfg.Log.File}, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "identityd: configuration: LOG_FILE: %v\n", err)
+		return 2
+	}
+	defer closeLog.Close()
+	logger = slog.New(telemetry.NewLogHandler(logger.Handler()))
 	switch cmd {
 	case "healthcheck":
 		return healthcheck(cfg, stderr)
