@@ -23,6 +23,7 @@ import (
 	"github.com/identityd/identityd/adapters/redis/redistest"
 	"github.com/identityd/identityd/app"
 	"github.com/identityd/identityd/ports"
+	"github.com/identityd/identityd/test/openapitest"
 )
 
 // Test credentials of the bootstrap admin client.
@@ -57,7 +58,10 @@ var _ ports.Clock = (*Clock)(nil)
 
 // Server is a running application.
 type Server struct {
-	URL    string
+	URL string
+	// HTTP is a client whose every response is checked against the
+	// OpenAPI document; it does not follow redirects.
+	HTTP   *http.Client
 	Clock  *Clock
 	Config app.Config
 	logs   *syncBuffer
@@ -160,6 +164,10 @@ func Start(t testing.TB, overrides map[string]string, extra ...fx.Option) *Serve
 	cfg, err := app.LoadConfig(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	require.NoError(t, err)
 	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Clock: &Clock{}, Config: cfg, logs: &syncBuffer{}}
+	s.HTTP = &http.Client{
+		Transport:     openapitest.New(t).Only(s.URL).RoundTripper(nil),
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 	logger := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: cfg.Log.Level}))
 	opts := append([]fx.Option{fx.Decorate(func(ports.Clock) ports.Clock { return s.Clock })}, extra...)
 	s.app = app.New(cfg, logger, io.Discard, opts...)
@@ -198,7 +206,7 @@ func (s *Server) ClientCredentials(t testing.TB, id, secret, scope string) Token
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.HTTP.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	var tr TokenResponse
@@ -239,7 +247,7 @@ func (s *Server) Do(t testing.TB, method, path, token string, body any) (*http.R
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.HTTP.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
@@ -256,7 +264,7 @@ func (s *Server) PostForm(t testing.TB, path, id, secret string, form url.Values
 	if id != "" {
 		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.HTTP.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)

@@ -179,8 +179,8 @@ func (v *Validator) check(req *http.Request, reqBody []byte, resp *http.Response
 	route, params, err := v.router.FindRoute(req)
 	switch {
 	case errors.Is(err, routers.ErrPathNotFound):
-		if resp.StatusCode == http.StatusNotFound {
-			return "" // an unknown path rightly answered 404
+		if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusTooManyRequests {
+			return "" // an unknown path rightly answered 404, or was limited before routing
 		}
 		return "the path is not in the OpenAPI document"
 	case errors.Is(err, routers.ErrMethodNotAllowed):
