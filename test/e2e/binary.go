@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/identityd/identityd/app/apptest"
+	"github.com/identityd/identityd/test/openapitest"
 )
 
 var (
@@ -185,4 +186,15 @@ func Run(t testing.TB, env map[string]string, args ...string) (int, string, stri
 		require.NoError(t, err)
 	}
 	return cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()
+}
+
+// Client returns an HTTP client for p whose every response is checked
+// against the OpenAPI document. It does not follow redirects.
+func (p *Process) Client(t testing.TB) *http.Client {
+	t.Helper()
+	return &http.Client{
+		Transport:     openapitest.New(t).Only(p.URL).RoundTripper(nil),
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout:       30 * time.Second,
+	}
 }

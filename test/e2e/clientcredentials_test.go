@@ -35,7 +35,8 @@ func postJSON(t *testing.T, client *http.Client, u string, body any) (*http.Resp
 func TestClientCredentialsWithOAuth2Library(t *testing.T) {
 	t.Parallel()
 	p := e2e.Start(t, nil)
-	ctx := context.Background()
+	hc := p.Client(t)
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, hc)
 
 	admin := (&clientcredentials.Config{
 		ClientID: apptest.AdminClientID, ClientSecret: apptest.AdminClientSecret, TokenURL: p.URL + "/oauth/token",
@@ -62,7 +63,7 @@ func TestClientCredentialsWithOAuth2Library(t *testing.T) {
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.SetBasicAuth(id, secret)
-		r, err := http.DefaultClient.Do(req)
+		r, err := hc.Do(req)
 		require.NoError(t, err)
 		var got map[string]any
 		require.NoError(t, json.NewDecoder(r.Body).Decode(&got))
