@@ -41,7 +41,10 @@ type HTTPConfig struct {
 	TrustedProxies  []netip.Prefix
 	CORSOrigins     []string
 	ShutdownTimeout time.Duration
-	PprofAddr       string
+	// DrainDelay is how long /readyz answers 503 after SIGTERM before the
+	// listener closes, so a load balancer stops sending new requests.
+	DrainDelay time.Duration
+	PprofAddr  string
 }
 
 // TokenConfig configures signing and lifetimes.
@@ -291,6 +294,15 @@ func LoadConfig(lookup Lookup) (Config, error) {
 		c.HTTP.CORSOrigins = append(c.HTTP.CORSOrigins, u.Scheme+"://"+u.Host)
 	}
 	c.HTTP.ShutdownTimeout = l.duration("SHUTDOWN_TIMEOUT", 15*time.Second)
+	if v := l.str("SHUTDOWN_DRAIN_DELAY", ""); v == "0" || v == "0s" {
+		c.HTTP.DrainDelay = 0
+	} else {
+		def := time.Duration(0)
+		if c.Production() {
+			def = 5 * time.Second
+		}
+		c.HTTP.DrainDelay = l.duration("SHUTDOWN_DRAIN_DELAY", def)
+	}
 	c.HTTP.PprofAddr = l.str("PPROF_ADDR", "")
 
 	c.Database.URL = l.str("DATABASE_URL", "")

@@ -109,6 +109,13 @@ func startServer(lc fx.Lifecycle, s *Server) {
 		},
 		OnStop: func(ctx context.Context) error {
 			s.handler.Drain()
+			if d := s.cfg.HTTP.DrainDelay; d > 0 {
+				s.log.Info("draining", "delay", d.String())
+				select {
+				case <-time.After(d):
+				case <-ctx.Done():
+				}
+			}
 			ctx, cancel := context.WithTimeout(ctx, s.cfg.HTTP.ShutdownTimeout)
 			defer cancel()
 			if err := s.srv.Shutdown(ctx); err != nil {

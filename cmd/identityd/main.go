@@ -104,7 +104,7 @@ func serve(cfg app.Config, logger *slog.Logger, stderr io.Writer) int {
 	}
 	sig := <-a.Wait()
 	logger.Info("shutting down", "signal", sig.Signal.String())
-	stopCtx, cancelStop := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout+5*time.Second)
+	stopCtx, cancelStop := context.WithTimeout(context.Background(), cfg.HTTP.DrainDelay+cfg.HTTP.ShutdownTimeout+5*time.Second)
 	defer cancelStop()
 	if err := a.Stop(stopCtx); err != nil {
 		logger.Error("stop", "error", err.Error())

@@ -1,7 +1,11 @@
 package e2e_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/base64"
+	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"syscall"
@@ -100,20 +104,47 @@ func TestFreshStartInMemory(t *testing.T) {
 	assert.NotContains(t, p.Stdout(), secret, "the generated secret is shown once on stderr, never logged")
 }
 
-// SIGTERM drains: the process exits 0 after answering.
+// SIGTERM drains: /readyz turns 503 while the listener stays open, a
+// request in flight completes, and the process exits 0.
 func TestGracefulShutdown(t *testing.T) {
 	t.Parallel()
-	p := e2e.Start(t, nil)
+	p := e2e.Start(t, map[string]string{"SHUTDOWN_DRAIN_DELAY": "1s"})
 	resp, err := http.Get(p.URL + "/readyz")
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	// A slow client: the token request's headers are sent, its body is
+	// held back until after SIGTERM.
+	body := "grant_type=client_credentials"
+	conn, err := net.Dial("tcp", strings.TrimPrefix(p.URL, "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	basic := base64.StdEncoding.EncodeToString([]byte(apptest.AdminClientID + ":" + apptest.AdminClientSecret))
+	_, err = fmt.Fprintf(conn, "POST /oauth/token HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s", basic, len(body), body[:5])
+	require.NoError(t, err)
+
 	require.NoError(t, p.Signal(syscall.SIGTERM))
+	require.Eventually(t, func() bool {
+		r, err := http.Get(p.URL + "/readyz")
+		if err != nil {
+			return false
+		}
+		r.Body.Close()
+		return r.StatusCode == http.StatusServiceUnavailable
+	}, 5*time.Second, 20*time.Millisecond, "readyz turns 503 while draining")
+
+	_, err = conn.Write([]byte(body[5:]))
+	require.NoError(t, err)
+	r, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err)
+	r.Body.Close()
+	assert.Equal(t, http.StatusOK, r.StatusCode, "the request in flight completes")
+
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	code, err := p.Wait(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 0, code)
 	assert.Contains(t, p.Stdout(), `"msg":"stopped"`)
-	_ = apptest.AdminClientID
 }
