@@ -28,12 +28,19 @@ type handlerParams struct {
 	Clock     ports.Clock
 	Logger    *slog.Logger
 	Readiness Readiness
+
+	Accounts       *service.Accounts
+	Authorizations *service.Authorizations
+	Audit          *service.Audit
+	Cfg            Config
 }
 
 func newHandler(p handlerParams) *httpadapter.Handler {
 	return httpadapter.New(httpadapter.Deps{
 		Tokens: p.Tokens, Clients: p.Clients, Scopes: p.Scopes, Grants: p.Grants, Signer: p.Signer,
 		Clock: p.Clock, Logger: p.Logger, Pingers: p.Readiness,
+		Accounts: p.Accounts, Authorizations: p.Authorizations, Audit: p.Audit,
+		Sessions: httpadapter.SessionConfig{Key: deriveKey(p.Cfg.Tokens.RefreshSecret, "identityd session v1"), TTL: SessionTTL, Secure: p.Cfg.Production()},
 	})
 }
 

@@ -150,7 +150,7 @@ func (s *Tokens) Rotate(ctx context.Context, client core.Client, raw string, sco
 	case err != nil:
 		return core.TokenResponse{}, err
 	}
-	at := s.newAccessToken(Grant{Client: client, UserID: old.UserID, Scopes: granted}, old.FamilyID, now)
+	at := s.newAccessToken(Grant{Client: client, UserID: old.UserID, Scopes: granted, AuthCodeID: old.AuthCodeID}, old.FamilyID, now)
 	signed, err := s.signer.Sign(ctx, at)
 	if err != nil {
 		return core.TokenResponse{}, err
@@ -289,6 +289,15 @@ func (s *Tokens) RevokeAll(ctx context.Context, f core.TokenFilter) error {
 		if err := s.revoked.RevokeJTI(ctx, t.JTI, t.ExpiresAt); err != nil {
 			return fmt.Errorf("cache revocation: %w", err)
 		}
+	}
+	return nil
+}
+
+// RevokeRefresh revokes every refresh token matching f and leaves the
+// access tokens, which run out within the access-token lifetime.
+func (s *Tokens) RevokeRefresh(ctx context.Context, f core.TokenFilter) error {
+	if _, err := s.refresh.RevokeRefreshTokens(ctx, f, s.clock.Now()); err != nil {
+		return fmt.Errorf("revoke refresh tokens: %w", err)
 	}
 	return nil
 }

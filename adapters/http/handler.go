@@ -25,6 +25,13 @@ type Deps struct {
 	Logger  *slog.Logger
 	// Pingers are asked by /readyz.
 	Pingers []ports.Pinger
+	// Accounts serves /api/auth and the sign-in of the authorization
+	// endpoint; Authorizations the authorization endpoint, which exists
+	// only when the authorization_code grant is installed.
+	Accounts       *service.Accounts
+	Authorizations *service.Authorizations
+	Audit          *service.Audit
+	Sessions       SessionConfig
 }
 
 // Handler serves every route of the contract.
@@ -39,6 +46,12 @@ type Handler struct {
 	pingers []ports.Pinger
 	ids     *requestIDs
 
+	accounts *service.Accounts
+	authz    *service.Authorizations
+	audit    *service.Audit
+	sessions *sessions
+	pages    *pages
+
 	router   *mux.Router
 	root     http.Handler
 	draining atomic.Bool
@@ -50,7 +63,9 @@ func New(d Deps) *Handler {
 	h := &Handler{
 		tokens: d.Tokens, clients: d.Clients, scopes: d.Scopes, grants: d.Grants, signer: d.Signer,
 		clock: d.Clock, log: d.Logger, pingers: d.Pingers, ids: newRequestIDs(),
+		accounts: d.Accounts, authz: d.Authorizations, audit: d.Audit, sessions: newSessions(d.Sessions),
 	}
+	h.pages = mustPages()
 	h.metadata = h.buildMetadata()
 	h.router = mux.NewRouter()
 	h.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.writeError(w, r, errNoRoute) })
@@ -83,8 +98,10 @@ func (h *Handler) routes() {
 	r.HandleFunc("/oauth/token", h.token)
 	r.HandleFunc("/oauth/introspect", h.introspect)
 	r.HandleFunc("/oauth/revoke", h.revoke)
+	h.authorizeRoutes(r)
 
 	api := r.PathPrefix("/api").Subrouter()
+	h.authRoutes(api)
 	h.scopeRoutes(api)
 	h.clientRoutes(api)
 }
