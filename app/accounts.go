@@ -17,7 +17,7 @@ import (
 // creates the built-in web client and the bootstrap admin at start.
 func accountsModule() fx.Option {
 	return fx.Options(
-		fx.Provide(service.NewAudit, newMailer, newAccounts, newAuthorizations),
+		fx.Provide(service.NewAudit, newMailer, newAccounts, newAuthorizations, core.DefaultLoginThrottle),
 		fx.Invoke(bootstrapAccounts),
 	)
 }
@@ -46,10 +46,11 @@ type accountParams struct {
 	Tokens    *service.Tokens
 	Audit     *service.Audit
 	Logger    *slog.Logger
+	Throttle  core.LoginThrottle
 }
 
 func newAccounts(p accountParams) (*service.Accounts, error) {
-	return service.NewAccounts(service.AccountConfig{ResetTTL: p.Cfg.Tokens.ResetTTL, Throttle: core.DefaultLoginThrottle()}, service.AccountDeps{
+	return service.NewAccounts(service.AccountConfig{ResetTTL: p.Cfg.Tokens.ResetTTL, Throttle: p.Throttle}, service.AccountDeps{
 		Users: p.Users, Resets: p.Resets, Clients: p.Clients, Passwords: p.Passwords, Secrets: p.Secrets, Mailer: p.Mailer,
 		Random: p.Random, Clock: p.Clock, Tokens: p.Tokens, Audit: p.Audit, Logger: p.Logger,
 	})

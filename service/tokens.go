@@ -301,3 +301,18 @@ func (s *Tokens) RevokeRefresh(ctx context.Context, f core.TokenFilter) error {
 	}
 	return nil
 }
+
+// Record returns the stored record of a validated access token, which
+// knows what the JWT does not carry: the user, the refresh-token family and
+// the authorization code it came from. A token without a record is
+// invalid_token.
+func (s *Tokens) Record(ctx context.Context, t core.AccessToken) (core.AccessToken, error) {
+	rec, err := s.access.GetAccessToken(ctx, t.JTI)
+	if errors.Is(err, core.ErrNotFound) {
+		return core.AccessToken{}, core.NewOAuthError(core.CodeInvalidToken, "the access token is not known").Wrap(err)
+	}
+	if err != nil {
+		return core.AccessToken{}, fmt.Errorf("load access token: %w", err)
+	}
+	return rec, nil
+}

@@ -89,19 +89,29 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, loginJSON{AccessToken: resp.AccessToken, RefreshToken: resp.RefreshToken, TokenType: resp.TokenType, ExpiresIn: resp.ExpiresIn, Scope: resp.Scope})
 }
 
-// userToken returns the accepted access token when it was issued to a
-// person; a client's own token has no account.
-func userToken(r *http.Request) (core.AccessToken, error) {
+// userToken returns the record of the accepted access token when it was
+// issued to a person; a client's own token has no account.
+func (h *Handler) userToken(r *http.Request) (core.AccessToken, error) {
 	t, ok := tokenFrom(r.Context())
-	if !ok || t.UserID == "" {
+	if !ok {
+		return core.AccessToken{}, core.NewOAuthError(core.CodeInvalidToken, "a Bearer access token is required")
+	}
+	rec, err := h.tokens.Record(r.Context(), t)
+	if err != nil {
+		return core.AccessToken{}, err
+	}
+	if rec.UserID == "" {
 		return core.AccessToken{}, core.NewOAuthError(core.CodeInsufficientScope, "this endpoint needs an access token issued to a user")
 	}
-	return t, nil
+	return rec, nil
 }
 
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
-	t, _ := tokenFrom(r.Context())
-	if err := h.accounts.Logout(r.Context(), t); err != nil {
+	t, err := h.userToken(r)
+	if err == nil {
+		err = h.accounts.Logout(r.Context(), t)
+	}
+	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
@@ -109,7 +119,7 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) getMe(w http.ResponseWriter, r *http.Request) {
-	t, err := userToken(r)
+	t, err := h.userToken(r)
 	if err == nil {
 		var u core.User
 		if u, err = h.accounts.Get(r.Context(), t.UserID); err == nil {
@@ -121,7 +131,7 @@ func (h *Handler) getMe(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) updateMe(w http.ResponseWriter, r *http.Request) {
-	t, err := userToken(r)
+	t, err := h.userToken(r)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -145,7 +155,7 @@ func (h *Handler) updateMe(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) deleteMe(w http.ResponseWriter, r *http.Request) {
-	t, err := userToken(r)
+	t, err := h.userToken(r)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
