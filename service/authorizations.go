@@ -76,7 +76,7 @@ func (s *Authorizations) Validate(ctx context.Context, q url.Values) (AuthorizeR
 	}
 	client, err := s.clients.GetClient(ctx, id)
 	if errors.Is(err, core.ErrNotFound) {
-		return req, core.NewOAuthError(core.CodeInvalidClient, "the client_id is not registered here").Wrap(err)
+		return req, invalidRequest("the client_id is not registered here").Wrap(err)
 	}
 	if err != nil {
 		return req, err
