@@ -45,7 +45,7 @@ func (h *Handler) renderErrorPage(w http.ResponseWriter, r *http.Request, status
 var errCSRF = newEdgeError(http.StatusForbidden, "invalid_request", "the form is out of date or was not sent from this site; go back, reload the page and try again")
 
 func (h *Handler) authorizeRoutes(r *mux.Router) {
-	if h.authz == nil || !h.grants.Has(core.GrantAuthorizationCode) {
+	if h.authz == nil || h.accounts == nil || h.audit == nil || !h.grants.Has(core.GrantAuthorizationCode) {
 		return
 	}
 	r.HandleFunc("/assets/identityd.css", h.stylesheet).Methods(http.MethodGet, http.MethodHead)
