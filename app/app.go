@@ -11,7 +11,9 @@ import (
 	"github.com/identityd/identityd/adapters/jwt"
 	"github.com/identityd/identityd/adapters/system"
 	"github.com/identityd/identityd/grants"
+	"github.com/identityd/identityd/grants/authorizationcode"
 	"github.com/identityd/identityd/grants/clientcredentials"
+	"github.com/identityd/identityd/grants/refreshtoken"
 	"github.com/identityd/identityd/ports"
 	"github.com/identityd/identityd/service"
 )
@@ -20,6 +22,8 @@ import (
 // is adding its package and one line here.
 var GrantModules = fx.Options(
 	clientcredentials.Module,
+	authorizationcode.Module,
+	refreshtoken.Module,
 )
 
 // Banner is where one-time start-up notices for a person go (stderr).
@@ -56,6 +60,7 @@ func Options(cfg Config, logger *slog.Logger, banner io.Writer) fx.Option {
 		GrantModules,
 		fx.Provide(newHandler, newServer),
 		fx.Invoke(bootstrap, startServer, startJanitor),
+		accountsModule(),
 	)
 }
 

@@ -61,3 +61,38 @@ func bootstrap(cfg Config, scopes *service.Scopes, clients *service.Clients, log
 	}
 	return nil
 }
+
+// bootstrapAccounts creates the built-in first-party public client
+// identity-web, under which /api/auth/login issues tokens, and the
+// bootstrap admin user when configured. Both are left alone when present.
+func bootstrapAccounts(cfg Config, clients *service.Clients, accounts *service.Accounts, log *slog.Logger) error {
+	ctx := context.Background()
+	_, err := clients.Get(ctx, service.WebClientID)
+	if errors.Is(err, core.ErrNotFound) {
+		public := true
+		_, _, err = clients.Create(ctx, service.ClientInput{
+			ID: service.WebClientID, Name: "identityd web", GrantTypes: []string{core.GrantRefreshToken},
+			Scopes: core.ManagementScopes(), Public: &public, FirstParty: true,
+		})
+		if err == nil {
+			log.Info("bootstrap client created", "client_id", service.WebClientID)
+		}
+	}
+	if err != nil && !errors.Is(err, core.ErrAlreadyExists) {
+		return fmt.Errorf("bootstrap client %s: %w", service.WebClientID, err)
+	}
+	if cfg.Bootstrap.AdminEmail == "" {
+		return nil
+	}
+	created, err := accounts.EnsureUser(ctx, service.RegisterInput{
+		Email: cfg.Bootstrap.AdminEmail, Password: cfg.Bootstrap.AdminPassword,
+		FirstName: "Admin", LastName: "Admin", Roles: []string{core.RoleAdmin},
+	})
+	if err != nil {
+		return fmt.Errorf("bootstrap admin user: %w", err)
+	}
+	if created {
+		log.Info("bootstrap admin user created", "email", cfg.Bootstrap.AdminEmail)
+	}
+	return nil
+}

@@ -21,19 +21,21 @@ import (
 
 type handlerParams struct {
 	fx.In
-	Tokens    *service.Tokens
-	Clients   *service.Clients
-	Scopes    *service.Scopes
-	Grants    *grants.Registry
-	Signer    ports.TokenSigner
-	Clock     ports.Clock
-	Logger    *slog.Logger
-	Readiness Readiness
-	Cfg       Config
-	Audit     *service.Audit
-	Limits    ports.RateLimitStore
-	Telemetry *telemetry.Providers
-	Metrics   *telemetry.Metrics
+	Tokens         *service.Tokens
+	Clients        *service.Clients
+	Scopes         *service.Scopes
+	Grants         *grants.Registry
+	Signer         ports.TokenSigner
+	Clock          ports.Clock
+	Logger         *slog.Logger
+	Readiness      Readiness
+	Cfg            Config
+	Audit          *service.Audit
+	Limits         ports.RateLimitStore
+	Telemetry      *telemetry.Providers
+	Metrics        *telemetry.Metrics
+	Accounts       *service.Accounts
+	Authorizations *service.Authorizations
 }
 
 func newHandler(p handlerParams) *httpadapter.Handler {
@@ -49,6 +51,8 @@ func newHandler(p handlerParams) *httpadapter.Handler {
 		Telemetry: httpadapter.Telemetry{
 			Tracer: p.Telemetry.TracerProvider.Tracer("identityd"), Propagator: p.Telemetry.Propagator, Observer: p.Metrics,
 		},
+		Accounts: p.Accounts, Authorizations: p.Authorizations,
+		Sessions: httpadapter.SessionConfig{Key: deriveKey(p.Cfg.Tokens.RefreshSecret, "identityd session v1"), TTL: SessionTTL, Secure: p.Cfg.Production()},
 	})
 }
 

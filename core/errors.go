@@ -110,3 +110,27 @@ func (e *ValidationError) Error() string {
 	}
 	return "invalid input: " + strings.Join(parts, "; ")
 }
+
+// ErrInvalidCredentials means an email and password did not identify an
+// account. Unknown email, wrong password and a throttled account all give
+// it, so that none can be told apart.
+var ErrInvalidCredentials = errors.New("invalid email or password")
+
+// ErrLocked means an account is in a login back-off; callers answer it as
+// ErrInvalidCredentials.
+var ErrLocked = errors.New("account temporarily locked")
+
+// ConflictError is core.ErrAlreadyExists for an input, naming the field
+// whose value is taken.
+type ConflictError struct {
+	Fields map[string]string
+}
+
+// Error implements error.
+func (e *ConflictError) Error() string {
+	v := ValidationError{Fields: e.Fields}
+	return "conflict: " + v.Error()
+}
+
+// Is makes errors.Is(err, ErrAlreadyExists) hold.
+func (e *ConflictError) Is(target error) bool { return target == ErrAlreadyExists }

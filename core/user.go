@@ -67,3 +67,16 @@ type PasswordReset struct {
 	ExpiresAt time.Time
 	UsedAt    time.Time
 }
+
+// GrantableScopes returns the scopes among requested that user may hold:
+// the management scopes only with the admin role.
+func GrantableScopes(u User, requested []string) []string {
+	out := make([]string, 0, len(requested))
+	for _, s := range requested {
+		if contains(ManagementScopes(), s) && !u.HasRole(RoleAdmin) {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}

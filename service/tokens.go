@@ -156,7 +156,7 @@ func (s *Tokens) Rotate(ctx context.Context, client core.Client, raw string, sco
 	case err != nil:
 		return core.TokenResponse{}, err
 	}
-	at := s.newAccessToken(Grant{Client: client, UserID: old.UserID, Scopes: granted}, old.FamilyID, now)
+	at := s.newAccessToken(Grant{Client: client, UserID: old.UserID, Scopes: granted, AuthCodeID: old.AuthCodeID}, old.FamilyID, now)
 	signed, err := s.signer.Sign(ctx, at)
 	if err != nil {
 		return core.TokenResponse{}, err
@@ -319,4 +319,28 @@ func (s *Tokens) RevokeAll(ctx context.Context, f core.TokenFilter) error {
 		}
 	}
 	return nil
+}
+
+// RevokeRefresh revokes every refresh token matching f and leaves the
+// access tokens, which run out within the access-token lifetime.
+func (s *Tokens) RevokeRefresh(ctx context.Context, f core.TokenFilter) error {
+	if _, err := s.refresh.RevokeRefreshTokens(ctx, f, s.clock.Now()); err != nil {
+		return fmt.Errorf("revoke refresh tokens: %w", err)
+	}
+	return nil
+}
+
+// Record returns the stored record of a validated access token, which
+// knows what the JWT does not carry: the user, the refresh-token family and
+// the authorization code it came from. A token without a record is
+// invalid_token.
+func (s *Tokens) Record(ctx context.Context, t core.AccessToken) (core.AccessToken, error) {
+	rec, err := s.access.GetAccessToken(ctx, t.JTI)
+	if errors.Is(err, core.ErrNotFound) {
+		return core.AccessToken{}, core.NewOAuthError(core.CodeInvalidToken, "the access token is not known").Wrap(err)
+	}
+	if err != nil {
+		return core.AccessToken{}, fmt.Errorf("load access token: %w", err)
+	}
+	return rec, nil
 }

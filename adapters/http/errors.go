@@ -73,8 +73,15 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		status, body = http.StatusNotFound, errorBody{Error: "not_found", Description: "the resource does not exist"}
 	case errors.Is(err, core.ErrAlreadyExists):
 		status, body = http.StatusConflict, errorBody{Error: "conflict", Description: "a resource with that name or id already exists"}
+		var ce *core.ConflictError
+		if errors.As(err, &ce) {
+			body.Fields = ce.Fields
+		}
 	case errors.Is(err, core.ErrConflict):
 		status, body = http.StatusConflict, errorBody{Error: "conflict", Description: "the change conflicts with the current state, such as a scope still held by a client"}
+	case errors.Is(err, core.ErrInvalidCredentials):
+		status, body = http.StatusUnauthorized, errorBody{Error: "invalid_credentials", Description: "the email or password is incorrect"}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="identityd"`)
 	case errors.Is(err, core.ErrUnauthenticated):
 		status, body = http.StatusUnauthorized, errorBody{Error: core.CodeInvalidToken, Description: "authentication failed"}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="identityd"`)
@@ -88,6 +95,10 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	if r.URL.Path != "" && len(r.URL.Path) > 6 && r.URL.Path[:7] == "/oauth/" {
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Pragma", "no-cache")
+	}
+	if wantsHTMLErrors(r) {
+		h.renderErrorPage(w, r, status, body)
+		return
 	}
 	writeJSON(w, status, body)
 }

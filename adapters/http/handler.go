@@ -42,6 +42,12 @@ type Deps struct {
 	// Production adds Strict-Transport-Security and
 	// upgrade-insecure-requests.
 	Production bool
+	// Accounts serves /api/auth and the sign-in of the authorization
+	// endpoint; Authorizations the authorization endpoint, which exists
+	// only when the authorization_code grant is installed.
+	Accounts       *service.Accounts
+	Authorizations *service.Authorizations
+	Sessions       SessionConfig
 }
 
 // Handler serves every route of the contract.
@@ -66,6 +72,11 @@ type Handler struct {
 	corsPolicy *corsPolicy
 	rl         *rateLimiter
 
+	accounts *service.Accounts
+	authz    *service.Authorizations
+	sessions *sessions
+	pages    *pages
+
 	router   *mux.Router
 	root     http.Handler
 	draining atomic.Bool
@@ -79,9 +90,11 @@ func New(d Deps) *Handler {
 		clock: d.Clock, log: d.Logger, pingers: d.Pingers, ids: newRequestIDs(), audit: d.Audit,
 		proxies: NewTrustedProxies(d.TrustedProxies), headers: newSecurityHeaders(d.Production),
 		corsPolicy: newCORSPolicy(d.CORSOrigins), rl: newRateLimiter(d.RateLimits, d.RateLimitStore, d.Clock, d.Logger),
+		accounts: d.Accounts, authz: d.Authorizations, sessions: newSessions(d.Sessions),
 	}
 	tel := d.Telemetry.withDefaults()
 	h.tracer, h.propagator, h.obs = tel.Tracer, tel.Propagator, tel.Observer
+	h.pages = mustPages()
 	h.metadata = h.buildMetadata()
 	h.router = mux.NewRouter()
 	h.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.writeError(w, r, errNoRoute) })
@@ -115,8 +128,10 @@ func (h *Handler) routes() {
 	r.Handle("/oauth/token", h.limitToken(http.HandlerFunc(h.token)))
 	r.HandleFunc("/oauth/introspect", h.introspect)
 	r.HandleFunc("/oauth/revoke", h.revoke)
+	h.authorizeRoutes(r)
 
 	api := r.PathPrefix("/api").Subrouter()
+	h.authRoutes(api)
 	h.scopeRoutes(api)
 	h.clientRoutes(api)
 }

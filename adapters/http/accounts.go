@@ -1,0 +1,206 @@
+package http
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/identityd/identityd/core"
+	"github.com/identityd/identityd/service"
+)
+
+// userJSON is a user as the API shows it: never the password hash or the
+// login back-off state.
+type userJSON struct {
+	ID        string    `json:"id"`
+	Email     string    `json:"email"`
+	FirstName string    `json:"first_name"`
+	LastName  string    `json:"last_name"`
+	Roles     []string  `json:"roles"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func toUserJSON(u core.User) userJSON {
+	return userJSON{ID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Roles: nonNil(u.Roles), CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+}
+
+// loginJSON is the login answer; scope is always present, empty for a user
+// without scopes.
+type loginJSON struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	Scope        string `json:"scope"`
+}
+
+func (h *Handler) authRoutes(api *mux.Router) {
+	if h.accounts == nil {
+		return
+	}
+	api.HandleFunc("/auth/register", h.register).Methods(http.MethodPost)
+	api.HandleFunc("/auth/login", h.login).Methods(http.MethodPost)
+	api.Handle("/auth/logout", h.authenticate(http.HandlerFunc(h.logout))).Methods(http.MethodPost)
+	api.Handle("/auth/me", h.authenticate(http.HandlerFunc(h.getMe))).Methods(http.MethodGet)
+	api.Handle("/auth/me", h.authenticate(http.HandlerFunc(h.updateMe))).Methods(http.MethodPatch)
+	api.Handle("/auth/me", h.authenticate(http.HandlerFunc(h.deleteMe))).Methods(http.MethodDelete)
+	api.HandleFunc("/auth/password-reset", h.requestReset).Methods(http.MethodPost)
+	api.HandleFunc("/auth/password-reset/confirm", h.confirmReset).Methods(http.MethodPost)
+}
+
+func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Email     string `json:"email"`
+		Password  string `json:"password"`
+		FirstName string `json:"first_name"`
+		LastName  string `json:"last_name"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	u, err := h.accounts.Register(r.Context(), service.RegisterInput{Email: in.Email, Password: in.Password, FirstName: in.FirstName, LastName: in.LastName})
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/auth/me")
+	writeJSON(w, http.StatusCreated, toUserJSON(u))
+}
+
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	resp, err := h.accounts.Login(r.Context(), in.Email, in.Password)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	writeJSON(w, http.StatusOK, loginJSON{AccessToken: resp.AccessToken, RefreshToken: resp.RefreshToken, TokenType: resp.TokenType, ExpiresIn: resp.ExpiresIn, Scope: resp.Scope})
+}
+
+// userToken returns the record of the accepted access token when it was
+// issued to a person; a client's own token has no account.
+func (h *Handler) userToken(r *http.Request) (core.AccessToken, error) {
+	t, ok := tokenFrom(r.Context())
+	if !ok {
+		return core.AccessToken{}, core.NewOAuthError(core.CodeInvalidToken, "a Bearer access token is required")
+	}
+	rec, err := h.tokens.Record(r.Context(), t)
+	if err != nil {
+		return core.AccessToken{}, err
+	}
+	if rec.UserID == "" {
+		return core.AccessToken{}, core.NewOAuthError(core.CodeInsufficientScope, "this endpoint needs an access token issued to a user")
+	}
+	return rec, nil
+}
+
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
+	t, err := h.userToken(r)
+	if err == nil {
+		err = h.accounts.Logout(r.Context(), t)
+	}
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) getMe(w http.ResponseWriter, r *http.Request) {
+	t, err := h.userToken(r)
+	if err == nil {
+		var u core.User
+		if u, err = h.accounts.Get(r.Context(), t.UserID); err == nil {
+			writeJSON(w, http.StatusOK, toUserJSON(u))
+			return
+		}
+	}
+	h.writeError(w, r, err)
+}
+
+func (h *Handler) updateMe(w http.ResponseWriter, r *http.Request) {
+	t, err := h.userToken(r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	var in struct {
+		FirstName       *string `json:"first_name"`
+		LastName        *string `json:"last_name"`
+		Password        *string `json:"password"`
+		CurrentPassword *string `json:"current_password"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	u, err := h.accounts.Update(r.Context(), t.UserID, service.UpdateInput{FirstName: in.FirstName, LastName: in.LastName, Password: in.Password, CurrentPassword: in.CurrentPassword})
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toUserJSON(u))
+}
+
+func (h *Handler) deleteMe(w http.ResponseWriter, r *http.Request) {
+	t, err := h.userToken(r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	var in struct {
+		CurrentPassword string `json:"current_password"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if err := h.accounts.Delete(r.Context(), t.UserID, in.CurrentPassword); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Handler) requestReset(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Email string `json:"email"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if err := h.accounts.RequestPasswordReset(r.Context(), in.Email); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "if an account with that email exists, a reset link has been sent"})
+}
+
+func (h *Handler) confirmReset(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Token    string `json:"token"`
+		Password string `json:"password"`
+	}
+	if err := decodeJSON(w, r, &in); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if err := h.accounts.ConfirmPasswordReset(r.Context(), in.Token, in.Password); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,224 @@
+package http
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"github.com/gorilla/mux"
+
+	"github.com/identityd/identityd/core"
+	"github.com/identityd/identityd/service"
+)
+
+// htmlErrorsKey marks a request whose errors writeError renders as an HTML
+// page: the person at the browser reads them, not a client.
+type htmlErrorsKey struct{}
+
+func withHTMLErrors(r *http.Request) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), htmlErrorsKey{}, true))
+}
+
+func wantsHTMLErrors(r *http.Request) bool {
+	v, _ := r.Context().Value(htmlErrorsKey{}).(bool)
+	return v
+}
+
+// renderErrorPage is writeError's HTML form.
+func (h *Handler) renderErrorPage(w http.ResponseWriter, r *http.Request, status int, body errorBody) {
+	title := "This request cannot be completed"
+	switch {
+	case status == http.StatusForbidden:
+		title = "The form has expired"
+	case status == http.StatusServiceUnavailable:
+		title = "Temporarily unavailable"
+	case status >= 500:
+		title = "Something went wrong"
+	}
+	if err := h.pages.render(w, status, "error", errorPage{Title: title, Message: body.Description, Code: body.Error}); err != nil {
+		h.log.LogAttrs(r.Context(), slog.LevelError, "error page", slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()))
+	}
+}
+
+var errCSRF = newEdgeError(http.StatusForbidden, "invalid_request", "the form is out of date or was not sent from this site; go back, reload the page and try again")
+
+func (h *Handler) authorizeRoutes(r *mux.Router) {
+	if h.authz == nil || h.accounts == nil || h.audit == nil || !h.grants.Has(core.GrantAuthorizationCode) {
+		return
+	}
+	r.HandleFunc("/assets/identityd.css", h.stylesheet).Methods(http.MethodGet, http.MethodHead)
+	// RFC 6749 §3.1: GET must be supported; our own login and consent
+	// forms post back to the same URL, the request staying in the query.
+	r.HandleFunc("/oauth/authorize", h.authorize).Methods(http.MethodGet, http.MethodPost)
+}
+
+// authorize is the authorization endpoint (RFC 6749 §3.1, §4.1.1, §4.1.2,
+// RFC 7636 §4.3). The authorization request lives in the query string of
+// both the GET and the login and consent form posts.
+func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
+	r = withHTMLErrors(r)
+	ctx := r.Context()
+	req, err := h.authz.Validate(ctx, r.URL.Query())
+	if err != nil {
+		if req.Redirect == "" {
+			h.writeError(w, r, err)
+			return
+		}
+		h.redirectError(w, r, req, err)
+		return
+	}
+	user, signedIn := h.sessionUser(r)
+	if r.Method == http.MethodGet {
+		if !signedIn {
+			h.renderLogin(w, r, req, "", "", http.StatusOK)
+			return
+		}
+		h.afterSignIn(w, r, req, user)
+		return
+	}
+
+	form, err := pageForm(w, r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	if !h.sessions.checkCSRF(r, form.Get("csrf_token")) {
+		h.writeError(w, r, errCSRF)
+		return
+	}
+	if form.Has("consent") {
+		if !signedIn {
+			h.renderLogin(w, r, req, "", "Your session has ended; sign in again.", http.StatusOK)
+			return
+		}
+		if form.Get("consent") != "approve" {
+			h.redirectError(w, r, req, core.NewOAuthError(core.CodeAccessDenied, "the user denied the request"))
+			return
+		}
+		h.issueCode(w, r, req, user)
+		return
+	}
+	user, err = h.accounts.Authenticate(ctx, form.Get("email"), form.Get("password"))
+	if errors.Is(err, core.ErrInvalidCredentials) {
+		h.renderLogin(w, r, req, form.Get("email"), "The email or password is incorrect.", http.StatusUnauthorized)
+		return
+	}
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	h.sessions.start(w, user, h.clock.Now())
+	h.audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorID: user.ID, SubjectID: user.ID, ClientID: req.Client.ID, Success: true, Detail: "authorization endpoint"})
+	// Post/redirect/get: the GET finds the session and goes on to consent
+	// or the code.
+	http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
+}
+
+// afterSignIn asks for consent unless the client is first-party.
+func (h *Handler) afterSignIn(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, user core.User) {
+	if req.Client.FirstParty {
+		h.issueCode(w, r, req, user)
+		return
+	}
+	data := struct {
+		Title, ClientName, Email, Action, CSRF string
+		Scopes                                 []string
+	}{
+		Title: "Allow access", ClientName: req.Client.Name, Email: user.Email, Action: r.URL.RequestURI(),
+		CSRF: h.sessions.csrfToken(w, r), Scopes: core.GrantableScopes(user, req.Scopes),
+	}
+	if err := h.pages.render(w, http.StatusOK, "consent", data); err != nil {
+		h.writeError(w, r, err)
+	}
+}
+
+func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, email, msg string, status int) {
+	data := struct{ Title, ClientName, Email, Error, Action, CSRF string }{
+		Title: "Sign in", ClientName: req.Client.Name, Email: email, Error: msg, Action: r.URL.RequestURI(), CSRF: h.sessions.csrfToken(w, r),
+	}
+	if err := h.pages.render(w, status, "login", data); err != nil {
+		h.writeError(w, r, err)
+	}
+}
+
+// sessionUser returns the signed-in user of the browser, if the session
+// cookie is valid and the account and its password are unchanged.
+func (h *Handler) sessionUser(r *http.Request) (core.User, bool) {
+	id, tag, ok := h.sessions.userID(r, h.clock.Now())
+	if !ok {
+		return core.User{}, false
+	}
+	u, err := h.accounts.Get(r.Context(), id)
+	if err != nil || !h.sessions.valid(u, tag) {
+		return core.User{}, false
+	}
+	return u, true
+}
+
+func (h *Handler) issueCode(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, user core.User) {
+	code, err := h.authz.IssueCode(r.Context(), req, user)
+	if err != nil {
+		h.redirectError(w, r, req, err)
+		return
+	}
+	h.redirect(w, r, req, url.Values{"code": {code}})
+}
+
+// redirectError sends an error back to the client (RFC 6749 §4.1.2.1).
+// Anything but an OAuth error becomes server_error or
+// temporarily_unavailable, logged here.
+func (h *Handler) redirectError(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, err error) {
+	var oe *core.OAuthError
+	if !errors.As(err, &oe) {
+		code := core.CodeServerError
+		if errors.Is(err, core.ErrUnavailable) {
+			code = core.CodeTemporarilyUnavailable
+		}
+		h.log.LogAttrs(r.Context(), slog.LevelError, "authorization failed", slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()))
+		oe = core.NewOAuthError(code, "the authorization server could not complete the request")
+	}
+	h.redirect(w, r, req, url.Values{"error": {oe.Code}, "error_description": {oe.Description}})
+}
+
+// redirect sends the browser to the client's redirect URI with params and
+// the state, keeping the URI's own query (RFC 6749 §3.1.2).
+func (h *Handler) redirect(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, params url.Values) {
+	u, err := url.Parse(req.Redirect)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	q := u.Query()
+	for k, v := range params {
+		q[k] = v
+	}
+	if req.State != "" {
+		q.Set("state", req.State)
+	}
+	u.RawQuery = q.Encode()
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	status := http.StatusFound
+	if r.Method == http.MethodPost {
+		status = http.StatusSeeOther
+	}
+	http.Redirect(w, r, u.String(), status)
+}
+
+// pageForm reads the body of a login or consent form.
+func pageForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+	if !hasMediaType(r, "application/x-www-form-urlencoded") {
+		return nil, errNotForm
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, errTooLarge
+		}
+		return nil, errBadForm.Wrap(err)
+	}
+	return r.PostForm, nil
+}

@@ -1,0 +1,77 @@
+package http
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"net/http"
+)
+
+//go:embed pages
+var pageFS embed.FS
+
+// pages are the server-rendered HTML pages of the authorization endpoint:
+// small, without scripts, styled by one embedded stylesheet so they work
+// under a CSP of default-src 'none'; style-src 'self'.
+type pages struct {
+	byName map[string]*template.Template
+	css    []byte
+}
+
+func newPages() (*pages, error) {
+	p := &pages{byName: map[string]*template.Template{}}
+	for _, name := range []string{"login", "consent", "error"} {
+		t, err := template.ParseFS(pageFS, "pages/base.html", "pages/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("parse page %s: %w", name, err)
+		}
+		p.byName[name] = t
+	}
+	css, err := pageFS.ReadFile("pages/identityd.css")
+	if err != nil {
+		return nil, fmt.Errorf("read stylesheet: %w", err)
+	}
+	p.css = css
+	return p, nil
+}
+
+// render writes page name with data. The page is rendered to a buffer first
+// so a template error cannot leave half a page.
+func (p *pages) render(w http.ResponseWriter, status int, name string, data any) error {
+	var buf bytes.Buffer
+	if err := p.byName[name].ExecuteTemplate(&buf, "base", data); err != nil {
+		return fmt.Errorf("render page %s: %w", name, err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	// The security headers (no scripts, only the embedded stylesheet, no
+	// framing of the consent button) come from the edge middleware.
+	w.WriteHeader(status)
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+func (h *Handler) stylesheet(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	_, _ = w.Write(h.pages.css)
+}
+
+// mustPages parses the embedded pages. They are fixed at build time, so a
+// failure is a defect of the build that every test of the package reports.
+func mustPages() *pages {
+	p, err := newPages()
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+type errorPage struct {
+	Title   string
+	Message string
+	Code    string
+}

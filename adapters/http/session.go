@@ -1,0 +1,136 @@
+package http
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/identityd/identityd/core"
+)
+
+// SessionConfig configures the browser session of the authorization
+// endpoint.
+type SessionConfig struct {
+	// Key signs session cookies and CSRF tokens (HMAC-SHA256); at least
+	// 32 bytes, derived from a configured secret so every instance shares
+	// it.
+	Key []byte
+	// TTL is how long a sign-in lasts.
+	TTL time.Duration
+	// Secure marks the cookies Secure and gives them the __Host- prefix
+	// (production).
+	Secure bool
+}
+
+// sessions keeps the sign-in of a browser in an HMAC-signed cookie, so any
+// instance can read it without shared storage. The cookie holds the user
+// id, its expiry and a tag of the user's password hash: changing or
+// resetting the password, or deleting the account, ends every session at
+// once. CSRF protection is a signed double-submit token: a random seed in
+// its own cookie, and in each form the HMAC of that seed, which a
+// cross-site page can neither read nor compute.
+type sessions struct {
+	cfg           SessionConfig
+	sessionCookie string
+	csrfCookie    string
+}
+
+func newSessions(cfg SessionConfig) *sessions {
+	s := &sessions{cfg: cfg, sessionCookie: "identityd_session", csrfCookie: "identityd_csrf"}
+	if cfg.Secure {
+		s.sessionCookie, s.csrfCookie = "__Host-"+s.sessionCookie, "__Host-"+s.csrfCookie
+	}
+	if s.cfg.TTL <= 0 {
+		s.cfg.TTL = 8 * time.Hour
+	}
+	return s
+}
+
+func (s *sessions) mac(parts ...string) []byte {
+	m := hmac.New(sha256.New, s.cfg.Key)
+	m.Write([]byte(strings.Join(parts, "\x00")))
+	return m.Sum(nil)
+}
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// passwordTag binds a session to the password it was opened with.
+func (s *sessions) passwordTag(u core.User) string {
+	return b64(s.mac("password", u.ID, u.PasswordHash)[:12])
+}
+
+func (s *sessions) cookie(name, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{
+		Name: name, Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: s.cfg.Secure, SameSite: http.SameSiteLaxMode,
+	}
+}
+
+// start sets the session cookie for u.
+func (s *sessions) start(w http.ResponseWriter, u core.User, now time.Time) {
+	payload := strings.Join([]string{u.ID, strconv.FormatInt(now.Add(s.cfg.TTL).Unix(), 10), s.passwordTag(u)}, "|")
+	value := b64([]byte(payload)) + "." + b64(s.mac("session", payload))
+	http.SetCookie(w, s.cookie(s.sessionCookie, value, int(s.cfg.TTL/time.Second)))
+}
+
+// userID returns the user id of a well-signed, unexpired session cookie
+// and the password tag to compare with the user's current one.
+func (s *sessions) userID(r *http.Request, now time.Time) (id, tag string, ok bool) {
+	c, err := r.Cookie(s.sessionCookie)
+	if err != nil {
+		return "", "", false
+	}
+	enc, sig, found := strings.Cut(c.Value, ".")
+	if !found {
+		return "", "", false
+	}
+	raw, err1 := base64.RawURLEncoding.DecodeString(enc)
+	mac, err2 := base64.RawURLEncoding.DecodeString(sig)
+	if err1 != nil || err2 != nil || !hmac.Equal(mac, s.mac("session", string(raw))) {
+		return "", "", false
+	}
+	parts := strings.Split(string(raw), "|")
+	if len(parts) != 3 {
+		return "", "", false
+	}
+	exp, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil || !now.Before(time.Unix(exp, 0)) {
+		return "", "", false
+	}
+	return parts[0], parts[2], true
+}
+
+// valid reports whether a session's password tag still matches u.
+func (s *sessions) valid(u core.User, tag string) bool {
+	return hmac.Equal([]byte(tag), []byte(s.passwordTag(u)))
+}
+
+// csrfToken returns the token to put in a form, setting the seed cookie
+// when the browser has none.
+func (s *sessions) csrfToken(w http.ResponseWriter, r *http.Request) string {
+	seed := ""
+	if c, err := r.Cookie(s.csrfCookie); err == nil && len(c.Value) >= 32 {
+		seed = c.Value
+	} else {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		seed = b64(b)
+		http.SetCookie(w, s.cookie(s.csrfCookie, seed, 0))
+	}
+	return b64(s.mac("csrf", seed))
+}
+
+// checkCSRF reports whether the form's token matches the seed cookie.
+func (s *sessions) checkCSRF(r *http.Request, token string) bool {
+	c, err := r.Cookie(s.csrfCookie)
+	if err != nil || token == "" {
+		return false
+	}
+	want := b64(s.mac("csrf", c.Value))
+	return hmac.Equal([]byte(want), []byte(token))
+}

@@ -1,0 +1,53 @@
+package memory
+
+import (
+	"context"
+	"sync"
+
+	"github.com/identityd/identityd/ports"
+)
+
+// SentMail is one message the recording mailer received.
+type SentMail struct {
+	To         string
+	Token      string
+	TTLMinutes int
+}
+
+// Mailer records the mail it is asked to send, for tests to read.
+type Mailer struct {
+	mu   sync.Mutex
+	sent []SentMail
+}
+
+var _ ports.Mailer = (*Mailer)(nil)
+
+// NewMailer returns an empty recording mailer.
+func NewMailer() *Mailer { return &Mailer{} }
+
+// SendPasswordReset implements ports.Mailer.
+func (m *Mailer) SendPasswordReset(_ context.Context, email, token string, ttlMinutes int) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent = append(m.sent, SentMail{To: email, Token: token, TTLMinutes: ttlMinutes})
+	return nil
+}
+
+// Sent returns the recorded messages in order.
+func (m *Mailer) Sent() []SentMail {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]SentMail(nil), m.sent...)
+}
+
+// LastTo returns the last message sent to email.
+func (m *Mailer) LastTo(email string) (SentMail, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := len(m.sent) - 1; i >= 0; i-- {
+		if m.sent[i].To == email {
+			return m.sent[i], true
+		}
+	}
+	return SentMail{}, false
+}

@@ -1,0 +1,86 @@
+package core
+
+import "time"
+
+// LoginThrottle is the defence of one account against password guessing.
+// Every password check counts as a failure before the password is compared
+// (so parallel guesses cannot slip past the count) and a success resets the
+// count. After FreeAttempts consecutive failures the next attempt must wait
+// a delay that doubles from BaseDelay; from LockAfter failures on, the wait
+// is a lock of LockBase that doubles up to MaxLock. A wait always ends by
+// itself: attempts made while one runs are refused without being counted,
+// so they do not extend it, and no wait exceeds MaxLock. A count whose last
+// failure lies ForgetAfter in the past starts again from zero.
+//
+// The throttle keeps its state in User.FailedLogins and User.LockedUntil,
+// which holds the end of the current wait (or the time of the last failure
+// when there is none).
+type LoginThrottle struct {
+	FreeAttempts int
+	BaseDelay    time.Duration
+	LockAfter    int
+	LockBase     time.Duration
+	MaxLock      time.Duration
+	ForgetAfter  time.Duration
+}
+
+// DefaultLoginThrottle is the policy identityd runs with: three free
+// attempts, then waits of 1 s, 2 s, 4 s ... up to the 9th failure, then
+// locks of 5, 10 and at most 15 minutes, forgotten after a quiet day.
+func DefaultLoginThrottle() LoginThrottle {
+	return LoginThrottle{
+		FreeAttempts: 3, BaseDelay: time.Second,
+		LockAfter: 10, LockBase: 5 * time.Minute, MaxLock: 15 * time.Minute,
+		ForgetAfter: 24 * time.Hour,
+	}
+}
+
+// Wait returns how long the account must wait before the next attempt
+// after failures consecutive failures.
+func (p LoginThrottle) Wait(failures int) time.Duration {
+	switch {
+	case failures < p.FreeAttempts || failures < 1:
+		return 0
+	case failures < p.LockAfter:
+		return min(backoff(p.BaseDelay, failures-p.FreeAttempts), p.MaxLock)
+	default:
+		return min(backoff(p.LockBase, failures-p.LockAfter), p.MaxLock)
+	}
+}
+
+func backoff(base time.Duration, doublings int) time.Duration {
+	d := base
+	for i := 0; i < doublings && d < 24*time.Hour; i++ {
+		d *= 2
+	}
+	return d
+}
+
+// Blocked reports whether u may not try a password at now, and for how
+// much longer.
+func (p LoginThrottle) Blocked(u User, now time.Time) (bool, time.Duration) {
+	if now.Before(u.LockedUntil) {
+		return true, u.LockedUntil.Sub(now)
+	}
+	return false, 0
+}
+
+// CountAttempt returns u with one more failed attempt counted at now, or
+// ErrLocked (and u unchanged) when a wait is running.
+func (p LoginThrottle) CountAttempt(u User, now time.Time) (User, error) {
+	if blocked, _ := p.Blocked(u, now); blocked {
+		return u, ErrLocked
+	}
+	if !u.LockedUntil.IsZero() && now.Sub(u.LockedUntil) >= p.ForgetAfter {
+		u.FailedLogins = 0
+	}
+	u.FailedLogins++
+	u.LockedUntil = now.Add(p.Wait(u.FailedLogins))
+	return u, nil
+}
+
+// Succeeded returns u with its failure count cleared.
+func (p LoginThrottle) Succeeded(u User) User {
+	u.FailedLogins, u.LockedUntil = 0, time.Time{}
+	return u
+}

@@ -1,0 +1,414 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/identityd/identityd/core"
+	"github.com/identityd/identityd/ports"
+)
+
+// WebClientID is the built-in first-party public client under which
+// /api/auth/login issues tokens; its refresh tokens are refreshed at the
+// token endpoint with client_id=identity-web.
+const WebClientID = "identity-web"
+
+// AccountConfig is what the account service needs from the configuration.
+type AccountConfig struct {
+	ResetTTL time.Duration
+	Throttle core.LoginThrottle
+}
+
+// AccountDeps are the ports Accounts uses.
+type AccountDeps struct {
+	Users     ports.UserRepository
+	Resets    ports.PasswordResetRepository
+	Clients   ports.ClientRepository
+	Passwords ports.PasswordHasher
+	Secrets   ports.SecretHasher
+	Mailer    ports.Mailer
+	Random    ports.Random
+	Clock     ports.Clock
+	Tokens    *Tokens
+	Audit     *Audit
+	Logger    *slog.Logger
+}
+
+// Accounts registers people, checks their passwords and manages their
+// accounts and sessions.
+type Accounts struct {
+	cfg AccountConfig
+	d   AccountDeps
+	// dummy is a bcrypt hash compared against when there is no real hash
+	// to compare (unknown email, throttled account), so every failure
+	// costs one bcrypt comparison.
+	dummy string
+}
+
+// NewAccounts returns the account service.
+func NewAccounts(cfg AccountConfig, d AccountDeps) (*Accounts, error) {
+	dummy, err := d.Passwords.Hash(d.Random.NewToken())
+	if err != nil {
+		return nil, fmt.Errorf("dummy password hash: %w", err)
+	}
+	return &Accounts{cfg: cfg, d: d, dummy: dummy}, nil
+}
+
+// RegisterInput is a new account.
+type RegisterInput struct {
+	Email     string
+	Password  string
+	FirstName string
+	LastName  string
+	Roles     []string
+}
+
+// Register validates and creates an account. The email is normalised; a
+// taken email, in any letter case, is a core.ConflictError.
+func (s *Accounts) Register(ctx context.Context, in RegisterInput) (core.User, error) {
+	email := core.NormalizeEmail(in.Email)
+	var v core.ValidationError
+	if msg := core.ValidateEmail(email); msg != "" {
+		v.Add("email", msg)
+	}
+	if msg := core.ValidatePassword(in.Password, email); msg != "" {
+		v.Add("password", msg)
+	}
+	if msg := core.ValidateName(in.FirstName); msg != "" {
+		v.Add("first_name", msg)
+	}
+	if msg := core.ValidateName(in.LastName); msg != "" {
+		v.Add("last_name", msg)
+	}
+	if err := v.Err(); err != nil {
+		return core.User{}, err
+	}
+	hash, err := s.d.Passwords.Hash(in.Password)
+	if err != nil {
+		return core.User{}, err
+	}
+	now := s.d.Clock.Now()
+	u := core.User{
+		ID: s.d.Random.NewID(), Email: email, PasswordHash: hash, FirstName: strings.TrimSpace(in.FirstName),
+		LastName: strings.TrimSpace(in.LastName), Roles: in.Roles, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := s.d.Users.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, core.ErrAlreadyExists) {
+			return core.User{}, &core.ConflictError{Fields: map[string]string{"email": "is already registered"}}
+		}
+		return core.User{}, err
+	}
+	return u, nil
+}
+
+// Authenticate checks an email and password. Unknown email, wrong password
+// and an account in a login back-off all return core.ErrInvalidCredentials
+// after one bcrypt comparison each, so they cannot be told apart by answer
+// or by time.
+func (s *Accounts) Authenticate(ctx context.Context, email, password string) (core.User, error) {
+	u, err := s.d.Users.GetUserByEmail(ctx, core.NormalizeEmail(email))
+	if errors.Is(err, core.ErrNotFound) {
+		_ = s.d.Passwords.Compare(s.dummy, password)
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, Detail: "unknown email"})
+		return core.User{}, core.ErrInvalidCredentials
+	}
+	if err != nil {
+		return core.User{}, err
+	}
+	if err := s.checkPassword(ctx, u, password); err != nil {
+		return core.User{}, err
+	}
+	return u, nil
+}
+
+// checkPassword compares password with u's under the login throttle. The
+// attempt is counted before the comparison and the count cleared after a
+// match, so concurrent guesses are throttled too.
+func (s *Accounts) checkPassword(ctx context.Context, u core.User, password string) error {
+	now := s.d.Clock.Now()
+	counted, err := s.d.Users.UpdateUser(ctx, u.ID, func(u core.User) (core.User, error) {
+		return s.cfg.Throttle.CountAttempt(u, now)
+	})
+	if errors.Is(err, core.ErrLocked) {
+		_ = s.d.Passwords.Compare(s.dummy, password)
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, SubjectID: u.ID, Detail: "account in login back-off"})
+		return fmt.Errorf("%w: %w", core.ErrInvalidCredentials, err)
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.d.Passwords.Compare(counted.PasswordHash, password); err != nil {
+		if !errors.Is(err, core.ErrUnauthenticated) {
+			return err
+		}
+		detail := "wrong password"
+		if wait := s.cfg.Throttle.Wait(counted.FailedLogins); wait > 0 {
+			detail = fmt.Sprintf("wrong password; %d consecutive failures, next attempt in %s", counted.FailedLogins, wait)
+		}
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, SubjectID: u.ID, Detail: detail})
+		return core.ErrInvalidCredentials
+	}
+	if _, err := s.d.Users.UpdateUser(ctx, u.ID, func(u core.User) (core.User, error) {
+		return s.cfg.Throttle.Succeeded(u), nil
+	}); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Login authenticates a person and issues an access and a refresh token
+// under the first-party client identity-web. Holders of the admin role get
+// the management scopes.
+func (s *Accounts) Login(ctx context.Context, email, password string) (core.TokenResponse, error) {
+	var v core.ValidationError
+	if strings.TrimSpace(email) == "" {
+		v.Add("email", "is required")
+	}
+	if password == "" {
+		v.Add("password", "is required")
+	}
+	if err := v.Err(); err != nil {
+		return core.TokenResponse{}, err
+	}
+	u, err := s.Authenticate(ctx, email, password)
+	if err != nil {
+		return core.TokenResponse{}, err
+	}
+	client, err := s.d.Clients.GetClient(ctx, WebClientID)
+	if err != nil {
+		return core.TokenResponse{}, fmt.Errorf("load client %s: %w", WebClientID, err)
+	}
+	scopes := core.GrantableScopes(u, client.Scopes)
+	resp, err := s.d.Tokens.Issue(ctx, Grant{Client: client, UserID: u.ID, Scopes: scopes, WithRefresh: true})
+	if err != nil {
+		return core.TokenResponse{}, err
+	}
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorID: u.ID, SubjectID: u.ID, ClientID: client.ID, Success: true})
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenIssued, ActorID: u.ID, SubjectID: u.ID, ClientID: client.ID, Success: true, Detail: "login; scope=" + resp.Scope})
+	return resp, nil
+}
+
+// Logout revokes the presented access token until its exp and the
+// refresh-token family it came with.
+func (s *Accounts) Logout(ctx context.Context, t core.AccessToken) error {
+	if err := s.d.Tokens.RevokeAccess(ctx, t); err != nil {
+		return err
+	}
+	if err := s.d.Tokens.RevokeFamily(ctx, t.FamilyID); err != nil {
+		return err
+	}
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorID: t.UserID, SubjectID: t.UserID, ClientID: t.ClientID, Success: true, Detail: "logout"})
+	return nil
+}
+
+// Get returns an account.
+func (s *Accounts) Get(ctx context.Context, id string) (core.User, error) {
+	return s.d.Users.GetUser(ctx, id)
+}
+
+// UpdateInput changes an account; nil fields stay as they are.
+type UpdateInput struct {
+	FirstName       *string
+	LastName        *string
+	Password        *string
+	CurrentPassword *string
+}
+
+// Update changes names and, given the current password, the password. A
+// new password revokes the account's refresh tokens, so every other
+// session has to sign in again.
+func (s *Accounts) Update(ctx context.Context, id string, in UpdateInput) (core.User, error) {
+	u, err := s.d.Users.GetUser(ctx, id)
+	if err != nil {
+		return core.User{}, err
+	}
+	var v core.ValidationError
+	if in.FirstName != nil {
+		if msg := core.ValidateName(*in.FirstName); msg != "" {
+			v.Add("first_name", msg)
+		}
+	}
+	if in.LastName != nil {
+		if msg := core.ValidateName(*in.LastName); msg != "" {
+			v.Add("last_name", msg)
+		}
+	}
+	var newHash string
+	if in.Password != nil {
+		if msg := core.ValidatePassword(*in.Password, u.Email); msg != "" {
+			v.Add("password", msg)
+		}
+		if in.CurrentPassword == nil || *in.CurrentPassword == "" {
+			v.Add("current_password", "is required to change the password")
+		}
+	}
+	if err := v.Err(); err != nil {
+		return core.User{}, err
+	}
+	if in.Password != nil {
+		if err := s.checkCurrentPassword(ctx, u, *in.CurrentPassword); err != nil {
+			return core.User{}, err
+		}
+		if newHash, err = s.d.Passwords.Hash(*in.Password); err != nil {
+			return core.User{}, err
+		}
+	}
+	updated, err := s.d.Users.UpdateUser(ctx, id, func(u core.User) (core.User, error) {
+		if in.FirstName != nil {
+			u.FirstName = strings.TrimSpace(*in.FirstName)
+		}
+		if in.LastName != nil {
+			u.LastName = strings.TrimSpace(*in.LastName)
+		}
+		if newHash != "" {
+			u.PasswordHash = newHash
+		}
+		u.UpdatedAt = s.d.Clock.Now()
+		return u, nil
+	})
+	if err != nil {
+		return core.User{}, err
+	}
+	if newHash != "" {
+		if err := s.revokeRefreshTokens(ctx, id); err != nil {
+			return core.User{}, err
+		}
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorID: id, SubjectID: id, Success: true, Detail: "password changed: refresh tokens revoked"})
+	}
+	return updated, nil
+}
+
+// revokeRefreshTokens revokes every refresh token of a user; access tokens
+// run out within TOKEN_EXPIRY.
+func (s *Accounts) revokeRefreshTokens(ctx context.Context, userID string) error {
+	return s.d.Tokens.RevokeRefresh(ctx, core.TokenFilter{UserID: userID})
+}
+
+// checkCurrentPassword confirms a password for a change to the account
+// under the same throttle as login; a mismatch names the field.
+func (s *Accounts) checkCurrentPassword(ctx context.Context, u core.User, password string) error {
+	err := s.checkPassword(ctx, u, password)
+	if errors.Is(err, core.ErrInvalidCredentials) {
+		return &core.ValidationError{Fields: map[string]string{"current_password": "is incorrect"}}
+	}
+	return err
+}
+
+// Delete removes an account after checking its password: every token of it
+// is revoked first, then the account and what belongs to it is deleted.
+func (s *Accounts) Delete(ctx context.Context, id, currentPassword string) error {
+	if currentPassword == "" {
+		return &core.ValidationError{Fields: map[string]string{"current_password": "is required to delete the account"}}
+	}
+	u, err := s.d.Users.GetUser(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.checkCurrentPassword(ctx, u, currentPassword); err != nil {
+		return err
+	}
+	if err := s.d.Tokens.RevokeAll(ctx, core.TokenFilter{UserID: id}); err != nil {
+		return err
+	}
+	if err := s.d.Users.DeleteUser(ctx, id); err != nil {
+		return err
+	}
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorID: id, SubjectID: id, Success: true, Detail: "account deleted: every token revoked"})
+	return nil
+}
+
+// RequestPasswordReset sends a reset token to the account's address when
+// there is one. It answers the same whether or not the account exists; only
+// a malformed address or an unreachable store is an error.
+func (s *Accounts) RequestPasswordReset(ctx context.Context, email string) error {
+	email = core.NormalizeEmail(email)
+	if msg := core.ValidateEmail(email); msg != "" {
+		return &core.ValidationError{Fields: map[string]string{"email": msg}}
+	}
+	u, err := s.d.Users.GetUserByEmail(ctx, email)
+	if errors.Is(err, core.ErrNotFound) {
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, Detail: "reset requested for an unknown email"})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	raw := s.d.Random.NewToken()
+	now := s.d.Clock.Now()
+	r := core.PasswordReset{Hash: s.d.Secrets.Hash(raw), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.ResetTTL)}
+	if err := s.d.Resets.CreatePasswordReset(ctx, r); err != nil {
+		return fmt.Errorf("store password reset: %w", err)
+	}
+	if err := s.d.Mailer.SendPasswordReset(ctx, u.Email, raw, int(s.cfg.ResetTTL/time.Minute)); err != nil {
+		// The answer must not depend on the mail; the failure is logged.
+		s.d.Logger.LogAttrs(ctx, slog.LevelWarn, "password reset mail not sent", slog.String("user_id", u.ID), slog.String("error", err.Error()))
+	}
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, SubjectID: u.ID, Success: true, Detail: "reset requested"})
+	return nil
+}
+
+// ConfirmPasswordReset sets a new password with a reset token. The token
+// is single-use and expires; the account's tokens are revoked and its login
+// back-off cleared.
+func (s *Accounts) ConfirmPasswordReset(ctx context.Context, token, password string) error {
+	var v core.ValidationError
+	if token == "" {
+		v.Add("token", "is required")
+	}
+	if msg := core.ValidatePassword(password, ""); msg != "" {
+		v.Add("password", msg)
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	hash, err := s.d.Passwords.Hash(password)
+	if err != nil {
+		return err
+	}
+	r, err := s.d.Resets.ConsumePasswordReset(ctx, s.d.Secrets.Hash(token), s.d.Clock.Now())
+	if errors.Is(err, core.ErrNotFound) {
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, Detail: "unknown, used or expired reset token"})
+		return &core.ValidationError{Fields: map[string]string{"token": "is invalid, already used or expired"}}
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := s.d.Users.UpdateUser(ctx, r.UserID, func(u core.User) (core.User, error) {
+		u = s.cfg.Throttle.Succeeded(u)
+		u.PasswordHash, u.UpdatedAt = hash, s.d.Clock.Now()
+		return u, nil
+	}); err != nil {
+		if errors.Is(err, core.ErrNotFound) {
+			return &core.ValidationError{Fields: map[string]string{"token": "is invalid, already used or expired"}}
+		}
+		return err
+	}
+	if err := s.d.Tokens.RevokeAll(ctx, core.TokenFilter{UserID: r.UserID}); err != nil {
+		return err
+	}
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, ActorID: r.UserID, SubjectID: r.UserID, Success: true, Detail: "password reset; tokens revoked"})
+	return nil
+}
+
+// EnsureUser creates the account with email if there is none, with the
+// given roles (the bootstrap admin). It reports whether it created one.
+func (s *Accounts) EnsureUser(ctx context.Context, in RegisterInput) (bool, error) {
+	_, err := s.d.Users.GetUserByEmail(ctx, core.NormalizeEmail(in.Email))
+	if err == nil {
+		return false, nil
+	}
+	if !errors.Is(err, core.ErrNotFound) {
+		return false, err
+	}
+	if _, err := s.Register(ctx, in); err != nil {
+		if errors.Is(err, core.ErrAlreadyExists) {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, nil
+}

@@ -1,0 +1,202 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/identityd/identityd/core"
+	"github.com/identityd/identityd/ports"
+)
+
+// AuthorizeRequest is a validated authorization request (RFC 6749 §4.1.1,
+// RFC 7636 §4.3).
+type AuthorizeRequest struct {
+	Client core.Client
+	// RedirectURI is the redirect_uri parameter as given; empty when it
+	// was omitted because the client has exactly one registered.
+	RedirectURI string
+	// Redirect is where the response goes: RedirectURI, or the one
+	// registered. It is empty until the request proved it safe to
+	// redirect to, so an error without it is shown, not redirected.
+	Redirect            string
+	State               string
+	Scopes              []string
+	CodeChallenge       string
+	CodeChallengeMethod string
+}
+
+// Authorizations validates authorization requests, issues authorization
+// codes and redeems them (RFC 6749 §4.1).
+type Authorizations struct {
+	clients ports.ClientRepository
+	codes   ports.AuthCodeRepository
+	secrets ports.SecretHasher
+	random  ports.Random
+	clock   ports.Clock
+	tokens  *Tokens
+	audit   *Audit
+	ttl     time.Duration
+}
+
+// AuthorizationDeps are the ports Authorizations uses.
+type AuthorizationDeps struct {
+	Clients ports.ClientRepository
+	Codes   ports.AuthCodeRepository
+	Secrets ports.SecretHasher
+	Random  ports.Random
+	Clock   ports.Clock
+	Tokens  *Tokens
+	Audit   *Audit
+}
+
+// NewAuthorizations returns the service; codes live codeTTL.
+func NewAuthorizations(codeTTL time.Duration, d AuthorizationDeps) *Authorizations {
+	return &Authorizations{clients: d.Clients, codes: d.Codes, secrets: d.Secrets, random: d.Random, clock: d.Clock, tokens: d.Tokens, audit: d.Audit, ttl: codeTTL}
+}
+
+func invalidRequest(desc string) *core.OAuthError {
+	return core.NewOAuthError(core.CodeInvalidRequest, desc)
+}
+
+// Validate checks an authorization request. client_id and redirect_uri are
+// checked first: while either is in doubt the returned request has no
+// Redirect, and the error must be shown to the person, never redirected
+// (RFC 6749 §4.1.2.1). Later errors come with Redirect and State set.
+func (s *Authorizations) Validate(ctx context.Context, q url.Values) (AuthorizeRequest, error) {
+	var req AuthorizeRequest
+	if len(q["client_id"]) > 1 || len(q["redirect_uri"]) > 1 {
+		return req, invalidRequest("client_id and redirect_uri may each appear only once")
+	}
+	id := q.Get("client_id")
+	if id == "" {
+		return req, invalidRequest("the request has no client_id")
+	}
+	client, err := s.clients.GetClient(ctx, id)
+	if errors.Is(err, core.ErrNotFound) {
+		return req, invalidRequest("the client_id is not registered here").Wrap(err)
+	}
+	if err != nil {
+		return req, err
+	}
+	req.Client = client
+	req.RedirectURI = q.Get("redirect_uri")
+	switch {
+	case req.RedirectURI != "":
+		if !client.AllowsRedirect(req.RedirectURI) {
+			return req, invalidRequest("the redirect_uri is not registered for this client")
+		}
+	case len(client.RedirectURIs) == 1:
+		req.Redirect = client.RedirectURIs[0]
+	default:
+		return req, invalidRequest("the request has no redirect_uri and the client has none or several registered")
+	}
+	if req.Redirect == "" {
+		req.Redirect = req.RedirectURI
+	}
+	req.State = q.Get("state")
+	for name, v := range q {
+		if len(v) > 1 {
+			return req, invalidRequest("the parameter " + name + " appears more than once (RFC 6749 §3.1)")
+		}
+	}
+	switch rt := q.Get("response_type"); rt {
+	case "":
+		return req, invalidRequest("response_type is required")
+	case "code":
+	default:
+		return req, core.NewOAuthError(core.CodeUnsupportedResponseType, "only response_type=code is supported")
+	}
+	if !client.AllowsGrant(core.GrantAuthorizationCode) {
+		return req, core.NewOAuthError(core.CodeUnauthorizedClient, "the client may not use the authorization_code grant")
+	}
+	requested, err := core.ParseScope(q.Get("scope"))
+	if err != nil {
+		return req, err
+	}
+	if req.Scopes, err = core.NarrowScope(requested, client.Scopes); err != nil {
+		return req, err
+	}
+	req.CodeChallenge, req.CodeChallengeMethod = q.Get("code_challenge"), q.Get("code_challenge_method")
+	return req, checkPKCE(client, req.CodeChallenge, req.CodeChallengeMethod)
+}
+
+// checkPKCE enforces RFC 7636 as identityd profiles it: S256 only, required
+// for public clients, accepted from every client.
+func checkPKCE(c core.Client, challenge, method string) error {
+	switch {
+	case challenge == "" && method != "":
+		return invalidRequest("code_challenge_method given without code_challenge")
+	case challenge == "" && c.Public:
+		return invalidRequest("a public client must use PKCE: code_challenge with code_challenge_method=S256 (RFC 7636)")
+	case challenge == "":
+		return nil
+	case method == "plain" || method == "":
+		return invalidRequest("the plain PKCE method is not supported; use code_challenge_method=S256")
+	case method != core.PKCEMethodS256:
+		return invalidRequest("code_challenge_method must be S256")
+	case !core.ValidPKCEChallenge(challenge):
+		return invalidRequest("code_challenge must be the base64url SHA-256 of the code_verifier (43 characters)")
+	}
+	return nil
+}
+
+// IssueCode makes the authorization code for an approved request by user
+// (RFC 6749 §4.1.2). Only its hash is stored; the management scopes are
+// dropped for a user without the admin role.
+func (s *Authorizations) IssueCode(ctx context.Context, req AuthorizeRequest, user core.User) (string, error) {
+	raw := s.random.NewToken()
+	now := s.clock.Now()
+	c := core.AuthCode{
+		Hash: s.secrets.Hash(raw), ClientID: req.Client.ID, UserID: user.ID, RedirectURI: req.RedirectURI,
+		Scopes: core.GrantableScopes(user, req.Scopes), CodeChallenge: req.CodeChallenge, CodeChallengeMethod: req.CodeChallengeMethod,
+		IssuedAt: now, ExpiresAt: now.Add(s.ttl),
+	}
+	if err := s.codes.CreateAuthCode(ctx, c); err != nil {
+		return "", fmt.Errorf("store authorization code: %w", err)
+	}
+	return raw, nil
+}
+
+// Redeem exchanges a code for tokens (RFC 6749 §4.1.3, RFC 7636 §4.6). The
+// code is single-use: a second redemption fails with invalid_grant and
+// revokes every token issued from the first (RFC 6749 §4.1.2).
+func (s *Authorizations) Redeem(ctx context.Context, client core.Client, code, redirectURI, verifier string) (core.TokenResponse, error) {
+	if code == "" {
+		return core.TokenResponse{}, invalidRequest("code is required")
+	}
+	if verifier != "" && !core.ValidPKCEVerifier(verifier) {
+		return core.TokenResponse{}, invalidRequest("code_verifier must be 43 to 128 unreserved characters (RFC 7636 §4.1)")
+	}
+	hash := s.secrets.Hash(code)
+	now := s.clock.Now()
+	stored, err := s.codes.UpdateAuthCode(ctx, hash, func(c core.AuthCode) (core.AuthCode, error) {
+		if client.Public && c.CodeChallenge == "" {
+			return c, core.NewOAuthError(core.CodeInvalidGrant, "a public client's code must be bound to a PKCE challenge")
+		}
+		return c.Redeem(client.ID, redirectURI, verifier, now)
+	})
+	switch {
+	case errors.Is(err, core.ErrNotFound):
+		return core.TokenResponse{}, core.NewOAuthError(core.CodeInvalidGrant, "the authorization code is invalid").Wrap(err)
+	case errors.Is(err, core.ErrCodeReused):
+		if rerr := s.tokens.RevokeAll(ctx, core.TokenFilter{AuthCodeID: hash}); rerr != nil {
+			return core.TokenResponse{}, rerr
+		}
+		s.audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, SubjectID: stored.UserID, ClientID: client.ID, Detail: "authorization code reused: tokens issued from it revoked"})
+		return core.TokenResponse{}, err
+	case err != nil:
+		return core.TokenResponse{}, err
+	}
+	resp, err := s.tokens.Issue(ctx, Grant{
+		Client: client, UserID: stored.UserID, Scopes: stored.Scopes,
+		WithRefresh: client.AllowsGrant(core.GrantRefreshToken), AuthCodeID: hash,
+	})
+	if err != nil {
+		return core.TokenResponse{}, err
+	}
+	s.audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenIssued, ActorID: stored.UserID, SubjectID: stored.UserID, ClientID: client.ID, Success: true, Detail: "authorization_code; scope=" + resp.Scope})
+	return resp, nil
+}
