@@ -12,6 +12,7 @@ import (
 	"github.com/identityd/identityd/app/apptest"
 	"github.com/identityd/identityd/core"
 	"github.com/identityd/identityd/ports"
+	"github.com/identityd/identityd/service"
 )
 
 const (
@@ -26,6 +27,7 @@ type peopleServer struct {
 	*apptest.Server
 	mail  *memory.Mailer
 	audit ports.AuditLog
+	queue *service.AuditQueue
 }
 
 func startPeople(t *testing.T, overrides map[string]string, extra ...fx.Option) *peopleServer {
@@ -35,7 +37,7 @@ func startPeople(t *testing.T, overrides map[string]string, extra ...fx.Option) 
 		env[k] = v
 	}
 	ps := &peopleServer{mail: memory.NewMailer()}
-	opts := append([]fx.Option{fx.Decorate(func(ports.Mailer) ports.Mailer { return ps.mail }), fx.Populate(&ps.audit)}, extra...)
+	opts := append([]fx.Option{fx.Decorate(func(ports.Mailer) ports.Mailer { return ps.mail }), fx.Populate(&ps.audit, &ps.queue)}, extra...)
 	ps.Server = apptest.Start(t, env, opts...)
 	return ps
 }
@@ -43,10 +45,9 @@ func startPeople(t *testing.T, overrides map[string]string, extra ...fx.Option) 
 // auditEvents returns the recorded audit events of a type.
 func (s *peopleServer) auditEvents(t *testing.T, typ string) []core.AuditEvent {
 	t.Helper()
-	store, ok := s.audit.(*memory.Store)
-	require.True(t, ok, "the test server runs on the memory store")
+	require.NoError(t, s.queue.Flush(t.Context()))
 	var out []core.AuditEvent
-	for _, e := range store.AuditEvents() {
+	for _, e := range auditEvents(t, s.Server, s.audit) {
 		if e.Type == typ {
 			out = append(out, e)
 		}
