@@ -2,6 +2,7 @@ package multi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -72,16 +73,30 @@ func (r reply) str(key string) string {
 
 func do(t *testing.T, req *http.Request) reply {
 	t.Helper()
-	resp, err := httpClient.Do(req)
+	r, err := tryDo(req)
 	require.NoError(t, err)
+	return r
+}
+
+// tryDo is do for goroutines other than the test's: it reports instead
+// of failing.
+func tryDo(req *http.Request) (reply, error) {
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return reply{}, err
+	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
+	if err != nil {
+		return reply{}, err
+	}
 	r := reply{status: resp.StatusCode, header: resp.Header, raw: string(data)}
 	if len(data) > 0 {
-		require.NoError(t, json.Unmarshal(data, &r.body), "%s %s: %s", req.Method, req.URL.Path, data)
+		if err := json.Unmarshal(data, &r.body); err != nil {
+			return reply{}, fmt.Errorf("%s %s: %w: %s", req.Method, req.URL.Path, err, data)
+		}
 	}
-	return r
+	return r, nil
 }
 
 // form posts an OAuth form with Basic client authentication.
@@ -116,6 +131,17 @@ func (n node) api(t *testing.T, method, path, bearer string, body any) reply {
 func (n node) token(t *testing.T, id, secret string) reply {
 	t.Helper()
 	return n.form(t, "/oauth/token", id, secret, url.Values{"grant_type": {"client_credentials"}})
+}
+
+// tryToken is token for goroutines other than the test's.
+func (n node) tryToken(id, secret string) (reply, error) {
+	req, err := http.NewRequest(http.MethodPost, n.url+"/oauth/token", strings.NewReader(url.Values{"grant_type": {"client_credentials"}}.Encode()))
+	if err != nil {
+		return reply{}, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+	return tryDo(req)
 }
 
 // mustToken returns a client_credentials access token.
