@@ -152,11 +152,6 @@ func (n node) apiReq(t *testing.T, method, path, bearer string, body any) *http.
 	return req
 }
 
-func (n node) api(t *testing.T, method, path, bearer string, body any) reply {
-	t.Helper()
-	return send(t, n.apiReq(t, method, path, bearer, body))
-}
-
 func (n node) tokenReq(t *testing.T, id, secret string) *http.Request {
 	t.Helper()
 	return n.formReq(t, "/oauth/token", id, secret, url.Values{"grant_type": {"client_credentials"}})
