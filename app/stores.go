@@ -79,6 +79,7 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		return Stores{}, fmt.Errorf("redis: %w", err)
 	}
 	store := postgres.NewStore(db, postgres.StoreOptions{})
+	revocations := redis.NewDurableRevocations(rc, store, clock)
 	lc.Append(fx.Hook{OnStop: func(context.Context) error {
 		// The HTTP server's stop hook runs first (fx stops in reverse
 		// order), so nothing writes any more when the store drains.
@@ -90,9 +91,11 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 	return Stores{
 		Clients: redis.NewCachedClients(store, redis.NewClientCache(rc, 0), 0),
 		Scopes:  store, Users: store, Access: store, Refresh: store, Codes: store, Resets: store, Audit: store, Purger: store,
-		Revocations: redis.NewDurableRevocations(rc, store, clock),
+		Revocations: revocations,
 		RateLimits:  redis.NewRateLimitStore(rc),
-		Readiness:   Readiness{store, rc},
+		// The revocation cache pings Redis, and puts back revocations
+		// it could not write while Redis was away.
+		Readiness: Readiness{store, revocations},
 	}, nil
 }
 

@@ -29,6 +29,14 @@ type Options struct {
 	// QueryTimeout bounds every store call, including the wait for a
 	// pooled connection (default 5s).
 	QueryTimeout time.Duration
+	// IOTimeout bounds each read from and write to a connection (default
+	// QueryTimeout + 1s). The driver cancels a query that outlives its
+	// context by asking the server to, over a second connection, and keeps
+	// waiting for the server's answer on the first; when the network drops
+	// packets no answer comes, and only this bound ends the wait: the
+	// connection is closed and the call fails with core.ErrUnavailable.
+	// Migrate lifts it while it runs, so a long migration is not cut.
+	IOTimeout time.Duration
 	// RetryInitial and RetryMax shape the exponential back-off with which
 	// Open waits for the database to become reachable (defaults 100ms, 5s).
 	// Open gives up when its ctx ends.
@@ -54,6 +62,9 @@ func (o Options) withDefaults() Options {
 	if o.QueryTimeout <= 0 {
 		o.QueryTimeout = 5 * time.Second
 	}
+	if o.IOTimeout <= 0 {
+		o.IOTimeout = o.QueryTimeout + time.Second
+	}
 	if o.RetryInitial <= 0 {
 		o.RetryInitial = 100 * time.Millisecond
 	}
@@ -67,6 +78,8 @@ func (o Options) withDefaults() Options {
 type DB struct {
 	db           *sqlx.DB
 	queryTimeout time.Duration
+	// conns is shared with every connection the pool dials.
+	conns *deadlines
 }
 
 // Open connects to the database at opts.URL and returns once it answers a
@@ -81,12 +94,15 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse connection URL: %w", err)
 	}
+	conns := &deadlines{}
+	conns.timeout.Store(int64(opts.IOTimeout))
+	connector.Dialer(deadlineDialer{conns: conns})
 	sqlDB := sql.OpenDB(connector)
 	sqlDB.SetMaxOpenConns(opts.MaxOpenConns)
 	sqlDB.SetMaxIdleConns(opts.MaxIdleConns)
 	sqlDB.SetConnMaxLifetime(opts.ConnMaxLifetime)
 	sqlDB.SetConnMaxIdleTime(opts.ConnMaxIdleTime)
-	db := &DB{db: sqlx.NewDb(sqlDB, "postgres"), queryTimeout: opts.QueryTimeout}
+	db := &DB{db: sqlx.NewDb(sqlDB, "postgres"), queryTimeout: opts.QueryTimeout, conns: conns}
 
 	delay := opts.RetryInitial
 	for attempt := 1; ; attempt++ {

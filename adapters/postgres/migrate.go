@@ -26,8 +26,11 @@ const (
 // reports what it did to out, one line per migration. The goose version
 // table lives in the connection's current schema, and a session advisory
 // lock keyed by that schema keeps instances starting together from
-// migrating at once.
+// migrating at once. The pool's I/O bound (Options.IOTimeout) is lifted
+// while it runs.
 func Migrate(ctx context.Context, db *DB, direction string, out io.Writer) error {
+	// A migration may run one statement for longer than any store call.
+	defer db.conns.lift()()
 	p, err := newProvider(ctx, db, migrations.FS)
 	if err != nil {
 		return err

@@ -39,7 +39,10 @@ type DurableRevocations struct {
 	stale atomic.Bool
 }
 
-var _ ports.RevocationCache = (*DurableRevocations)(nil)
+var (
+	_ ports.RevocationCache = (*DurableRevocations)(nil)
+	_ ports.Pinger          = (*DurableRevocations)(nil)
+)
 
 // NewDurableRevocations returns a revocation cache on c backed by tokens.
 func NewDurableRevocations(c *Client, tokens ports.AccessTokenRepository, clock ports.Clock) *DurableRevocations {
@@ -80,6 +83,23 @@ func (d *DurableRevocations) IsRevoked(ctx context.Context, jti string) (bool, e
 		return revoked, nil
 	}
 	return d.fromRepository(ctx, jti, err)
+}
+
+// Ping implements ports.Pinger: it checks that Redis answers. When a
+// revocation could not be written to Redis while it was away, Ping first
+// puts the durable list back, so that other instances, which read Redis
+// alone, see that revocation as soon as this instance reports ready again
+// rather than only at its next revocation check. That refill is best
+// effort: failing it leaves the flag for the next call and does not make
+// the instance unready.
+func (d *DurableRevocations) Ping(ctx context.Context) error {
+	if err := d.c.Ping(ctx); err != nil {
+		return err
+	}
+	if d.stale.Load() {
+		_ = d.refill(ctx)
+	}
+	return nil
 }
 
 // check asks for the jti's key and the marker in one round trip.

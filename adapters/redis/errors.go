@@ -28,7 +28,10 @@ func classify(ctx context.Context, err error) error {
 	}
 	switch {
 	case goredis.IsLoadingError(err), goredis.IsReadOnlyError(err), goredis.IsMasterDownError(err),
-		goredis.IsClusterDownError(err), goredis.IsTryAgainError(err), goredis.IsMaxClientsError(err):
+		goredis.IsClusterDownError(err), goredis.IsTryAgainError(err), goredis.IsMaxClientsError(err),
+		// Full under maxmemory-policy noeviction: writes fail until keys
+		// expire; the caller should retry, as with any outage.
+		goredis.IsOOMError(err), goredis.IsNoReplicasError(err):
 		return core.ErrUnavailable
 	}
 	var replyErr goredis.Error

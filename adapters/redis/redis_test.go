@@ -246,6 +246,14 @@ func TestCachedClientsStaleReaderCannotRecache(t *testing.T) {
 	assert.ErrorIs(t, err, core.ErrNotFound, "the stale copy landed on the tombstone")
 }
 
+// replyError is an error reply from Redis, as go-redis returns it.
+type replyError string
+
+func (e replyError) Error() string { return string(e) }
+
+// RedisError marks it as a reply (goredis.Error).
+func (replyError) RedisError() {}
+
 func TestTranslate(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -259,6 +267,7 @@ func TestTranslate(t *testing.T) {
 		{"timeout", context.DeadlineExceeded, core.ErrUnavailable},
 		{"pool timeout", goredis.ErrPoolTimeout, core.ErrUnavailable},
 		{"closed client", goredis.ErrClosed, core.ErrUnavailable},
+		{"out of memory", replyError("OOM command not allowed when used memory > 'maxmemory'."), core.ErrUnavailable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -267,6 +276,10 @@ func TestTranslate(t *testing.T) {
 			assert.ErrorIs(t, got, tt.give)
 		})
 	}
+	t.Run("a wrong command is no sentinel", func(t *testing.T) {
+		got := redis.Translate(ctx, replyError("ERR unknown command 'NOPE'"), "doing")
+		assert.NotErrorIs(t, got, core.ErrUnavailable)
+	})
 	t.Run("caller cancelled is no sentinel", func(t *testing.T) {
 		got := redis.Translate(ctx, context.Canceled, "doing")
 		assert.NotErrorIs(t, got, core.ErrUnavailable)

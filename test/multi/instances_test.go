@@ -1,0 +1,127 @@
+package multi_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/identityd/identityd/app/apptest"
+	"github.com/identityd/identityd/test/e2e"
+)
+
+// tokenLimit is RATE_LIMIT_TOKEN of the instances: low, so the shared
+// count is reached in a few requests. No other case asks for more than
+// this many tokens for one client.
+const (
+	tokenLimit    = 5
+	tokenLimitEnv = "5/1h"
+)
+
+// Two in-process servers on one schema and one key prefix.
+func TestTwoServersShareOneStore(t *testing.T) {
+	t.Parallel()
+	env := sharedEnv(t, map[string]string{"RATE_LIMIT_TOKEN": tokenLimitEnv})
+	a := apptest.Start(t, env)
+	b := apptest.Start(t, env)
+	runSharedStore(t, node{name: "a", url: a.URL}, node{name: "b", url: b.URL})
+}
+
+// Two identityd processes on one schema and one key prefix, as two
+// replicas of a deployment run.
+func TestTwoBinariesShareOneStore(t *testing.T) {
+	t.Parallel()
+	env := sharedEnv(t, map[string]string{"RATE_LIMIT_TOKEN": tokenLimitEnv})
+	a := e2e.Start(t, env)
+	b := e2e.Start(t, env)
+	runSharedStore(t, node{name: "a", url: a.URL}, node{name: "b", url: b.URL})
+}
+
+// runSharedStore shows that whatever one instance does, the other sees at
+// once. The cases run in order on the same two instances.
+func runSharedStore(t *testing.T, a, b node) {
+	admin := a.mustToken(t, apptest.AdminClientID, apptest.AdminClientSecret)
+
+	t.Run("a token issued by one is active on the other", func(t *testing.T) {
+		id, secret := a.newClient(t, admin)
+		tok := a.mustToken(t, id, secret)
+		assert.True(t, b.active(t, tok))
+		tok = b.mustToken(t, id, secret)
+		assert.True(t, a.active(t, tok))
+		assert.True(t, b.active(t, admin), "the admin token of a works on b")
+	})
+
+	t.Run("a token revoked on one is inactive on the other at once", func(t *testing.T) {
+		id, secret := b.newClient(t, admin)
+		for _, tt := range []struct {
+			name          string
+			issue, revoke node
+			check         node
+		}{
+			{name: "revoked where issued", issue: a, revoke: a, check: b},
+			{name: "revoked on the other", issue: a, revoke: b, check: a},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				tok := tt.issue.mustToken(t, id, secret)
+				require.True(t, tt.check.active(t, tok))
+				r := tt.revoke.form(t, "/oauth/revoke", id, secret, url.Values{"token": {tok}})
+				require.Equal(t, http.StatusOK, r.status, r.raw)
+				assert.False(t, tt.check.active(t, tok), "%s still accepts a token %s revoked", tt.check.name, tt.revoke.name)
+				assert.False(t, tt.revoke.active(t, tok))
+			})
+		}
+	})
+
+	t.Run("a secret rotated on one fails on the other at once", func(t *testing.T) {
+		id, oldSecret := a.newClient(t, admin)
+		// b authenticates the client first, so its entry is cached.
+		b.mustToken(t, id, oldSecret)
+		r := a.api(t, http.MethodPost, "/api/clients/"+id+"/regenerate-secret", admin, nil)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		newSecret := r.str("client_secret")
+		require.NotEmpty(t, newSecret)
+
+		r = b.token(t, id, oldSecret)
+		assert.Equal(t, http.StatusUnauthorized, r.status, r.raw)
+		assert.Equal(t, "invalid_client", r.str("error"))
+		b.mustToken(t, id, newSecret)
+		r = a.token(t, id, oldSecret)
+		assert.Equal(t, http.StatusUnauthorized, r.status, r.raw)
+	})
+
+	t.Run("a client deleted on one loses its tokens on the other", func(t *testing.T) {
+		id, secret := a.newClient(t, admin)
+		fromA := a.mustToken(t, id, secret)
+		fromB := b.mustToken(t, id, secret)
+		require.True(t, b.active(t, fromA))
+
+		r := b.api(t, http.MethodDelete, "/api/clients/"+id, admin, nil)
+		require.Equal(t, http.StatusNoContent, r.status, r.raw)
+
+		assert.False(t, a.active(t, fromA))
+		assert.False(t, a.active(t, fromB))
+		assert.False(t, b.active(t, fromA))
+		r = a.token(t, id, secret)
+		assert.Equal(t, http.StatusUnauthorized, r.status, r.raw)
+		r = a.api(t, http.MethodGet, "/api/clients/"+id, admin, nil)
+		assert.Equal(t, http.StatusNotFound, r.status, r.raw)
+	})
+
+	t.Run("rate-limit counts are shared", func(t *testing.T) {
+		id, secret := b.newClient(t, admin)
+		nodes := []node{a, b}
+		for i := range tokenLimit {
+			n := nodes[i%2]
+			r := n.token(t, id, secret)
+			require.Equal(t, http.StatusOK, r.status, "request %d on %s: %s", i+1, n.name, r.raw)
+		}
+		for _, n := range nodes {
+			r := n.token(t, id, secret)
+			assert.Equal(t, http.StatusTooManyRequests, r.status, "%s after %d requests in all: %s", n.name, tokenLimit, r.raw)
+			assert.Equal(t, "0", r.header.Get("RateLimit-Remaining"))
+			assert.NotEmpty(t, r.header.Get("Retry-After"))
+		}
+	})
+}

@@ -1,0 +1,80 @@
+package outage_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/identityd/identityd/adapters/postgres/pgtest"
+	"github.com/identityd/identityd/adapters/redis/redistest"
+	"github.com/identityd/identityd/app/apptest"
+	"github.com/identityd/identityd/test/outage"
+)
+
+// Redis goes away for one of two instances while they serve. Redis only
+// speeds things up and counts rate limits, so tokens are still issued and
+// checked against PostgreSQL; a revocation is durable at once and reaches
+// the other instance when Redis is back.
+func TestRedisOutage(t *testing.T) {
+	t.Parallel()
+	skipOnBackendPass(t)
+	for _, tt := range []struct {
+		name string
+		cut  func(*outage.Proxy)
+	}{
+		{name: "connections refused", cut: (*outage.Proxy).Cut},
+		{name: "packets dropped", cut: (*outage.Proxy).Stall},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			redisURL, prefix := redistest.New(t)
+			proxy := outage.StartProxy(t, hostOf(t, redisURL))
+			env := map[string]string{
+				"DATABASE_URL": pgtest.NewSchema(t), "REDIS_URL": redisURL, "REDIS_KEY_PREFIX": prefix,
+				// Replicas share the issuer; each accepts the other's tokens.
+				"ISSUER_URL": "http://identityd.test",
+			}
+			other := node{url: apptest.Start(t, env).URL}
+			env["REDIS_URL"] = viaProxy(t, redisURL, proxy.Addr())
+			n := node{url: apptest.Start(t, env).URL}
+
+			admin := n.mustToken(t, apptest.AdminClientID, apptest.AdminClientSecret)
+			id, secret := n.newClient(t, admin)
+			// A client that neither the cache nor a token request has seen.
+			freshID, freshSecret := n.newClient(t, admin)
+			kept := n.mustToken(t, id, secret)
+			revoked := n.mustToken(t, id, secret)
+			require.True(t, n.active(t, kept))
+			require.True(t, other.active(t, revoked))
+
+			tt.cut(proxy)
+			r := sendAll(t,
+				n.getReq(t, "/readyz"),
+				n.tokenReq(t, id, secret),
+				n.tokenReq(t, freshID, freshSecret),
+				n.introspectReq(t, kept),
+				n.createClientReq(t, admin),
+				n.revokeReq(t, id, secret, revoked),
+			)
+			assertNotReady(t, r[0])
+			assert.Equal(t, http.StatusOK, r[1].status, "a token for a cached client: %s", r[1].raw)
+			assert.Equal(t, http.StatusOK, r[2].status, "a token for a client not in the cache: %s", r[2].raw)
+			assert.True(t, isActive(t, r[3]), "introspection reads PostgreSQL")
+			assert.Equal(t, http.StatusCreated, r[4].status, "creating a client: %s", r[4].raw)
+			// The revocation is recorded in PostgreSQL, but not in the
+			// cache the other instances read: the client is told to retry.
+			assertUnavailable(t, r[5], "revoking")
+			assert.False(t, n.active(t, revoked), "the revocation holds where Redis is away")
+			assert.True(t, n.active(t, kept))
+
+			proxy.Restore()
+			n.waitReady(t)
+			assert.False(t, other.active(t, revoked), "the revocation reaches the other instance once Redis is back")
+			assert.False(t, n.active(t, revoked))
+			assert.True(t, other.active(t, kept))
+			n.mustToken(t, id, secret)
+		})
+	}
+}
