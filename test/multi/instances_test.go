@@ -1,9 +1,11 @@
 package multi_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -51,6 +53,31 @@ func runSharedStore(t *testing.T, a, b node) {
 		tok = b.mustToken(t, id, secret)
 		assert.True(t, a.active(t, tok))
 		assert.True(t, b.active(t, admin), "the admin token of a works on b")
+	})
+
+	t.Run("a refresh token rotated on one and reused on the other kills the family", func(t *testing.T) {
+		email := fmt.Sprintf("ada-%d@example.com", time.Now().UnixNano())
+		r := a.api(t, http.MethodPost, "/api/auth/register", "", map[string]string{
+			"email": email, "password": "Analytical-Engine-1843", "first_name": "Ada", "last_name": "Lovelace",
+		})
+		require.Equal(t, http.StatusCreated, r.status, r.raw)
+		r = a.api(t, http.MethodPost, "/api/auth/login", "", map[string]string{"email": email, "password": "Analytical-Engine-1843"})
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		first := r.str("refresh_token")
+		refresh := func(n node, token string) reply {
+			return n.form(t, "/oauth/token", "identity-web", "", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token}})
+		}
+		r = refresh(a, first)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		second, access := r.str("refresh_token"), r.str("access_token")
+		require.True(t, b.active(t, access))
+
+		r = refresh(b, first)
+		assert.Equal(t, http.StatusBadRequest, r.status, r.raw)
+		assert.Equal(t, "invalid_grant", r.str("error"))
+		r = refresh(a, second)
+		assert.Equal(t, http.StatusBadRequest, r.status, "the successor died with its family: %s", r.raw)
+		assert.False(t, a.active(t, access), "and so did the access token issued with it")
 	})
 
 	t.Run("a token revoked on one is inactive on the other at once", func(t *testing.T) {
