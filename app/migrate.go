@@ -11,7 +11,7 @@ import (
 // Migrate applies (up), rolls back one step of (down), or lists (status)
 // the embedded SQL migrations on DATABASE_URL.
 func Migrate(ctx context.Context, cfg Config, direction string, out io.Writer, log *slog.Logger) error {
-	db, err := openDB(ctx, cfg, log)
+	db, err := openDB(ctx, cfg, log, nil)
 	if err != nil {
 		return err
 	}

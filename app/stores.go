@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
 
 	"github.com/identityd/identityd/adapters/memory"
 	"github.com/identityd/identityd/adapters/postgres"
 	"github.com/identityd/identityd/adapters/redis"
 	"github.com/identityd/identityd/adapters/system"
+	"github.com/identityd/identityd/adapters/telemetry"
 	"github.com/identityd/identityd/ports"
 )
 
@@ -60,10 +62,14 @@ func memoryStores(clock ports.Clock) Stores {
 // externalStores opens PostgreSQL (migrating it unless AUTO_MIGRATE=false)
 // and Redis. PostgreSQL holds everything that must last, revocations
 // included; Redis caches clients and revocations and counts rate limits.
-func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Logger) (Stores, error) {
+func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Logger, tel *telemetry.Providers, metrics *telemetry.Metrics) (Stores, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
 	defer cancel()
-	db, err := openDB(ctx, cfg, log)
+	var tp trace.TracerProvider
+	if tel.Enabled {
+		tp = tel.TracerProvider
+	}
+	db, err := openDB(ctx, cfg, log, tp)
 	if err != nil {
 		return Stores{}, err
 	}
@@ -73,17 +79,27 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 			return Stores{}, fmt.Errorf("migrate: %w", err)
 		}
 	}
-	rc, err := redis.Open(ctx, redis.Options{URL: cfg.Redis.URL, KeyPrefix: cfg.Redis.KeyPrefix, Logger: log})
+	rc, err := redis.Open(ctx, redis.Options{URL: cfg.Redis.URL, KeyPrefix: cfg.Redis.KeyPrefix, Logger: log, TracerProvider: tp})
 	if err != nil {
 		_ = db.Close()
 		return Stores{}, fmt.Errorf("redis: %w", err)
 	}
 	store := postgres.NewStore(db, postgres.StoreOptions{})
+	unregister, err := metrics.RegisterPool("postgres", func() telemetry.PoolStats {
+		st := db.SQL().Stats()
+		return telemetry.PoolStats{InUse: st.InUse, Idle: st.Idle, Max: st.MaxOpenConnections}
+	})
+	if err != nil {
+		_ = db.Close()
+		_ = rc.Close()
+		return Stores{}, fmt.Errorf("pool metrics: %w", err)
+	}
 	revocations := redis.NewDurableRevocations(rc, store, clock)
 	lc.Append(fx.Hook{OnStop: func(context.Context) error {
 		// The HTTP server's stop hook runs first (fx stops in reverse
 		// order), so nothing writes any more when the store drains.
 		err := store.Close()
+		_ = unregister()
 		_ = rc.Close()
 		_ = db.Close()
 		return err
@@ -99,8 +115,8 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 	}, nil
 }
 
-func openDB(ctx context.Context, cfg Config, log *slog.Logger) (*postgres.DB, error) {
-	db, err := postgres.Open(ctx, postgres.Options{
+func openDB(ctx context.Context, cfg Config, log *slog.Logger, tp trace.TracerProvider) (*postgres.DB, error) {
+	db, err := postgres.Open(ctx, postgres.Options{TracerProvider: tp,
 		URL: cfg.Database.URL, MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns,
 		ConnMaxLifetime: cfg.Database.ConnMaxLifetime, ConnMaxIdleTime: cfg.Database.ConnMaxIdleTime, Logger: log,
 	})
@@ -116,7 +132,7 @@ func StoreOnly(cfg Config, logger *slog.Logger, populate ...any) *fx.App {
 	return fx.New(
 		fx.Supply(cfg, logger),
 		fx.NopLogger,
-		fx.Provide(func() ports.Clock { return system.Clock{} }),
+		fx.Provide(func() ports.Clock { return system.Clock{} }, newTelemetryProviders, newMetrics),
 		storeModule(cfg),
 		fx.Populate(populate...),
 	)

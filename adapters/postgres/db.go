@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/XSAM/otelsql"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"log/slog"
 	"time"
 
@@ -44,6 +47,8 @@ type Options struct {
 	RetryMax     time.Duration
 	// Logger, when set, hears about each failed connection attempt.
 	Logger *slog.Logger
+	// TracerProvider, when set, traces every query (otelsql).
+	TracerProvider trace.TracerProvider
 }
 
 func (o Options) withDefaults() Options {
@@ -97,7 +102,13 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	conns := &deadlines{}
 	conns.timeout.Store(int64(opts.IOTimeout))
 	connector.Dialer(deadlineDialer{conns: conns})
-	sqlDB := sql.OpenDB(connector)
+	var sqlDB *sql.DB
+	if opts.TracerProvider != nil {
+		sqlDB = otelsql.OpenDB(connector, otelsql.WithTracerProvider(opts.TracerProvider),
+			otelsql.WithAttributes(attribute.String("db.system", "postgresql")))
+	} else {
+		sqlDB = sql.OpenDB(connector)
+	}
 	sqlDB.SetMaxOpenConns(opts.MaxOpenConns)
 	sqlDB.SetMaxIdleConns(opts.MaxIdleConns)
 	sqlDB.SetConnMaxLifetime(opts.ConnMaxLifetime)

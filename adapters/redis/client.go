@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"github.com/redis/go-redis/extra/redisotel/v9"
+	"go.opentelemetry.io/otel/trace"
 	"log/slog"
 	"time"
 
@@ -42,6 +44,8 @@ type Options struct {
 	RetryMax     time.Duration
 	// Logger, when set, hears about each failed connection attempt.
 	Logger *slog.Logger
+	// TracerProvider, when set, traces every command (redisotel).
+	TracerProvider trace.TracerProvider
 }
 
 func (o Options) withDefaults() Options {
@@ -105,7 +109,13 @@ func Open(ctx context.Context, opts Options) (*Client, error) {
 			ro.TLSConfig = cfg
 		}
 	}
-	c := &Client{rdb: goredis.NewClient(ro), prefix: opts.KeyPrefix, timeout: opts.CommandTimeout}
+	rdb := goredis.NewClient(ro)
+	if opts.TracerProvider != nil {
+		if err := redisotel.InstrumentTracing(rdb, redisotel.WithTracerProvider(opts.TracerProvider)); err != nil {
+			return nil, fmt.Errorf("redis: instrument tracing: %w", err)
+		}
+	}
+	c := &Client{rdb: rdb, prefix: opts.KeyPrefix, timeout: opts.CommandTimeout}
 	delay := opts.RetryInitial
 	for attempt := 1; ; attempt++ {
 		err := c.Ping(ctx)

@@ -52,6 +52,17 @@ func TestTelemetryOfATokenRequest(t *testing.T) {
 		assert.Equal(t, "200", attrs["http.response.status_code"])
 	}
 	assert.True(t, found, "a span for the token request")
+	if s.Config.Database.URL != "" {
+		var db, cache bool
+		for _, sp := range spans.GetSpans() {
+			for _, a := range sp.Attributes {
+				db = db || (a.Key == "db.system" && a.Value.Emit() == "postgresql")
+				cache = cache || (a.Key == "db.system" && a.Value.Emit() == "redis")
+			}
+		}
+		assert.True(t, db, "PostgreSQL queries are traced")
+		assert.True(t, cache, "Redis commands are traced")
+	}
 
 	var rm metricdata.ResourceMetrics
 	require.NoError(t, reader.Collect(context.Background(), &rm))
