@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/identityd/identityd/test/openapitest"
 	"golang.org/x/net/html"
 )
 
@@ -31,6 +33,7 @@ func NewBrowser(t testing.TB, serverURL string) *Browser {
 	require.NoError(t, err)
 	return &Browser{t: t, origin: u.Scheme + "://" + u.Host, Client: &http.Client{
 		Jar:           jar,
+		Transport:     openapitest.New(t).Only(u.Scheme + "://" + u.Host).RoundTripper(nil),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 }

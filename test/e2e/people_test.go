@@ -1,10 +1,13 @@
 package e2e_test
 
 import (
+	"sync"
+
 	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/identityd/identityd/test/openapitest"
 	"io"
 	"net/http"
 	"strings"
@@ -44,7 +47,7 @@ func call(t *testing.T, method, u, token string, body any) (int, map[string]any)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := checked(t).Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
@@ -112,7 +115,7 @@ func TestAuthorizationCodeWithOAuth2Library(t *testing.T) {
 	t.Parallel()
 	p := e2e.Start(t, nil)
 	userID := registerUser(t, p, userEmail, userPassword)
-	ctx := context.Background()
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, checked(t))
 
 	for _, public := range []bool{false, true} {
 		name := map[bool]string{false: "confidential", true: "public"}[public]
@@ -162,7 +165,7 @@ func TestAuthorizationCodeWithOAuth2Library(t *testing.T) {
 			require.NoError(t, err)
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			req.SetBasicAuth(apptest.AdminClientID, apptest.AdminClientSecret)
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := checked(t).Do(req)
 			require.NoError(t, err)
 			var got map[string]any
 			require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
@@ -277,3 +280,18 @@ func waitForLog(t *testing.T, p *e2e.Process, substr string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// checked returns a client for t whose responses are validated against the
+// OpenAPI document.
+func checked(t *testing.T) *http.Client {
+	t.Helper()
+	if c, ok := checkedClients.Load(t); ok {
+		return c.(*http.Client)
+	}
+	c := &http.Client{Transport: openapitest.New(t).RoundTripper(nil)}
+	checkedClients.Store(t, c)
+	t.Cleanup(func() { checkedClients.Delete(t) })
+	return c
+}
+
+var checkedClients sync.Map

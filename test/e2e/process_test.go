@@ -108,7 +108,7 @@ func TestFreshStartInMemory(t *testing.T) {
 // request in flight completes, and the process exits 0.
 func TestGracefulShutdown(t *testing.T) {
 	t.Parallel()
-	p := e2e.Start(t, map[string]string{"SHUTDOWN_DRAIN_DELAY": "1s"})
+	p := e2e.Start(t, map[string]string{"SHUTDOWN_DRAIN_DELAY": "3s"})
 	resp, err := http.Get(p.URL + "/readyz")
 	require.NoError(t, err)
 	resp.Body.Close()
