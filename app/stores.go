@@ -32,6 +32,7 @@ type Stores struct {
 	Purger      ports.Purger
 	Revocations ports.RevocationCache
 	RateLimits  ports.RateLimitStore
+	SigningKeys ports.SigningKeyStore
 	Readiness   Readiness
 }
 
@@ -53,7 +54,8 @@ func memoryStores(clock ports.Clock) Stores {
 	return Stores{
 		Clients: s, Scopes: s, Users: s, Access: s, Refresh: s, Codes: s, Resets: s, Audit: s, Purger: s,
 		Revocations: memory.NewRevocationCache(clock), RateLimits: memory.NewRateLimitStore(),
-		Readiness: Readiness{s},
+		SigningKeys: memory.NewSigningKeys(),
+		Readiness:   Readiness{s},
 	}
 }
 
@@ -78,6 +80,12 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		_ = db.Close()
 		return Stores{}, fmt.Errorf("redis: %w", err)
 	}
+	keys, err := postgres.NewSigningKeys(db, deriveKey(cfg.Tokens.RefreshSecret, "identityd signing key encryption v1"), clock)
+	if err != nil {
+		_ = rc.Close()
+		_ = db.Close()
+		return Stores{}, err
+	}
 	store := postgres.NewStore(db, postgres.StoreOptions{})
 	lc.Append(fx.Hook{OnStop: func(context.Context) error {
 		// The HTTP server's stop hook runs first (fx stops in reverse
@@ -92,6 +100,7 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		Scopes:  store, Users: store, Access: store, Refresh: store, Codes: store, Resets: store, Audit: store, Purger: store,
 		Revocations: redis.NewDurableRevocations(rc, store, clock),
 		RateLimits:  redis.NewRateLimitStore(rc),
+		SigningKeys: keys,
 		Readiness:   Readiness{store, rc},
 	}, nil
 }
