@@ -1,6 +1,7 @@
 package app
 
 import (
+	"crypto"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/identityd/identityd/adapters/jwt"
 	"github.com/identityd/identityd/core"
 )
 
@@ -53,10 +55,14 @@ type TokenConfig struct {
 	RefreshSecret  []byte
 	SigningAlg     string
 	PrivateKeyFile string
-	AccessTTL      time.Duration
-	RefreshTTL     time.Duration
-	AuthCodeTTL    time.Duration
-	ResetTTL       time.Duration
+	// PrivateKey is the key read from PrivateKeyFile, checked against
+	// SigningAlg; nil when no file is given (the key then comes from the
+	// store).
+	PrivateKey  crypto.Signer
+	AccessTTL   time.Duration
+	RefreshTTL  time.Duration
+	AuthCodeTTL time.Duration
+	ResetTTL    time.Duration
 }
 
 // PasswordConfig configures password hashing.
@@ -234,10 +240,19 @@ func LoadConfig(lookup Lookup) (Config, error) {
 		l.fail("JWT_REFRESH_SECRET: must differ from JWT_SECRET")
 	}
 	c.Tokens.SigningAlg = l.str("JWT_SIGNING_ALG", "HS256")
-	if c.Tokens.SigningAlg != "HS256" {
-		l.fail("JWT_SIGNING_ALG: %q is not available in this build; use HS256", c.Tokens.SigningAlg)
-	}
 	c.Tokens.PrivateKeyFile = l.str("JWT_PRIVATE_KEY_FILE", "")
+	switch alg := c.Tokens.SigningAlg; {
+	case alg == "HS256":
+		if c.Tokens.PrivateKeyFile != "" {
+			l.fail("JWT_PRIVATE_KEY_FILE: only used with JWT_SIGNING_ALG RS256, ES256 or EdDSA, and JWT_SIGNING_ALG is HS256")
+		}
+	case jwt.IsAsymmetric(alg):
+		if c.Tokens.PrivateKeyFile != "" {
+			c.Tokens.PrivateKey = l.privateKey("JWT_PRIVATE_KEY_FILE", c.Tokens.PrivateKeyFile, alg)
+		}
+	default:
+		l.fail("JWT_SIGNING_ALG: must be HS256, RS256, ES256 or EdDSA, got %q", alg)
+	}
 	c.Tokens.AccessTTL = l.duration("TOKEN_EXPIRY", 15*time.Minute)
 	c.Tokens.RefreshTTL = l.duration("REFRESH_TOKEN_EXPIRY", 7*24*time.Hour)
 	c.Tokens.AuthCodeTTL = l.duration("AUTH_CODE_EXPIRY", 10*time.Minute)
@@ -409,6 +424,29 @@ func (l *loader) secret(name string, required bool, c *Config) []byte {
 	}
 	return []byte(v)
 }
+
+// privateKey reads and checks the PEM private key in file for alg.
+// Messages name the variable and the problem, never key material.
+func (l *loader) privateKey(name, file, alg string) crypto.Signer {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		l.fail("%s: cannot read %s: %v", name, file, errors.Unwrap(err))
+		return nil
+	}
+	key, err := jwt.ParsePrivateKey(data)
+	if err != nil {
+		l.fail("%s: %s: %s", name, file, oneLine(err))
+		return nil
+	}
+	if err := jwt.CheckKey(alg, key); err != nil {
+		l.fail("%s: %s: %s", name, file, oneLine(err))
+		return nil
+	}
+	return key
+}
+
+// oneLine keeps a message on the one line the contract gives each problem.
+func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
 
 func splitList(s string) []string {
 	var out []string

@@ -34,6 +34,7 @@ type Stores struct {
 	Purger      ports.Purger
 	Revocations ports.RevocationCache
 	RateLimits  ports.RateLimitStore
+	SigningKeys ports.SigningKeyStore
 	Readiness   Readiness
 }
 
@@ -55,7 +56,8 @@ func memoryStores(clock ports.Clock) Stores {
 	return Stores{
 		Clients: s, Scopes: s, Users: s, Access: s, Refresh: s, Codes: s, Resets: s, Audit: s, Purger: s,
 		Revocations: memory.NewRevocationCache(clock), RateLimits: memory.NewRateLimitStore(),
-		Readiness: Readiness{s},
+		SigningKeys: memory.NewSigningKeys(),
+		Readiness:   Readiness{s},
 	}
 }
 
@@ -84,6 +86,12 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		_ = db.Close()
 		return Stores{}, fmt.Errorf("redis: %w", err)
 	}
+	keys, err := postgres.NewSigningKeys(db, deriveKey(cfg.Tokens.RefreshSecret, "identityd signing key encryption v1"), clock)
+	if err != nil {
+		_ = rc.Close()
+		_ = db.Close()
+		return Stores{}, err
+	}
 	store := postgres.NewStore(db, postgres.StoreOptions{})
 	unregister, err := metrics.RegisterPool("postgres", func() telemetry.PoolStats {
 		st := db.SQL().Stats()
@@ -109,6 +117,7 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		Scopes:  store, Users: store, Access: store, Refresh: store, Codes: store, Resets: store, Audit: store, Purger: store,
 		Revocations: revocations,
 		RateLimits:  redis.NewRateLimitStore(rc),
+		SigningKeys: keys,
 		// The revocation cache pings Redis, and puts back revocations
 		// it could not write while Redis was away.
 		Readiness: Readiness{store, revocations},

@@ -27,3 +27,8 @@ func TestRateLimitStore(t *testing.T) {
 	t.Parallel()
 	porttest.RunRateLimitStoreTests(t, func(*testing.T) ports.RateLimitStore { return memory.NewRateLimitStore() })
 }
+
+func TestSigningKeys(t *testing.T) {
+	t.Parallel()
+	porttest.RunSigningKeyStoreTests(t, func(*testing.T) ports.SigningKeyStore { return memory.NewSigningKeys() })
+}

@@ -1,6 +1,7 @@
 // Package postgres is the PostgreSQL adapter: Open connects a pool with
 // start-up retry, Migrate applies the embedded goose migrations, and Store
-// implements every repository port on top of sqlx and lib/pq.
+// implements every repository port on top of sqlx and lib/pq. SigningKeys
+// keeps generated token-signing keys, sealed with AES-256-GCM.
 //
 // Every call is bounded by Options.QueryTimeout. Driver errors are
 // translated at this boundary: no row becomes core.ErrNotFound, a unique

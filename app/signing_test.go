@@ -1,0 +1,94 @@
+package app_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/identityd/identityd/adapters/jwt"
+	"github.com/identityd/identityd/app"
+	"github.com/identityd/identityd/app/apptest"
+)
+
+func writeFile(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(p, data, 0o600))
+	return p
+}
+
+func TestConfigSigningKey(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	pemFor := func(alg string) []byte {
+		data, err := jwt.GeneratePEM(alg)
+		require.NoError(t, err)
+		return data
+	}
+	rsaSmall, err := rsa.GenerateKey(rand.Reader, 1024)
+	require.NoError(t, err)
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	sec1, err := x509.MarshalECPrivateKey(ecKey)
+	require.NoError(t, err)
+	files := map[string]string{
+		"rs256":  writeFile(t, dir, "rs256.pem", pemFor(jwt.RS256)),
+		"es256":  writeFile(t, dir, "es256.pem", pemFor(jwt.ES256)),
+		"sec1":   writeFile(t, dir, "sec1.pem", pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: sec1})),
+		"eddsa":  writeFile(t, dir, "eddsa.pem", pemFor(jwt.EdDSA)),
+		"rsa1k":  writeFile(t, dir, "rsa1k.pem", pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaSmall)})),
+		"broken": writeFile(t, dir, "broken.pem", []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")),
+		"text":   writeFile(t, dir, "text.pem", []byte("not a key\n")),
+	}
+	tests := []struct {
+		name     string
+		giveAlg  string
+		giveFile string
+		wantErr  string // empty: accepted
+	}{
+		{"HS256 by default", "", "", ""},
+		{"RS256 from the store", jwt.RS256, "", ""},
+		{"ES256 from the store", jwt.ES256, "", ""},
+		{"EdDSA from the store", jwt.EdDSA, "", ""},
+		{"RS256 PKCS#8 file", jwt.RS256, files["rs256"], ""},
+		{"ES256 PKCS#8 file", jwt.ES256, files["es256"], ""},
+		{"ES256 SEC 1 file", jwt.ES256, files["sec1"], ""},
+		{"EdDSA PKCS#8 file", jwt.EdDSA, files["eddsa"], ""},
+		{"unknown algorithm", "RS512", "", "JWT_SIGNING_ALG: must be HS256, RS256, ES256 or EdDSA"},
+		{"lower-case algorithm", "es256", "", "JWT_SIGNING_ALG"},
+		{"file with HS256", "HS256", files["es256"], "JWT_PRIVATE_KEY_FILE: only used with"},
+		{"missing file", jwt.ES256, filepath.Join(dir, "absent.pem"), "JWT_PRIVATE_KEY_FILE: cannot read"},
+		{"not PEM", jwt.ES256, files["text"], "JWT_PRIVATE_KEY_FILE"},
+		{"broken key", jwt.ES256, files["broken"], "JWT_PRIVATE_KEY_FILE"},
+		{"RSA key for ES256", jwt.ES256, files["rs256"], "JWT_PRIVATE_KEY_FILE"},
+		{"EC key for EdDSA", jwt.EdDSA, files["es256"], "JWT_PRIVATE_KEY_FILE"},
+		{"RSA of 1024 bits", jwt.RS256, files["rsa1k"], "at least 2048 bits"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := apptest.Env(8080, map[string]string{"JWT_SIGNING_ALG": tt.giveAlg, "JWT_PRIVATE_KEY_FILE": tt.giveFile})
+			cfg, err := loadConfig(env)
+			if tt.wantErr == "" {
+				require.NoError(t, err)
+				assert.Equal(t, tt.giveFile != "", cfg.Tokens.PrivateKey != nil)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.wantErr)
+			assert.Len(t, strings.Split(err.Error(), "\n"), 1, "one problem, one line")
+			assert.NotContains(t, err.Error(), "BEGIN", "no key material in the message")
+		})
+	}
+}
+
+func loadConfig(env map[string]string) (app.Config, error) { return app.LoadConfig(lookup(env)) }
