@@ -28,6 +28,7 @@ type options struct {
 	bcryptCost  int
 	maxItems    int
 	only        map[string]bool
+	configs     map[string]bool
 	results     string
 	databaseURL string
 	redisURL    string
@@ -68,13 +69,26 @@ func loadOptions(getenv func(string) string) (options, error) {
 	if v := getenv("BENCH_RESULTS"); v != "" {
 		o.results = v
 	}
-	if v := getenv("BENCH_SCENARIOS"); v != "" {
-		o.only = map[string]bool{}
-		for _, s := range strings.Split(v, ",") {
-			o.only[strings.TrimSpace(s)] = true
+	o.only = nameSet(getenv("BENCH_SCENARIOS"))
+	o.configs = nameSet(getenv("BENCH_CONFIGS"))
+	for c := range o.configs {
+		if c != "memory" && c != "postgres+redis" {
+			errs = append(errs, fmt.Errorf("BENCH_CONFIGS: memory and/or postgres+redis, got %q", c))
 		}
 	}
 	return o, errors.Join(errs...)
+}
+
+// nameSet splits a comma-separated list; nil for an empty one (everything).
+func nameSet(v string) map[string]bool {
+	if strings.TrimSpace(v) == "" {
+		return nil
+	}
+	m := map[string]bool{}
+	for _, s := range strings.Split(v, ",") {
+		m[strings.TrimSpace(s)] = true
+	}
+	return m
 }
 
 // bench is one run of the whole suite.
@@ -129,8 +143,12 @@ func run(ctx context.Context) error {
 	if err := b.runFloor(ctx); err != nil {
 		return fmt.Errorf("floor: %w", err)
 	}
-	b.runConfig(ctx, "memory", nil)
-	b.runPostgres(ctx)
+	if b.configSelected("memory") {
+		b.runConfig(ctx, "memory", nil)
+	}
+	if b.configSelected("postgres+redis") {
+		b.runPostgres(ctx)
+	}
 	if err := b.runFloor(ctx); err != nil {
 		return fmt.Errorf("floor: %w", err)
 	}
@@ -184,6 +202,10 @@ func (b *bench) serverEnv(extra map[string]string) map[string]string {
 
 func (b *bench) selected(name string) bool { return b.opts.only == nil || b.opts.only[name] }
 
+func (b *bench) configSelected(name string) bool {
+	return b.opts.configs == nil || b.opts.configs[name]
+}
+
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
 }
@@ -230,8 +252,11 @@ func (b *bench) runConfig(ctx context.Context, config string, env map[string]str
 			continue
 		}
 		conns := b.opts.conns
-		if sc.big {
+		switch {
+		case sc.big:
 			conns = b.opts.bigConns
+		case sc.cpuBound:
+			conns = b.loginConns()
 		}
 		base := row{config: config, scenario: sc.name, title: sc.title, conns: conns}
 		if t == nil || sc.big {
