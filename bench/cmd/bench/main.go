@@ -32,12 +32,18 @@ type options struct {
 	results     string
 	databaseURL string
 	redisURL    string
+	// The scale run's settings.
+	scale         bool
+	scaleTokens   int
+	scaleConns    int
+	scaleDuration time.Duration
 }
 
 func loadOptions(getenv func(string) string) (options, error) {
 	o := options{duration: 8 * time.Second, warmup: 2 * time.Second, conns: 64, bigConns: 256, threads: 2,
 		bcryptCost: 10, maxItems: 200_000, results: "bench/results",
-		databaseURL: getenv("BENCH_DATABASE_URL"), redisURL: getenv("BENCH_REDIS_URL")}
+		databaseURL: getenv("BENCH_DATABASE_URL"), redisURL: getenv("BENCH_REDIS_URL"),
+		scaleTokens: 1_000_000, scaleConns: 16, scaleDuration: 5 * time.Second}
 	var errs []error
 	dur := func(name string, dst *time.Duration) {
 		if v := getenv(name); v != "" {
@@ -66,6 +72,9 @@ func loadOptions(getenv func(string) string) (options, error) {
 	num("BENCH_THREADS", &o.threads, 1)
 	num("BENCH_BCRYPT_COST", &o.bcryptCost, 10)
 	num("BENCH_MAX_ITEMS", &o.maxItems, 1000)
+	num("BENCH_SCALE_TOKENS", &o.scaleTokens, 1000)
+	num("BENCH_SCALE_CONNECTIONS", &o.scaleConns, 1)
+	dur("BENCH_SCALE_DURATION", &o.scaleDuration)
 	if v := getenv("BENCH_RESULTS"); v != "" {
 		o.results = v
 	}
@@ -119,6 +128,14 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	for _, a := range os.Args[1:] {
+		switch a {
+		case "-scale", "--scale":
+			opts.scale = true
+		default:
+			return fmt.Errorf("unknown argument %q (the only one is -scale; settings are BENCH_* variables)", a)
+		}
+	}
 	if _, err := exec.LookPath("wrk"); err != nil {
 		return errors.New("wrk is not installed: apt-get update && apt-get install -y wrk")
 	}
@@ -135,6 +152,10 @@ func run(ctx context.Context) error {
 		adminID: apptest.AdminClientID, adminSecret: apptest.AdminClientSecret,
 		wrk: &wrkRunner{script: filepath.Join(root, "bench", "lua", "bench.lua"), threads: opts.threads, dir: tmp}}
 	b.report = newReport(b)
+	b.report.commit() // as the tree is now, before the build
+	if opts.scale {
+		return b.runScale(ctx)
+	}
 	start := time.Now()
 	if err := b.build(ctx); err != nil {
 		return err

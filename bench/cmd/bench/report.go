@@ -49,6 +49,8 @@ type report struct {
 	elapsed    time.Duration
 	loadStart  string // /proc/loadavg before and after the run
 	loadEnd    string
+	// commitAtStart is read when the run starts, before anything changes.
+	commitAtStart string
 }
 
 // loadAvg is the 1, 5 and 15 minute load averages: on a shared machine,
@@ -110,10 +112,18 @@ func run1(name string, args ...string) string {
 }
 
 // commit is the short hash, marked dirty when files other than results
-// differ from it.
+// differ from it, as it was when the run started (and built what it
+// measures).
 func (r *report) commit() string {
-	c := run1("git", "-C", r.b.root, "rev-parse", "--short=12", "HEAD")
-	out, _ := exec.Command("git", "-C", r.b.root, "status", "--porcelain", "--", ".", ":!bench/results").Output()
+	if r.commitAtStart == "" {
+		r.commitAtStart = gitCommit(r.b.root)
+	}
+	return r.commitAtStart
+}
+
+func gitCommit(root string) string {
+	c := run1("git", "-C", root, "rev-parse", "--short=12", "HEAD")
+	out, _ := exec.Command("git", "-C", root, "status", "--porcelain", "--", ".", ":!bench/results").Output()
 	if len(strings.TrimSpace(string(out))) > 0 {
 		c += "-dirty"
 	}
