@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: run build test test-short lint bench bench-go cover
+.PHONY: run build test test-short lint bench bench-go bench-scale cover
 
 ## run: start the server (in memory unless DATABASE_URL / REDIS_URL are set)
 run:
@@ -36,6 +36,13 @@ lint:
 bench:
 	@command -v wrk >/dev/null 2>&1 || { echo "make bench needs wrk, the HTTP load generator: apt-get update && apt-get install -y wrk"; exit 1; }
 	$(GO) run ./bench/cmd/bench
+
+## bench-scale: PostgreSQL at scale (needs BENCH_DATABASE_URL and BENCH_REDIS_URL; not part of CI):
+##        COPY 10^6 access tokens, 10^5 clients and users into a fresh database, latency against the
+##        empty store, EXPLAIN of the hot queries, the janitor under load; writes bench/results/scale-latest.md
+bench-scale:
+	@command -v wrk >/dev/null 2>&1 || { echo "make bench-scale needs wrk, the HTTP load generator: apt-get update && apt-get install -y wrk"; exit 1; }
+	$(GO) run ./bench/cmd/bench -scale
 
 ## bench-go: Go micro-benchmarks of the hot paths (JWT, secrets, scopes, whole handlers)
 bench-go:

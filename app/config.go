@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -46,7 +47,9 @@ type HTTPConfig struct {
 	// DrainDelay is how long /readyz answers 503 after SIGTERM before the
 	// listener closes, so a load balancer stops sending new requests.
 	DrainDelay time.Duration
-	PprofAddr  string
+	// PprofAddr is where the runtime profiles (net/http/pprof) are served,
+	// on a listener of their own; empty: not at all. See pprofAddr.
+	PprofAddr string
 }
 
 // TokenConfig configures signing and lifetimes.
@@ -199,6 +202,43 @@ func (l *loader) duration(name string, def time.Duration) time.Duration {
 	return d
 }
 
+// pprofAddr reads the profiling listener's address. A bare port ("6060"
+// or ":6060") means 127.0.0.1: unlike net.Listen, an empty host never
+// means every interface. Loopback addresses and "localhost" are accepted
+// as they are. Any other host must be an IP address written out in full
+// (0.0.0.0 or an interface's address): that is the explicit choice to
+// expose the profiles, which carry no authentication, and it is warned
+// about at start. A host name is refused, since what it resolves to can
+// change.
+func (l *loader) pprofAddr(name string, c *Config) string {
+	v := strings.TrimSpace(l.str(name, ""))
+	if v == "" {
+		return ""
+	}
+	if !strings.Contains(v, ":") {
+		v = ":" + v
+	}
+	host, port, err := net.SplitHostPort(v)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+		l.fail("%s: must be host:port or a port, such as 127.0.0.1:6060, got %q", name, v)
+		return ""
+	}
+	switch {
+	case host == "" || strings.EqualFold(host, "localhost"):
+		return net.JoinHostPort("127.0.0.1", port)
+	default:
+		ip, err := netip.ParseAddr(host)
+		if err != nil {
+			l.fail("%s: the host must be an IP address (a name may resolve to a public interface), got %q", name, host)
+			return ""
+		}
+		if !ip.IsLoopback() {
+			c.Warnings = append(c.Warnings, fmt.Sprintf("%s: the profiling endpoints listen on %s, beyond loopback and without authentication", name, v))
+		}
+		return net.JoinHostPort(ip.String(), port)
+	}
+}
+
 // rate reads "N/duration", e.g. "1000/1h".
 func (l *loader) rate(name string, def core.RateLimit) core.RateLimit {
 	v := l.str(name, "")
@@ -318,7 +358,7 @@ func LoadConfig(lookup Lookup) (Config, error) {
 		}
 		c.HTTP.DrainDelay = l.duration("SHUTDOWN_DRAIN_DELAY", def)
 	}
-	c.HTTP.PprofAddr = l.str("PPROF_ADDR", "")
+	c.HTTP.PprofAddr = l.pprofAddr("PPROF_ADDR", &c)
 
 	c.Database.URL = l.str("DATABASE_URL", "")
 	if c.Database.URL != "" {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"go.uber.org/fx"
@@ -56,17 +57,20 @@ func newHandler(p handlerParams) *httpadapter.Handler {
 	})
 }
 
-// Server is the HTTP server and its listener.
+// Server is the HTTP server and its listener, and the profiling server
+// when PPROF_ADDR is set.
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	handler *httpadapter.Handler
 	srv     *http.Server
 	ln      net.Listener
+	pprof   *http.Server
+	pprofLn net.Listener
 }
 
 func newServer(cfg Config, log *slog.Logger, h *httpadapter.Handler) *Server {
-	return &Server{cfg: cfg, log: log, handler: h, srv: &http.Server{
+	s := &Server{cfg: cfg, log: log, handler: h, srv: &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -76,6 +80,54 @@ func newServer(cfg Config, log *slog.Logger, h *httpadapter.Handler) *Server {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12},
 	}}
+	if cfg.HTTP.PprofAddr != "" {
+		s.pprof = &http.Server{
+			Handler:           pprofHandler(),
+			ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		}
+	}
+	return s
+}
+
+// pprofHandler serves net/http/pprof's endpoints under /debug/pprof/ on a
+// mux of its own, never on the API's router.
+func pprofHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}
+
+// PprofAddr is the address the profiling server listens on, once started;
+// empty when PPROF_ADDR is not set.
+func (s *Server) PprofAddr() string {
+	if s.pprofLn == nil {
+		return ""
+	}
+	return s.pprofLn.Addr().String()
+}
+
+// startPprof listens on PPROF_ADDR and serves the profiles.
+func (s *Server) startPprof() error {
+	if s.pprof == nil {
+		return nil
+	}
+	ln, err := net.Listen("tcp", s.cfg.HTTP.PprofAddr)
+	if err != nil {
+		return fmt.Errorf("listen for profiling on %s: %w", s.cfg.HTTP.PprofAddr, err)
+	}
+	s.pprofLn = ln
+	go func() {
+		if err := s.pprof.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("profiling server stopped", "error", err.Error())
+		}
+	}()
+	s.log.Info("profiling endpoints", "addr", ln.Addr().String(), "path", "/debug/pprof/")
+	return nil
 }
 
 // Addr is the address the server listens on, once started.
@@ -92,8 +144,14 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func startServer(lc fx.Lifecycle, s *Server) {
 	lc.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {
+			if err := s.startPprof(); err != nil {
+				return err
+			}
 			ln, err := net.Listen("tcp", fmt.Sprintf(":%d", s.cfg.HTTP.Port))
 			if err != nil {
+				if s.pprof != nil {
+					_ = s.pprof.Close()
+				}
 				return fmt.Errorf("listen on port %d: %w", s.cfg.HTTP.Port, err)
 			}
 			s.ln = ln
@@ -122,6 +180,10 @@ func startServer(lc fx.Lifecycle, s *Server) {
 			}
 			ctx, cancel := context.WithTimeout(ctx, s.cfg.HTTP.ShutdownTimeout)
 			defer cancel()
+			if s.pprof != nil {
+				// A CPU profile in progress is cut short, not waited for.
+				_ = s.pprof.Close()
+			}
 			if err := s.srv.Shutdown(ctx); err != nil {
 				return fmt.Errorf("shutdown: %w", err)
 			}

@@ -22,12 +22,13 @@ type Store struct {
 	refresh map[string]core.RefreshToken
 	codes   map[string]core.AuthCode
 	resets  map[string]core.PasswordReset
-	audit   []core.AuditEvent
+	audit   auditLog
 
 	// Access tokens are written on every issuance; they get their own lock
 	// so the token endpoint does not contend with management reads.
-	atMu   sync.RWMutex
-	tokens map[string]core.AccessToken
+	atMu     sync.RWMutex
+	tokens   tokenTable
+	interned *interner
 }
 
 var (
@@ -46,14 +47,15 @@ var (
 // NewStore returns an empty store.
 func NewStore() *Store {
 	return &Store{
-		clients: map[string]core.Client{},
-		scopes:  map[string]core.Scope{},
-		users:   map[string]core.User{},
-		emails:  map[string]string{},
-		refresh: map[string]core.RefreshToken{},
-		codes:   map[string]core.AuthCode{},
-		resets:  map[string]core.PasswordReset{},
-		tokens:  map[string]core.AccessToken{},
+		clients:  map[string]core.Client{},
+		scopes:   map[string]core.Scope{},
+		users:    map[string]core.User{},
+		emails:   map[string]string{},
+		refresh:  map[string]core.RefreshToken{},
+		codes:    map[string]core.AuthCode{},
+		resets:   map[string]core.PasswordReset{},
+		tokens:   newTokenTable(),
+		interned: newInterner(),
 	}
 }
 
@@ -273,7 +275,7 @@ func (s *Store) DeleteScope(_ context.Context, id string) error {
 func (s *Store) RecordAudit(_ context.Context, e core.AuditEvent) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.audit = append(s.audit, e)
+	s.audit.add(e)
 	return nil
 }
 
@@ -281,19 +283,20 @@ func (s *Store) RecordAudit(_ context.Context, e core.AuditEvent) error {
 func (s *Store) AuditEvents() []core.AuditEvent {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return append([]core.AuditEvent(nil), s.audit...)
+	return s.audit.events()
 }
 
 // PurgeExpired implements ports.Purger.
 func (s *Store) PurgeExpired(_ context.Context, now time.Time, _ int) (core.PurgeStats, error) {
 	var st core.PurgeStats
 	s.atMu.Lock()
-	for k, t := range s.tokens {
-		if !now.Before(t.ExpiresAt) {
-			delete(s.tokens, k)
-			st.AccessTokens++
+	s.tokens.each(func(_ tokenKey, r *accessRecord) (bool, bool) {
+		if now.Before(r.expiresAt()) {
+			return false, false
 		}
-	}
+		st.AccessTokens++
+		return false, true
+	})
 	s.atMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()

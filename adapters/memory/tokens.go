@@ -17,10 +17,10 @@ func cloneToken(t core.AccessToken) core.AccessToken {
 func (s *Store) SaveAccessToken(_ context.Context, t core.AccessToken) error {
 	s.atMu.Lock()
 	defer s.atMu.Unlock()
-	if _, ok := s.tokens[t.JTI]; ok {
+	if _, ok := s.tokens.get(t.JTI); ok {
 		return fmt.Errorf("access token %q: %w", t.JTI, core.ErrAlreadyExists)
 	}
-	s.tokens[t.JTI] = cloneToken(t)
+	s.tokens.put(t.JTI, newAccessRecord(t, s.interned))
 	return nil
 }
 
@@ -28,26 +28,26 @@ func (s *Store) SaveAccessToken(_ context.Context, t core.AccessToken) error {
 func (s *Store) GetAccessToken(_ context.Context, jti string) (core.AccessToken, error) {
 	s.atMu.RLock()
 	defer s.atMu.RUnlock()
-	t, ok := s.tokens[jti]
+	r, ok := s.tokens.get(jti)
 	if !ok {
 		return core.AccessToken{}, fmt.Errorf("access token: %w", core.ErrNotFound)
 	}
-	return cloneToken(t), nil
+	return r.token(jti), nil
 }
 
 // RevokeAccessToken implements ports.AccessTokenRepository.
 func (s *Store) RevokeAccessToken(_ context.Context, jti string, at time.Time) (core.AccessToken, error) {
 	s.atMu.Lock()
 	defer s.atMu.Unlock()
-	t, ok := s.tokens[jti]
+	r, ok := s.tokens.get(jti)
 	if !ok {
 		return core.AccessToken{}, fmt.Errorf("access token: %w", core.ErrNotFound)
 	}
-	if t.RevokedAt.IsZero() {
-		t.RevokedAt = at
-		s.tokens[jti] = t
+	if r.revokedAt().IsZero() {
+		r.revoke(jti, at)
+		s.tokens.put(jti, r)
 	}
-	return cloneToken(t), nil
+	return r.token(jti), nil
 }
 
 // RevokeAccessTokens implements ports.AccessTokenRepository.
@@ -55,13 +55,15 @@ func (s *Store) RevokeAccessTokens(_ context.Context, f core.TokenFilter, at tim
 	s.atMu.Lock()
 	defer s.atMu.Unlock()
 	var out []core.AccessToken
-	for k, t := range s.tokens {
-		if t.RevokedAt.IsZero() && at.Before(t.ExpiresAt) && f.Match(t.ClientID, t.UserID, t.FamilyID, t.AuthCodeID) {
-			t.RevokedAt = at
-			s.tokens[k] = t
-			out = append(out, cloneToken(t))
+	s.tokens.each(func(k tokenKey, r *accessRecord) (bool, bool) {
+		if !r.matches(f, at) {
+			return false, false
 		}
-	}
+		jti := k.jti()
+		r.revoke(jti, at)
+		out = append(out, r.token(jti))
+		return true, false
+	})
 	return out, nil
 }
 
@@ -70,11 +72,12 @@ func (s *Store) ListRevokedAccessTokens(_ context.Context, now time.Time) ([]cor
 	s.atMu.RLock()
 	defer s.atMu.RUnlock()
 	var out []core.AccessToken
-	for _, t := range s.tokens {
-		if !t.RevokedAt.IsZero() && now.Before(t.ExpiresAt) {
-			out = append(out, cloneToken(t))
+	s.tokens.each(func(k tokenKey, r *accessRecord) (bool, bool) {
+		if !r.revokedAt().IsZero() && now.Before(r.expiresAt()) {
+			out = append(out, r.token(k.jti()))
 		}
-	}
+		return false, false
+	})
 	return out, nil
 }
 

@@ -28,15 +28,22 @@ type options struct {
 	bcryptCost  int
 	maxItems    int
 	only        map[string]bool
+	configs     map[string]bool
 	results     string
 	databaseURL string
 	redisURL    string
+	// The scale run's settings.
+	scale         bool
+	scaleTokens   int
+	scaleConns    int
+	scaleDuration time.Duration
 }
 
 func loadOptions(getenv func(string) string) (options, error) {
 	o := options{duration: 8 * time.Second, warmup: 2 * time.Second, conns: 64, bigConns: 256, threads: 2,
 		bcryptCost: 10, maxItems: 200_000, results: "bench/results",
-		databaseURL: getenv("BENCH_DATABASE_URL"), redisURL: getenv("BENCH_REDIS_URL")}
+		databaseURL: getenv("BENCH_DATABASE_URL"), redisURL: getenv("BENCH_REDIS_URL"),
+		scaleTokens: 1_000_000, scaleConns: 16, scaleDuration: 5 * time.Second}
 	var errs []error
 	dur := func(name string, dst *time.Duration) {
 		if v := getenv(name); v != "" {
@@ -65,16 +72,32 @@ func loadOptions(getenv func(string) string) (options, error) {
 	num("BENCH_THREADS", &o.threads, 1)
 	num("BENCH_BCRYPT_COST", &o.bcryptCost, 10)
 	num("BENCH_MAX_ITEMS", &o.maxItems, 1000)
+	num("BENCH_SCALE_TOKENS", &o.scaleTokens, 1000)
+	num("BENCH_SCALE_CONNECTIONS", &o.scaleConns, 1)
+	dur("BENCH_SCALE_DURATION", &o.scaleDuration)
 	if v := getenv("BENCH_RESULTS"); v != "" {
 		o.results = v
 	}
-	if v := getenv("BENCH_SCENARIOS"); v != "" {
-		o.only = map[string]bool{}
-		for _, s := range strings.Split(v, ",") {
-			o.only[strings.TrimSpace(s)] = true
+	o.only = nameSet(getenv("BENCH_SCENARIOS"))
+	o.configs = nameSet(getenv("BENCH_CONFIGS"))
+	for c := range o.configs {
+		if c != "memory" && c != "postgres+redis" {
+			errs = append(errs, fmt.Errorf("BENCH_CONFIGS: memory and/or postgres+redis, got %q", c))
 		}
 	}
 	return o, errors.Join(errs...)
+}
+
+// nameSet splits a comma-separated list; nil for an empty one (everything).
+func nameSet(v string) map[string]bool {
+	if strings.TrimSpace(v) == "" {
+		return nil
+	}
+	m := map[string]bool{}
+	for _, s := range strings.Split(v, ",") {
+		m[strings.TrimSpace(s)] = true
+	}
+	return m
 }
 
 // bench is one run of the whole suite.
@@ -105,6 +128,14 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	for _, a := range os.Args[1:] {
+		switch a {
+		case "-scale", "--scale":
+			opts.scale = true
+		default:
+			return fmt.Errorf("unknown argument %q (the only one is -scale; settings are BENCH_* variables)", a)
+		}
+	}
 	if _, err := exec.LookPath("wrk"); err != nil {
 		return errors.New("wrk is not installed: apt-get update && apt-get install -y wrk")
 	}
@@ -121,6 +152,10 @@ func run(ctx context.Context) error {
 		adminID: apptest.AdminClientID, adminSecret: apptest.AdminClientSecret,
 		wrk: &wrkRunner{script: filepath.Join(root, "bench", "lua", "bench.lua"), threads: opts.threads, dir: tmp}}
 	b.report = newReport(b)
+	b.report.commit() // as the tree is now, before the build
+	if opts.scale {
+		return b.runScale(ctx)
+	}
 	start := time.Now()
 	if err := b.build(ctx); err != nil {
 		return err
@@ -129,8 +164,12 @@ func run(ctx context.Context) error {
 	if err := b.runFloor(ctx); err != nil {
 		return fmt.Errorf("floor: %w", err)
 	}
-	b.runConfig(ctx, "memory", nil)
-	b.runPostgres(ctx)
+	if b.configSelected("memory") {
+		b.runConfig(ctx, "memory", nil)
+	}
+	if b.configSelected("postgres+redis") {
+		b.runPostgres(ctx)
+	}
 	if err := b.runFloor(ctx); err != nil {
 		return fmt.Errorf("floor: %w", err)
 	}
@@ -184,6 +223,10 @@ func (b *bench) serverEnv(extra map[string]string) map[string]string {
 
 func (b *bench) selected(name string) bool { return b.opts.only == nil || b.opts.only[name] }
 
+func (b *bench) configSelected(name string) bool {
+	return b.opts.configs == nil || b.opts.configs[name]
+}
+
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
 }
@@ -230,8 +273,11 @@ func (b *bench) runConfig(ctx context.Context, config string, env map[string]str
 			continue
 		}
 		conns := b.opts.conns
-		if sc.big {
+		switch {
+		case sc.big:
 			conns = b.opts.bigConns
+		case sc.cpuBound:
+			conns = b.loginConns()
 		}
 		base := row{config: config, scenario: sc.name, title: sc.title, conns: conns}
 		if t == nil || sc.big {

@@ -33,7 +33,8 @@ func (b *bench) runPostgres(ctx context.Context) {
 			logf("%s: %v", config, err)
 		}
 	}()
-	env := map[string]string{"DATABASE_URL": dbURL, "REDIS_URL": b.opts.redisURL}
+	// A key prefix of its own: the Redis database may be shared.
+	env := map[string]string{"DATABASE_URL": dbURL, "REDIS_URL": b.opts.redisURL, "REDIS_KEY_PREFIX": name + ":"}
 	// A build that ignores DATABASE_URL would silently measure memory.
 	t, _, err := b.startTarget(ctx, config, env)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 const (
 	modeStatic = "static" // one fixed request: the cheapest for wrk
 	modeOnce   = "once"   // each item once; reuse is counted
+	modeCycle  = "cycle"  // the items round robin
 	modeChain  = "chain"  // each response feeds the next request
 )
 
