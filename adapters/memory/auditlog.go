@@ -11,6 +11,11 @@ import (
 // a long run does not briefly need twice its size as a growing slice would.
 const auditChunk = 1024
 
+// MaxAuditEvents is how many of the latest audit events the in-memory store
+// keeps; older ones are dropped a block at a time. The in-memory store is for
+// tests and demonstrations: durable audit trails live in PostgreSQL.
+const MaxAuditEvents = 64 * auditChunk
+
 // auditLog keeps audit events in order, compactly: every issued token adds
 // one, so in memory the log grows as fast as the token store. The type,
 // address, user agent and detail of an event repeat from one to the next
@@ -42,6 +47,11 @@ type auditCommon struct {
 
 func (l *auditLog) add(e core.AuditEvent) {
 	if l.n == len(l.chunks)*auditChunk {
+		if l.n >= MaxAuditEvents {
+			l.chunks[0] = nil
+			l.chunks = l.chunks[1:]
+			l.n -= auditChunk
+		}
 		l.chunks = append(l.chunks, make([]auditRecord, 0, auditChunk))
 	}
 	var r auditRecord

@@ -1,7 +1,13 @@
 package memory_test
 
 import (
+	"context"
+	"fmt"
 	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/identityd/identityd/core"
 
 	"github.com/identityd/identityd/adapters/memory"
 	"github.com/identityd/identityd/ports"
@@ -31,4 +37,18 @@ func TestRateLimitStore(t *testing.T) {
 func TestSigningKeys(t *testing.T) {
 	t.Parallel()
 	porttest.RunSigningKeyStoreTests(t, func(*testing.T) ports.SigningKeyStore { return memory.NewSigningKeys() })
+}
+
+func TestAuditLogKeepsTheLatestEvents(t *testing.T) {
+	t.Parallel()
+	s := memory.NewStore()
+	total := memory.MaxAuditEvents + 1500
+	for i := 0; i < total; i++ {
+		require.NoError(t, s.RecordAudit(context.Background(), core.AuditEvent{ID: fmt.Sprint(i), Type: core.AuditTokenIssued}))
+	}
+	events := s.AuditEvents()
+	require.LessOrEqual(t, len(events), memory.MaxAuditEvents)
+	require.Greater(t, len(events), memory.MaxAuditEvents-1024)
+	require.Equal(t, fmt.Sprint(total-1), events[len(events)-1].ID, "the newest is kept")
+	require.Equal(t, fmt.Sprint(total-len(events)), events[0].ID, "in order, oldest dropped")
 }
