@@ -79,7 +79,7 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	form, err := pageForm(w, r)
+	form, err := parseForm(w, r)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -207,18 +207,3 @@ func (h *Handler) redirect(w http.ResponseWriter, r *http.Request, req service.A
 	http.Redirect(w, r, u.String(), status)
 }
 
-// pageForm reads the body of a login or consent form.
-func pageForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
-	if !hasMediaType(r, "application/x-www-form-urlencoded") {
-		return nil, errNotForm
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	if err := r.ParseForm(); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, errTooLarge
-		}
-		return nil, errBadForm.Wrap(err)
-	}
-	return r.PostForm, nil
-}

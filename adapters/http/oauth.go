@@ -32,6 +32,19 @@ func oauthForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 		w.Header().Set("Allow", http.MethodPost)
 		return nil, errNotPost
 	}
+	if _, err := parseForm(w, r); err != nil {
+		return nil, err
+	}
+	for _, v := range r.PostForm {
+		if len(v) > 1 {
+			return nil, errRepeatedParam
+		}
+	}
+	return r.PostForm, nil
+}
+
+// parseForm reads a form-encoded body of at most MaxBodyBytes.
+func parseForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	if !hasMediaType(r, "application/x-www-form-urlencoded") {
 		return nil, errNotForm
 	}
@@ -42,11 +55,6 @@ func oauthForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 			return nil, errTooLarge
 		}
 		return nil, errBadForm.Wrap(err)
-	}
-	for _, v := range r.PostForm {
-		if len(v) > 1 {
-			return nil, errRepeatedParam
-		}
 	}
 	return r.PostForm, nil
 }
