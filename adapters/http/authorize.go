@@ -206,4 +206,3 @@ func (h *Handler) redirect(w http.ResponseWriter, r *http.Request, req service.A
 	}
 	http.Redirect(w, r, u.String(), status)
 }
-
