@@ -66,6 +66,7 @@ func TestConfigErrors(t *testing.T) {
 		{"half bootstrap client", map[string]string{"BOOTSTRAP_ADMIN_CLIENT_ID": "x"}, "BOOTSTRAP_ADMIN_CLIENT_ID and"},
 		{"short bootstrap secret", map[string]string{"BOOTSTRAP_ADMIN_CLIENT_ID": "x", "BOOTSTRAP_ADMIN_CLIENT_SECRET": "short"}, "at least 32"},
 		{"unknown algorithm", map[string]string{"JWT_SIGNING_ALG": "none"}, "JWT_SIGNING_ALG"},
+		{"example secret in production", map[string]string{"APP_ENV": "production", "ISSUER_URL": "https://id.example.com", "JWT_SECRET": "EXAMPLE-change-me-Jwt-Signing-Key-0123456789!", "JWT_REFRESH_SECRET": apptest.JWTRefreshSecret}, "example value"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

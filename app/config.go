@@ -412,6 +412,9 @@ func LoadConfig(lookup Lookup) (Config, error) {
 		if len(b.AdminClientSecret) < 32 {
 			l.fail("BOOTSTRAP_ADMIN_CLIENT_SECRET: must be at least 32 characters")
 		}
+		if c.Production() && strings.Contains(b.AdminClientSecret, exampleMarker) {
+			l.fail("BOOTSTRAP_ADMIN_CLIENT_SECRET: is the example value of .env.example; generate your own")
+		}
 	}
 
 	c.OTel = OTelConfig{
@@ -420,6 +423,10 @@ func LoadConfig(lookup Lookup) (Config, error) {
 	}
 	return c, errors.Join(l.errs...)
 }
+
+// exampleMarker marks the placeholder secrets of .env.example, which
+// production refuses.
+const exampleMarker = "EXAMPLE-change-me"
 
 // secret reads a signing secret. In production it is required; elsewhere a
 // random one is made for this start, with a warning. Messages name the rule
@@ -433,6 +440,9 @@ func (l *loader) secret(name string, required bool, c *Config) []byte {
 		}
 		c.Warnings = append(c.Warnings, name+" is not set: a random key is used for this start")
 		return randomKey()
+	}
+	if required && strings.Contains(v, exampleMarker) {
+		l.fail("%s: is the example value of .env.example; generate your own", name)
 	}
 	var upper, lower, digit, special bool
 	for _, r := range v {
