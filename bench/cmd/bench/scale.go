@@ -56,7 +56,6 @@ type explained struct {
 	name, query string
 	nodes       []string // plan nodes that read a table, with the relation
 	indexed     bool
-	note        string
 }
 
 type janitorResult struct {
@@ -207,7 +206,12 @@ func copyRows(ctx context.Context, db *sql.DB, table string, cols []string, n in
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn(table, cols...))
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = pq.QuoteIdentifier(c)
+	}
+	copyStmt := fmt.Sprintf("COPY %s (%s) FROM STDIN", pq.QuoteIdentifier(table), strings.Join(quoted, ", "))
+	stmt, err := tx.PrepareContext(ctx, copyStmt)
 	if err != nil {
 		return fmt.Errorf("copy into %s: %w", table, err)
 	}
