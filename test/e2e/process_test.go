@@ -148,3 +148,15 @@ func TestGracefulShutdown(t *testing.T) {
 	assert.Equal(t, 0, code)
 	assert.Contains(t, p.Stdout(), `"msg":"stopped"`)
 }
+
+// The image's HEALTHCHECK runs "identityd healthcheck" against PORT.
+func TestHealthcheckCommand(t *testing.T) {
+	t.Parallel()
+	p := e2e.Start(t, nil)
+	port := p.URL[strings.LastIndexByte(p.URL, ':')+1:]
+	code, _, stderr := e2e.Run(t, map[string]string{"PORT": port}, "healthcheck")
+	assert.Equal(t, 0, code, stderr)
+	code, _, stderr = e2e.Run(t, map[string]string{"PORT": fmt.Sprint(apptest.FreePort(t))}, "healthcheck")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "healthcheck")
+}
