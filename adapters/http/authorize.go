@@ -198,8 +198,7 @@ func (h *Handler) redirect(w http.ResponseWriter, r *http.Request, req service.A
 		q.Set("state", req.State)
 	}
 	u.RawQuery = q.Encode()
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer")
+	noStore(w)
 	status := http.StatusFound
 	if r.Method == http.MethodPost {
 		status = http.StatusSeeOther

@@ -93,12 +93,6 @@ func clientDetail(c core.Client) string {
 	return "public=" + strconv.FormatBool(c.Public) + " grant_types=" + strings.Join(c.GrantTypes, ",") + " scopes=" + strings.Join(c.Scopes, ",")
 }
 
-// noStore marks a response that carries a secret.
-func noStore(w http.ResponseWriter) {
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
-}
-
 func (h *Handler) createClient(w http.ResponseWriter, r *http.Request) {
 	var in clientInput
 	if err := decodeJSON(w, r, &in); err != nil {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/identityd/identityd/core"
 )
@@ -92,9 +93,8 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		h.log.LogAttrs(r.Context(), levelFor(status), "request failed",
 			slog.String("request_id", requestID(r.Context())), slog.Int("status", status), slog.String("error", err.Error()))
 	}
-	if r.URL.Path != "" && len(r.URL.Path) > 6 && r.URL.Path[:7] == "/oauth/" {
-		w.Header().Set("Cache-Control", "no-store")
-		w.Header().Set("Pragma", "no-cache")
+	if strings.HasPrefix(r.URL.Path, "/oauth/") {
+		noStore(w)
 	}
 	if wantsHTMLErrors(r) {
 		h.renderErrorPage(w, r, status, body)

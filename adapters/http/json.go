@@ -14,6 +14,13 @@ import (
 // MaxBodyBytes bounds every request body (contract §4: 413 above 1 MiB).
 const MaxBodyBytes = 1 << 20
 
+// noStore marks a response that must not be cached: tokens, secrets, and
+// the pages and errors of the OAuth endpoints (RFC 6749 §5.1).
+func noStore(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

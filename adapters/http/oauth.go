@@ -92,8 +92,7 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
+	noStore(w)
 	writeJSON(w, http.StatusOK, resp)
 }
 
@@ -140,59 +139,54 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// introspect is the introspection endpoint (RFC 7662 §2) for any
-// authenticated confidential client.
-func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
+// tokenParam reads a request of the introspection and revocation
+// endpoints: the authenticated client and the token it names.
+func (h *Handler) tokenParam(w http.ResponseWriter, r *http.Request) (core.Client, string, error) {
 	form, err := oauthForm(w, r)
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return core.Client{}, "", err
 	}
 	client, err := h.authenticateClient(r.Context(), r, form)
-	if err == nil && client.Public {
-		err = errNeedSecret
-	}
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return core.Client{}, "", err
 	}
 	raw := form.Get("token")
 	if raw == "" {
-		h.writeError(w, r, errNoToken)
-		return
+		return core.Client{}, "", errNoToken
 	}
-	res, err := h.tokens.Introspect(r.Context(), raw)
+	return client, raw, nil
+}
+
+// introspect is the introspection endpoint (RFC 7662 §2) for any
+// authenticated confidential client.
+func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
+	client, raw, err := h.tokenParam(w, r)
+	if err == nil && client.Public {
+		err = errNeedSecret
+	}
+	var res core.Introspection
+	if err == nil {
+		res, err = h.tokens.Introspect(r.Context(), raw)
+	}
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
+	noStore(w)
 	writeJSON(w, http.StatusOK, res)
 }
 
 // revoke is the revocation endpoint (RFC 7009 §2). token_type_hint is
 // optional and only a hint: the token's form tells its type.
 func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
-	form, err := oauthForm(w, r)
+	client, raw, err := h.tokenParam(w, r)
+	if err == nil {
+		err = h.tokens.Revoke(r.Context(), client, raw)
+	}
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	client, err := h.authenticateClient(r.Context(), r, form)
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	raw := form.Get("token")
-	if raw == "" {
-		h.writeError(w, r, errNoToken)
-		return
-	}
-	if err := h.tokens.Revoke(r.Context(), client, raw); err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	w.Header().Set("Cache-Control", "no-store")
+	noStore(w)
 	w.WriteHeader(http.StatusOK)
 }

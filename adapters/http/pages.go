@@ -45,10 +45,9 @@ func (p *pages) render(w http.ResponseWriter, status int, name string, data any)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
 	// The security headers (no scripts, only the embedded stylesheet, no
 	// framing of the consent button) come from the edge middleware.
+	noStore(w)
 	w.WriteHeader(status)
 	_, err := w.Write(buf.Bytes())
 	return err
