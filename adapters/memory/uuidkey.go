@@ -1,59 +1,29 @@
 package memory
 
-import "encoding/hex"
+import guuid "github.com/google/uuid"
 
 // uuid is the 16 bytes of an id in the canonical lowercase UUID form
 // (8-4-4-4-12 hex digits), which ports.Random.NewID makes for every access
 // token and audit event: 16 bytes instead of a 36-byte string in a 48-byte
 // allocation.
-type uuid [16]byte
+type uuid guuid.UUID
 
-// parseUUID returns s's bytes when formatting them gives back exactly s.
+// parseUUID returns s's bytes when formatting them gives back exactly s:
+// 36 characters, lowercase.
 func parseUUID(s string) (uuid, bool) {
-	var u uuid
-	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-		return u, false
+	if len(s) != 36 {
+		return uuid{}, false
 	}
-	j := 0
-	for i := 0; i < 36; {
-		if s[i] == '-' {
-			i++
-			continue
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'F' {
+			return uuid{}, false
 		}
-		hi, ok1 := lowerHex(s[i])
-		lo, ok2 := lowerHex(s[i+1])
-		if !ok1 || !ok2 {
-			return u, false
-		}
-		u[j] = hi<<4 | lo
-		i, j = i+2, j+1
 	}
-	return u, true
+	u, err := guuid.Parse(s)
+	return uuid(u), err == nil
 }
 
-func lowerHex(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	}
-	return 0, false
-}
-
-func (u uuid) String() string {
-	var out [36]byte
-	hex.Encode(out[0:8], u[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], u[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], u[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], u[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:], u[10:])
-	return string(out[:])
-}
+func (u uuid) String() string { return guuid.UUID(u).String() }
 
 // tokenTable maps jtis to records: canonical UUIDs by their 16 bytes, any
 // other jti by the string.

@@ -1,0 +1,24 @@
+package system_test
+
+import (
+	"encoding/base64"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/identityd/identityd/adapters/system"
+)
+
+func TestRandom(t *testing.T) {
+	var r system.Random
+	id := r.NewID()
+	assert.Regexp(t, regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`), id)
+	assert.NotEqual(t, id, r.NewID())
+	tok := r.NewToken()
+	raw, err := base64.RawURLEncoding.DecodeString(tok)
+	require.NoError(t, err)
+	assert.Len(t, raw, 32, "256 bits")
+	assert.NotEqual(t, tok, r.NewToken())
+}
