@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/identityd/identityd/app/apptest"
+	"github.com/identityd/identityd/test/outage"
 )
 
 // skipOnBackendPass skips under TEST_BACKEND=postgres: these tests pick
@@ -24,6 +25,16 @@ func skipOnBackendPass(t *testing.T) {
 	if os.Getenv(apptest.EnvBackend) == "postgres" {
 		t.Skip("runs on PostgreSQL and Redis in every pass; nothing more to run with TEST_BACKEND=postgres")
 	}
+}
+
+// cutModes are the two ways a dependency goes away: refusing connections,
+// or accepting them and dropping every packet.
+var cutModes = []struct {
+	name string
+	cut  func(*outage.Proxy)
+}{
+	{name: "connections refused", cut: (*outage.Proxy).Cut},
+	{name: "packets dropped", cut: (*outage.Proxy).Stall},
 }
 
 // viaProxy returns rawURL with its host:port replaced by addr.

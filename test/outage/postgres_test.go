@@ -19,13 +19,7 @@ import (
 func TestPostgresOutage(t *testing.T) {
 	t.Parallel()
 	skipOnBackendPass(t)
-	for _, tt := range []struct {
-		name string
-		cut  func(*outage.Proxy)
-	}{
-		{name: "connections refused", cut: (*outage.Proxy).Cut},
-		{name: "packets dropped", cut: (*outage.Proxy).Stall},
-	} {
+	for _, tt := range cutModes {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			dsn := pgtest.NewSchema(t)

@@ -20,13 +20,7 @@ import (
 func TestRedisOutage(t *testing.T) {
 	t.Parallel()
 	skipOnBackendPass(t)
-	for _, tt := range []struct {
-		name string
-		cut  func(*outage.Proxy)
-	}{
-		{name: "connections refused", cut: (*outage.Proxy).Cut},
-		{name: "packets dropped", cut: (*outage.Proxy).Stall},
-	} {
+	for _, tt := range cutModes {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			redisURL, prefix := redistest.New(t)
