@@ -83,12 +83,9 @@ func (s *Tokens) Issue(ctx context.Context, g Grant) (core.TokenResponse, error)
 		refreshRaw = s.random.NewToken()
 	}
 	at := s.newAccessToken(g, familyID, now)
-	signed, err := s.signer.Sign(ctx, at)
+	signed, err := s.signAndRecord(ctx, at)
 	if err != nil {
 		return core.TokenResponse{}, err
-	}
-	if err := s.access.SaveAccessToken(ctx, at); err != nil {
-		return core.TokenResponse{}, fmt.Errorf("record access token: %w", err)
 	}
 	if g.WithRefresh {
 		rt := core.RefreshToken{
@@ -101,6 +98,18 @@ func (s *Tokens) Issue(ctx context.Context, g Grant) (core.TokenResponse, error)
 	}
 	s.auditIssued(ctx, at, g.WithRefresh)
 	return s.response(signed, refreshRaw, g.Scopes), nil
+}
+
+// signAndRecord signs an access token and keeps its record.
+func (s *Tokens) signAndRecord(ctx context.Context, at core.AccessToken) (string, error) {
+	signed, err := s.signer.Sign(ctx, at)
+	if err != nil {
+		return "", err
+	}
+	if err := s.access.SaveAccessToken(ctx, at); err != nil {
+		return "", fmt.Errorf("record access token: %w", err)
+	}
+	return signed, nil
 }
 
 func (s *Tokens) newAccessToken(g Grant, familyID string, now time.Time) core.AccessToken {
@@ -157,12 +166,9 @@ func (s *Tokens) Rotate(ctx context.Context, client core.Client, raw string, sco
 		return core.TokenResponse{}, err
 	}
 	at := s.newAccessToken(Grant{Client: client, UserID: old.UserID, Scopes: granted, AuthCodeID: old.AuthCodeID}, old.FamilyID, now)
-	signed, err := s.signer.Sign(ctx, at)
+	signed, err := s.signAndRecord(ctx, at)
 	if err != nil {
 		return core.TokenResponse{}, err
-	}
-	if err := s.access.SaveAccessToken(ctx, at); err != nil {
-		return core.TokenResponse{}, fmt.Errorf("record access token: %w", err)
 	}
 	s.auditIssued(ctx, at, true)
 	return s.response(signed, nextRaw, granted), nil
