@@ -311,11 +311,10 @@ func (s *Tokens) RevokeFamily(ctx context.Context, familyID string) error {
 
 // RevokeAll revokes every refresh and access token matching f.
 func (s *Tokens) RevokeAll(ctx context.Context, f core.TokenFilter) error {
-	now := s.clock.Now()
-	if _, err := s.refresh.RevokeRefreshTokens(ctx, f, now); err != nil {
-		return fmt.Errorf("revoke refresh tokens: %w", err)
+	if err := s.RevokeRefresh(ctx, f); err != nil {
+		return err
 	}
-	revoked, err := s.access.RevokeAccessTokens(ctx, f, now)
+	revoked, err := s.access.RevokeAccessTokens(ctx, f, s.clock.Now())
 	if err != nil {
 		return fmt.Errorf("revoke access tokens: %w", err)
 	}
