@@ -108,7 +108,7 @@ func TestFreshStartInMemory(t *testing.T) {
 // request in flight completes, and the process exits 0.
 func TestGracefulShutdown(t *testing.T) {
 	t.Parallel()
-	p := e2e.Start(t, map[string]string{"SHUTDOWN_DRAIN_DELAY": "3s"})
+	p := e2e.Start(t, map[string]string{"SHUTDOWN_DRAIN_DELAY": "5s"})
 	resp, err := http.Get(p.URL + "/readyz")
 	require.NoError(t, err)
 	resp.Body.Close()
@@ -132,7 +132,7 @@ func TestGracefulShutdown(t *testing.T) {
 		}
 		r.Body.Close()
 		return r.StatusCode == http.StatusServiceUnavailable
-	}, 5*time.Second, 20*time.Millisecond, "readyz turns 503 while draining")
+	}, 10*time.Second, 20*time.Millisecond, "readyz turns 503 while draining")
 
 	_, err = conn.Write([]byte(body[5:]))
 	require.NoError(t, err)

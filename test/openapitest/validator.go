@@ -35,35 +35,53 @@ type Validator struct {
 	visited map[string]bool
 }
 
-// New loads and validates api.OpenAPI, failing t at once when the document
-// is broken.
-func New(t testing.TB) *Validator {
-	t.Helper()
-	registerDecoders.Do(func() {
+// loaded is the parsed document, its router and its operations, built once
+// per test binary and only read afterwards.
+var loaded struct {
+	once   sync.Once
+	router routers.Router
+	all    []string
+	err    error
+}
+
+func load() (routers.Router, []string, error) {
+	loaded.once.Do(func() {
 		// kin-openapi decodes no text/css; the stylesheet is a string.
 		openapi3filter.RegisterBodyDecoder("text/css", openapi3filter.PlainBodyDecoder)
-	})
-	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
-	if err != nil {
-		t.Fatalf("openapitest: load the OpenAPI document: %v", err)
-	}
-	if err := doc.Validate(context.Background()); err != nil {
-		t.Fatalf("openapitest: the OpenAPI document is invalid: %v", err)
-	}
-	// Match any host: the server under test listens on a random port.
-	doc.Servers = nil
-	router, err := gorillamux.NewRouter(doc)
-	if err != nil {
-		t.Fatalf("openapitest: build the router: %v", err)
-	}
-	v := &Validator{t: t, router: router, visited: make(map[string]bool)}
-	for path, item := range doc.Paths.Map() {
-		for method := range item.Operations() {
-			v.all = append(v.all, operationKey(method, path))
+		doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
+		if err != nil {
+			loaded.err = fmt.Errorf("load the OpenAPI document: %w", err)
+			return
 		}
+		if err := doc.Validate(context.Background()); err != nil {
+			loaded.err = fmt.Errorf("the OpenAPI document is invalid: %w", err)
+			return
+		}
+		// Match any host: the server under test listens on a random port.
+		doc.Servers = nil
+		if loaded.router, err = gorillamux.NewRouter(doc); err != nil {
+			loaded.err = fmt.Errorf("build the router: %w", err)
+			return
+		}
+		for path, item := range doc.Paths.Map() {
+			for method := range item.Operations() {
+				loaded.all = append(loaded.all, operationKey(method, path))
+			}
+		}
+		sort.Strings(loaded.all)
+	})
+	return loaded.router, loaded.all, loaded.err
+}
+
+// New returns a validator over api.OpenAPI, failing t at once when the
+// document is broken. The document is parsed once per test binary.
+func New(t testing.TB) *Validator {
+	t.Helper()
+	router, all, err := load()
+	if err != nil {
+		t.Fatalf("openapitest: %v", err)
 	}
-	sort.Strings(v.all)
-	return v
+	return &Validator{t: t, router: router, all: all, visited: make(map[string]bool)}
 }
 
 // ValidateRequests makes the validator check requests as well: parameters
@@ -231,9 +249,6 @@ func (v *Validator) check(req *http.Request, reqBody []byte, resp *http.Response
 	}
 	return strings.Join(problems, "; ")
 }
-
-// registerDecoders guards kin-openapi's process-wide decoder table.
-var registerDecoders sync.Once
 
 // excerpt shortens a body for an error message.
 func excerpt(b []byte) string {
