@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/identityd/identityd/core"
 	"github.com/identityd/identityd/ports"
@@ -24,6 +26,7 @@ type Clients struct {
 	clock  ports.Clock
 	tokens *Tokens
 	grants GrantSet
+	audit  *Audit
 	// builtin are the clients the server keeps itself: no caller may
 	// change them.
 	builtin []string
@@ -41,6 +44,8 @@ type ClientDeps struct {
 	Clock  ports.Clock
 	Tokens *Tokens
 	Grants GrantSet
+	// Audit records every change; nil records nothing.
+	Audit *Audit
 	// Builtin names the clients the server keeps itself (identity-web,
 	// the bootstrap admin client): the API cannot change, delete or
 	// re-key them.
@@ -49,7 +54,7 @@ type ClientDeps struct {
 
 // NewClients returns the client service.
 func NewClients(d ClientDeps) *Clients {
-	return &Clients{repo: d.Repo, scopes: d.Scopes, hasher: d.Hasher, random: d.Random, clock: d.Clock, tokens: d.Tokens, grants: d.Grants, builtin: d.Builtin, dummy: d.Hasher.Hash(d.Random.NewToken())}
+	return &Clients{repo: d.Repo, scopes: d.Scopes, hasher: d.Hasher, random: d.Random, clock: d.Clock, tokens: d.Tokens, grants: d.Grants, audit: d.Audit, builtin: d.Builtin, dummy: d.Hasher.Hash(d.Random.NewToken())}
 }
 
 var errBadClient = core.NewOAuthError(core.CodeInvalidClient, "client authentication failed")
@@ -163,6 +168,7 @@ func (s *Clients) Create(ctx context.Context, caller core.Caller, in ClientInput
 	if err := s.repo.CreateClient(ctx, c); err != nil {
 		return core.Client{}, "", err
 	}
+	s.audit.RecordChange(ctx, core.AuditClientCreated, c.ID, clientDetail(c))
 	return c, secret, nil
 }
 
@@ -210,13 +216,23 @@ func (s *Clients) Update(ctx context.Context, caller core.Caller, id string, in 
 	if err := s.validate(ctx, apply(current)); err != nil {
 		return core.Client{}, err
 	}
-	return s.repo.UpdateClient(ctx, id, func(c core.Client) (core.Client, error) {
+	c, err := s.repo.UpdateClient(ctx, id, func(c core.Client) (core.Client, error) {
 		next := apply(c)
 		if err := core.AuthorizeClientChange(caller, core.ClientUpdate, c, next, s.IsBuiltin(id)); err != nil {
 			return c, err
 		}
 		return next, nil
 	})
+	if err != nil {
+		return core.Client{}, err
+	}
+	s.audit.RecordChange(ctx, core.AuditClientUpdated, c.ID, clientDetail(c))
+	return c, nil
+}
+
+// clientDetail summarises a client for the audit log; it has no secret.
+func clientDetail(c core.Client) string {
+	return "public=" + strconv.FormatBool(c.Public) + " grant_types=" + strings.Join(c.GrantTypes, ",") + " scopes=" + strings.Join(c.Scopes, ",")
 }
 
 // Delete revokes every token of the client, then removes it, for caller.
@@ -231,7 +247,11 @@ func (s *Clients) Delete(ctx context.Context, caller core.Caller, id string) err
 	if err := s.tokens.RevokeAll(ctx, core.TokenFilter{ClientID: id}); err != nil {
 		return err
 	}
-	return s.repo.DeleteClient(ctx, id)
+	if err := s.repo.DeleteClient(ctx, id); err != nil {
+		return err
+	}
+	s.audit.RecordChange(ctx, core.AuditClientDeleted, id, "")
+	return nil
 }
 
 // RegenerateSecret gives a confidential client a new secret, for caller;
@@ -252,6 +272,7 @@ func (s *Clients) RegenerateSecret(ctx context.Context, caller core.Caller, id s
 	if err != nil {
 		return core.Client{}, "", err
 	}
+	s.audit.RecordChange(ctx, core.AuditClientSecretRotated, c.ID, "")
 	return c, secret, nil
 }
 
@@ -260,24 +281,34 @@ func (s *Clients) RegenerateSecret(ctx context.Context, caller core.Caller, id s
 // clients:admin, reaches clients created before), and a confidential
 // client's secret follows the configuration when secret is not empty.
 func (s *Clients) EnsureBuiltin(ctx context.Context, id, secret string, scopes []string) error {
-	_, err := s.repo.UpdateClient(ctx, id, func(c core.Client) (core.Client, error) {
-		changed := false
-		if secret != "" && !c.Public && !s.hasher.Equal(c.SecretHash, secret) {
+	rekeyed, widened := false, false
+	c, err := s.repo.UpdateClient(ctx, id, func(c core.Client) (core.Client, error) {
+		rekeyed = secret != "" && !c.Public && !s.hasher.Equal(c.SecretHash, secret)
+		if rekeyed {
 			c.SecretHash = s.hasher.Hash(secret)
-			changed = true
 		}
+		widened = false
 		for _, sc := range scopes {
 			if !slices.Contains(c.Scopes, sc) {
 				c.Scopes = append(c.Scopes, sc)
-				changed = true
+				widened = true
 			}
 		}
-		if changed {
+		if rekeyed || widened {
 			c.UpdatedAt = s.clock.Now()
 		}
 		return c, nil
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	if rekeyed {
+		s.audit.RecordChange(ctx, core.AuditClientSecretRotated, id, "secret set from the configuration")
+	}
+	if widened {
+		s.audit.RecordChange(ctx, core.AuditClientUpdated, id, clientDetail(c))
+	}
+	return nil
 }
 
 func dedupe(in []string) []string {

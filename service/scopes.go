@@ -12,11 +12,13 @@ type Scopes struct {
 	repo   ports.ScopeRepository
 	random ports.Random
 	clock  ports.Clock
+	audit  *Audit
 }
 
-// NewScopes returns the scope service.
-func NewScopes(repo ports.ScopeRepository, random ports.Random, clock ports.Clock) *Scopes {
-	return &Scopes{repo: repo, random: random, clock: clock}
+// NewScopes returns the scope service; it records every change in audit
+// (nil records nothing).
+func NewScopes(repo ports.ScopeRepository, random ports.Random, clock ports.Clock, audit *Audit) *Scopes {
+	return &Scopes{repo: repo, random: random, clock: clock, audit: audit}
 }
 
 // ScopeInput is what a caller may set on a scope.
@@ -40,6 +42,7 @@ func (s *Scopes) Create(ctx context.Context, caller core.Caller, in ScopeInput) 
 	if err := s.repo.CreateScope(ctx, sc); err != nil {
 		return core.Scope{}, err
 	}
+	s.audit.RecordChange(ctx, core.AuditScopeCreated, sc.ID, "name="+sc.Name)
 	return sc, nil
 }
 
@@ -76,7 +79,7 @@ func (s *Scopes) List(ctx context.Context, limit int, cursor string) ([]core.Sco
 // by a client cannot be renamed (core.ErrConflict); a management scope
 // cannot be changed at all (*core.ForbiddenError).
 func (s *Scopes) Update(ctx context.Context, caller core.Caller, id string, in ScopeInput) (core.Scope, error) {
-	return s.repo.UpdateScope(ctx, id, func(sc core.Scope) (core.Scope, error) {
+	sc, err := s.repo.UpdateScope(ctx, id, func(sc core.Scope) (core.Scope, error) {
 		before := sc
 		sc.Name, sc.Description, sc.UpdatedAt = in.Name, in.Description, s.clock.Now()
 		if err := core.ValidateScope(sc); err != nil {
@@ -87,6 +90,11 @@ func (s *Scopes) Update(ctx context.Context, caller core.Caller, id string, in S
 		}
 		return sc, nil
 	})
+	if err != nil {
+		return core.Scope{}, err
+	}
+	s.audit.RecordChange(ctx, core.AuditScopeUpdated, sc.ID, "name="+sc.Name)
+	return sc, nil
 }
 
 // Delete removes a scope no client holds, for caller; a management scope
@@ -99,5 +107,9 @@ func (s *Scopes) Delete(ctx context.Context, caller core.Caller, id string) erro
 	if err := core.AuthorizeScopeChange(caller, core.ScopeDelete, sc, core.Scope{}); err != nil {
 		return err
 	}
-	return s.repo.DeleteScope(ctx, id)
+	if err := s.repo.DeleteScope(ctx, id); err != nil {
+		return err
+	}
+	s.audit.RecordChange(ctx, core.AuditScopeDeleted, id, "")
+	return nil
 }
