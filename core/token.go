@@ -66,6 +66,9 @@ type TokenResponse struct {
 	ExpiresIn    int64  `json:"expires_in"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	Scope        string `json:"scope,omitempty"`
+	// IDToken is the OpenID Connect ID token, issued with scope openid
+	// (Core §3.1.3.3, §12.2).
+	IDToken string `json:"id_token,omitempty"`
 }
 
 // Introspection is the response of RFC 7662 §2.2.

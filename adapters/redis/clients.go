@@ -49,6 +49,8 @@ type cachedClient struct {
 	Scopes       []string  `json:"scopes"`
 	Public       bool      `json:"public"`
 	FirstParty   bool      `json:"first_party"`
+	PostLogout   []string  `json:"post_logout_redirect_uris,omitempty"`
+	IDTokenAlg   string    `json:"id_token_signed_response_alg,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
 }
@@ -73,6 +75,7 @@ func (cc *ClientCache) GetCachedClient(ctx context.Context, id string) (core.Cli
 	return core.Client{
 		ID: v.ID, Name: v.Name, SecretHash: v.SecretHash, RedirectURIs: v.RedirectURIs, GrantTypes: v.GrantTypes,
 		Scopes: v.Scopes, Public: v.Public, FirstParty: v.FirstParty, CreatedAt: v.CreatedAt.UTC(), UpdatedAt: v.UpdatedAt.UTC(),
+		PostLogoutRedirectURIs: v.PostLogout, IDTokenSignedResponseAlg: v.IDTokenAlg,
 	}, nil
 }
 
@@ -85,6 +88,7 @@ func (cc *ClientCache) CacheClient(ctx context.Context, c core.Client, ttl time.
 	b, err := json.Marshal(cachedClient{
 		ID: c.ID, Name: c.Name, SecretHash: c.SecretHash, RedirectURIs: c.RedirectURIs, GrantTypes: c.GrantTypes,
 		Scopes: c.Scopes, Public: c.Public, FirstParty: c.FirstParty, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		PostLogout: c.PostLogoutRedirectURIs, IDTokenAlg: c.IDTokenSignedResponseAlg,
 	})
 	if err != nil {
 		return fmt.Errorf("redis: encode client %q: %w", c.ID, err)
