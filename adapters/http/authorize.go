@@ -100,7 +100,8 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		h.issueCode(w, r, req, user)
 		return
 	}
-	user, err = h.accounts.Authenticate(ctx, form.Get("email"), form.Get("password"))
+	r, device := h.withDevice(r)
+	user, err = h.accounts.Authenticate(r.Context(), form.Get("email"), form.Get("password"))
 	if errors.Is(err, core.ErrInvalidCredentials) {
 		h.renderLogin(w, r, req, form.Get("email"), "The email or password is incorrect.", http.StatusUnauthorized)
 		return
@@ -110,6 +111,7 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.sessions.start(w, user, h.clock.Now())
+	h.sessions.setDevice(w, device)
 	h.audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorID: user.ID, SubjectID: user.ID, ClientID: req.Client.ID, Success: true, Detail: "authorization endpoint"})
 	// Post/redirect/get: the GET finds the session and goes on to consent
 	// or the code.
