@@ -138,8 +138,9 @@ type clientParams struct {
 	Clock  ports.Clock
 	Tokens *service.Tokens
 	Grants *grants.Registry
+	Audit  *service.Audit
 }
 
 func newClients(p clientParams) *service.Clients {
-	return service.NewClients(service.ClientDeps{Repo: p.Repo, Scopes: p.Scopes, Hasher: p.Hasher, Random: p.Random, Clock: p.Clock, Tokens: p.Tokens, Grants: p.Grants})
+	return service.NewClients(service.ClientDeps{Repo: p.Repo, Scopes: p.Scopes, Hasher: p.Hasher, Random: p.Random, Clock: p.Clock, Tokens: p.Tokens, Grants: p.Grants, Audit: p.Audit})
 }

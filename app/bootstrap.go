@@ -22,7 +22,7 @@ var managementScopeDescriptions = map[string]string{
 // server on in-memory adapters with no bootstrap client gets a generated
 // one, whose credentials are shown once on the banner.
 func bootstrap(cfg Config, scopes *service.Scopes, clients *service.Clients, log *slog.Logger, banner Banner) error {
-	ctx := context.Background()
+	ctx := service.WithActor(context.Background(), service.ActorBootstrap)
 	for _, name := range core.ManagementScopes() {
 		if err := scopes.Ensure(ctx, name, managementScopeDescriptions[name]); err != nil {
 			return fmt.Errorf("bootstrap scope %s: %w", name, err)
@@ -66,7 +66,7 @@ func bootstrap(cfg Config, scopes *service.Scopes, clients *service.Clients, log
 // identity-web, under which /api/auth/login issues tokens, and the
 // bootstrap admin user when configured. Both are left alone when present.
 func bootstrapAccounts(cfg Config, clients *service.Clients, accounts *service.Accounts, log *slog.Logger) error {
-	ctx := context.Background()
+	ctx := service.WithActor(context.Background(), service.ActorBootstrap)
 	_, err := clients.Get(ctx, service.WebClientID)
 	if errors.Is(err, core.ErrNotFound) {
 		public := true

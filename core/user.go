@@ -18,8 +18,11 @@ type User struct {
 	FirstName    string
 	LastName     string
 	Roles        []string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// EmailVerified is true once the person followed the verification
+	// link mailed to Email (OpenID Connect Core §5.1 email_verified).
+	EmailVerified bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 	// FailedLogins counts consecutive failed logins; LockedUntil is when
 	// the current back-off ends.
 	FailedLogins int

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/identityd/identityd/core"
 	"github.com/identityd/identityd/ports"
@@ -23,6 +25,7 @@ type Clients struct {
 	clock  ports.Clock
 	tokens *Tokens
 	grants GrantSet
+	audit  *Audit
 	// dummy is compared against when the client is unknown, so both
 	// failures cost the same.
 	dummy string
@@ -37,11 +40,13 @@ type ClientDeps struct {
 	Clock  ports.Clock
 	Tokens *Tokens
 	Grants GrantSet
+	// Audit records every change; nil records nothing.
+	Audit *Audit
 }
 
 // NewClients returns the client service.
 func NewClients(d ClientDeps) *Clients {
-	return &Clients{repo: d.Repo, scopes: d.Scopes, hasher: d.Hasher, random: d.Random, clock: d.Clock, tokens: d.Tokens, grants: d.Grants, dummy: d.Hasher.Hash(d.Random.NewToken())}
+	return &Clients{repo: d.Repo, scopes: d.Scopes, hasher: d.Hasher, random: d.Random, clock: d.Clock, tokens: d.Tokens, grants: d.Grants, audit: d.Audit, dummy: d.Hasher.Hash(d.Random.NewToken())}
 }
 
 var errBadClient = core.NewOAuthError(core.CodeInvalidClient, "client authentication failed")
@@ -147,6 +152,7 @@ func (s *Clients) Create(ctx context.Context, in ClientInput) (core.Client, stri
 	if err := s.repo.CreateClient(ctx, c); err != nil {
 		return core.Client{}, "", err
 	}
+	s.audit.RecordChange(ctx, core.AuditClientCreated, c.ID, clientDetail(c))
 	return c, secret, nil
 }
 
@@ -189,7 +195,17 @@ func (s *Clients) Update(ctx context.Context, id string, in ClientInput) (core.C
 	if err := s.validate(ctx, apply(current)); err != nil {
 		return core.Client{}, err
 	}
-	return s.repo.UpdateClient(ctx, id, func(c core.Client) (core.Client, error) { return apply(c), nil })
+	c, err := s.repo.UpdateClient(ctx, id, func(c core.Client) (core.Client, error) { return apply(c), nil })
+	if err != nil {
+		return core.Client{}, err
+	}
+	s.audit.RecordChange(ctx, core.AuditClientUpdated, c.ID, clientDetail(c))
+	return c, nil
+}
+
+// clientDetail summarises a client for the audit log; it has no secret.
+func clientDetail(c core.Client) string {
+	return "public=" + strconv.FormatBool(c.Public) + " grant_types=" + strings.Join(c.GrantTypes, ",") + " scopes=" + strings.Join(c.Scopes, ",")
 }
 
 // Delete revokes every token of the client, then removes it.
@@ -200,7 +216,11 @@ func (s *Clients) Delete(ctx context.Context, id string) error {
 	if err := s.tokens.RevokeAll(ctx, core.TokenFilter{ClientID: id}); err != nil {
 		return err
 	}
-	return s.repo.DeleteClient(ctx, id)
+	if err := s.repo.DeleteClient(ctx, id); err != nil {
+		return err
+	}
+	s.audit.RecordChange(ctx, core.AuditClientDeleted, id, "")
+	return nil
 }
 
 // RegenerateSecret gives a confidential client a new secret; the old one
@@ -218,19 +238,25 @@ func (s *Clients) RegenerateSecret(ctx context.Context, id string) (core.Client,
 	if err != nil {
 		return core.Client{}, "", err
 	}
+	s.audit.RecordChange(ctx, core.AuditClientSecretRotated, c.ID, "")
 	return c, secret, nil
 }
 
 // EnsureSecret sets the secret of an existing confidential client when it
 // differs; the bootstrap client's secret follows the configuration.
 func (s *Clients) EnsureSecret(ctx context.Context, id, secret string) error {
+	changed := false
 	_, err := s.repo.UpdateClient(ctx, id, func(c core.Client) (core.Client, error) {
-		if !c.Public && !s.hasher.Equal(c.SecretHash, secret) {
+		changed = !c.Public && !s.hasher.Equal(c.SecretHash, secret)
+		if changed {
 			c.SecretHash = s.hasher.Hash(secret)
 			c.UpdatedAt = s.clock.Now()
 		}
 		return c, nil
 	})
+	if err == nil && changed {
+		s.audit.RecordChange(ctx, core.AuditClientSecretRotated, id, "secret set from the configuration")
+	}
 	return err
 }
 

@@ -12,11 +12,13 @@ type Scopes struct {
 	repo   ports.ScopeRepository
 	random ports.Random
 	clock  ports.Clock
+	audit  *Audit
 }
 
-// NewScopes returns the scope service.
-func NewScopes(repo ports.ScopeRepository, random ports.Random, clock ports.Clock) *Scopes {
-	return &Scopes{repo: repo, random: random, clock: clock}
+// NewScopes returns the scope service; it records every change in audit
+// (nil records nothing).
+func NewScopes(repo ports.ScopeRepository, random ports.Random, clock ports.Clock, audit *Audit) *Scopes {
+	return &Scopes{repo: repo, random: random, clock: clock, audit: audit}
 }
 
 // ScopeInput is what a caller may set on a scope.
@@ -36,6 +38,7 @@ func (s *Scopes) Create(ctx context.Context, in ScopeInput) (core.Scope, error) 
 	if err := s.repo.CreateScope(ctx, sc); err != nil {
 		return core.Scope{}, err
 	}
+	s.audit.RecordChange(ctx, core.AuditScopeCreated, sc.ID, "name="+sc.Name)
 	return sc, nil
 }
 
@@ -71,16 +74,25 @@ func (s *Scopes) List(ctx context.Context, limit int, cursor string) ([]core.Sco
 // Update replaces a scope's name and description. A scope held by a client
 // cannot be renamed (core.ErrConflict).
 func (s *Scopes) Update(ctx context.Context, id string, in ScopeInput) (core.Scope, error) {
-	return s.repo.UpdateScope(ctx, id, func(sc core.Scope) (core.Scope, error) {
+	sc, err := s.repo.UpdateScope(ctx, id, func(sc core.Scope) (core.Scope, error) {
 		sc.Name, sc.Description, sc.UpdatedAt = in.Name, in.Description, s.clock.Now()
 		if err := core.ValidateScope(sc); err != nil {
 			return sc, err
 		}
 		return sc, nil
 	})
+	if err != nil {
+		return core.Scope{}, err
+	}
+	s.audit.RecordChange(ctx, core.AuditScopeUpdated, sc.ID, "name="+sc.Name)
+	return sc, nil
 }
 
 // Delete removes a scope no client holds.
 func (s *Scopes) Delete(ctx context.Context, id string) error {
-	return s.repo.DeleteScope(ctx, id)
+	if err := s.repo.DeleteScope(ctx, id); err != nil {
+		return err
+	}
+	s.audit.RecordChange(ctx, core.AuditScopeDeleted, id, "")
+	return nil
 }

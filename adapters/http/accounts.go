@@ -13,17 +13,20 @@ import (
 // userJSON is a user as the API shows it: never the password hash or the
 // login back-off state.
 type userJSON struct {
-	ID        string    `json:"id"`
-	Email     string    `json:"email"`
-	FirstName string    `json:"first_name"`
-	LastName  string    `json:"last_name"`
-	Roles     []string  `json:"roles"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID    string `json:"id"`
+	Email string `json:"email"`
+	// EmailVerified is OpenID Connect Core §5.1's email_verified: true
+	// once the link mailed after registration was followed.
+	EmailVerified bool      `json:"email_verified"`
+	FirstName     string    `json:"first_name"`
+	LastName      string    `json:"last_name"`
+	Roles         []string  `json:"roles"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 func toUserJSON(u core.User) userJSON {
-	return userJSON{ID: u.ID, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Roles: nonNil(u.Roles), CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+	return userJSON{ID: u.ID, Email: u.Email, EmailVerified: u.EmailVerified, FirstName: u.FirstName, LastName: u.LastName, Roles: nonNil(u.Roles), CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
 
 // loginJSON is the login answer; scope is always present, empty for a user

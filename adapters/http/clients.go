@@ -2,8 +2,6 @@ package http
 
 import (
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -88,11 +86,6 @@ func (h *Handler) getClient(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toClientJSON(c))
 }
 
-// clientDetail summarises a client for the audit log; it has no secret.
-func clientDetail(c core.Client) string {
-	return "public=" + strconv.FormatBool(c.Public) + " grant_types=" + strings.Join(c.GrantTypes, ",") + " scopes=" + strings.Join(c.Scopes, ",")
-}
-
 func (h *Handler) createClient(w http.ResponseWriter, r *http.Request) {
 	var in clientInput
 	if err := decodeJSON(w, r, &in); err != nil {
@@ -104,7 +97,6 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	h.recordChange(r, core.AuditClientCreated, c.ID, clientDetail(c))
 	out := toClientJSON(c)
 	out.ClientSecret = secret
 	noStore(w)
@@ -123,7 +115,6 @@ func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	h.recordChange(r, core.AuditClientUpdated, c.ID, clientDetail(c))
 	writeJSON(w, http.StatusOK, toClientJSON(c))
 }
 
@@ -132,7 +123,6 @@ func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	h.recordChange(r, core.AuditClientDeleted, pathID(r), "")
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -142,7 +132,6 @@ func (h *Handler) regenerateSecret(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	h.recordChange(r, core.AuditClientSecretRotated, c.ID, "")
 	out := toClientJSON(c)
 	out.ClientSecret = secret
 	noStore(w)

@@ -79,7 +79,6 @@ func (h *Handler) createScope(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var s core.Scope
 		if s, err = h.scopes.Create(r.Context(), si); err == nil {
-			h.recordChange(r, core.AuditScopeCreated, s.ID, "name="+s.Name)
 			w.Header().Set("Location", "/api/scopes/"+s.ID)
 			writeJSON(w, http.StatusCreated, toScopeJSON(s))
 			return
@@ -98,7 +97,6 @@ func (h *Handler) updateScope(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var s core.Scope
 		if s, err = h.scopes.Update(r.Context(), pathID(r), si); err == nil {
-			h.recordChange(r, core.AuditScopeUpdated, s.ID, "name="+s.Name)
 			writeJSON(w, http.StatusOK, toScopeJSON(s))
 			return
 		}
@@ -111,6 +109,5 @@ func (h *Handler) deleteScope(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	h.recordChange(r, core.AuditScopeDeleted, pathID(r), "")
 	w.WriteHeader(http.StatusNoContent)
 }

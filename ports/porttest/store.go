@@ -303,6 +303,7 @@ func runUserTests(t *testing.T, newStore func(*testing.T) Store) {
 		require.NoError(t, s.CreateUser(ctx, u))
 		got, err := s.GetUser(ctx, u.ID)
 		require.NoError(t, err)
+		assert.False(t, got.EmailVerified, "a new account's address is not verified")
 		assert.Equal(t, u, got)
 		got, err = s.GetUserByEmail(ctx, u.Email)
 		require.NoError(t, err)
@@ -330,12 +331,14 @@ func runUserTests(t *testing.T, newStore func(*testing.T) Store) {
 			old.FailedLogins = 3
 			old.LockedUntil = base.Add(time.Minute)
 			old.PasswordHash = "$2a$10$other"
+			old.EmailVerified = true
 			return old, nil
 		})
 		require.NoError(t, err)
 		again, err := s.GetUser(ctx, u.ID)
 		require.NoError(t, err)
 		assert.Equal(t, got, again)
+		assert.True(t, again.EmailVerified, "email_verified is stored")
 		assert.Equal(t, 3, again.FailedLogins)
 		assert.True(t, again.LockedUntil.Equal(base.Add(time.Minute)))
 	})
