@@ -131,6 +131,7 @@ func newTokens(p tokenParams) *service.Tokens {
 
 type clientParams struct {
 	fx.In
+	Cfg    Config
 	Repo   ports.ClientRepository
 	Scopes ports.ScopeRepository
 	Hasher ports.SecretHasher
@@ -142,5 +143,5 @@ type clientParams struct {
 }
 
 func newClients(p clientParams) *service.Clients {
-	return service.NewClients(service.ClientDeps{Repo: p.Repo, Scopes: p.Scopes, Hasher: p.Hasher, Random: p.Random, Clock: p.Clock, Tokens: p.Tokens, Grants: p.Grants, Audit: p.Audit})
+	return service.NewClients(service.ClientDeps{Repo: p.Repo, Scopes: p.Scopes, Hasher: p.Hasher, Random: p.Random, Clock: p.Clock, Tokens: p.Tokens, Grants: p.Grants, Audit: p.Audit, Builtin: builtinClientIDs(p.Cfg)})
 }
