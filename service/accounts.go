@@ -183,13 +183,24 @@ func (s *Accounts) Login(ctx context.Context, email, password string) (core.Toke
 		return core.TokenResponse{}, fmt.Errorf("load client %s: %w", WebClientID, err)
 	}
 	scopes := core.GrantableScopes(u, client.Scopes)
-	resp, err := s.d.Tokens.Issue(ctx, Grant{Client: client, UserID: u.ID, Scopes: scopes, WithRefresh: true})
+	resp, err := s.d.Tokens.Issue(ctx, Grant{Client: client, UserID: u.ID, Scopes: scopes, WithRefresh: true, GrantType: "login"})
 	if err != nil {
 		return core.TokenResponse{}, err
 	}
 	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorID: u.ID, SubjectID: u.ID, ClientID: client.ID, Success: true})
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenIssued, ActorID: u.ID, SubjectID: u.ID, ClientID: client.ID, Success: true, Detail: "login; scope=" + resp.Scope})
 	return resp, nil
+}
+
+// SignIn authenticates a person at a browser page of clientID (the
+// authorization endpoint, a grant's page) and records login.succeeded;
+// failures are recorded as Authenticate records them.
+func (s *Accounts) SignIn(ctx context.Context, email, password, clientID, where string) (core.User, error) {
+	u, err := s.Authenticate(ctx, email, password)
+	if err != nil {
+		return core.User{}, err
+	}
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorID: u.ID, SubjectID: u.ID, ClientID: clientID, Success: true, Detail: where})
+	return u, nil
 }
 
 // Logout revokes the presented access token until its exp and the
