@@ -15,6 +15,7 @@ import (
 	"github.com/identityd/identityd/grants"
 	"github.com/identityd/identityd/grants/authorizationcode"
 	"github.com/identityd/identityd/grants/clientcredentials"
+	"github.com/identityd/identityd/grants/devicecode"
 	"github.com/identityd/identityd/grants/refreshtoken"
 	"github.com/identityd/identityd/ports"
 	"github.com/identityd/identityd/service"
@@ -26,6 +27,7 @@ var GrantModules = fx.Options(
 	clientcredentials.Module,
 	authorizationcode.Module,
 	refreshtoken.Module,
+	devicecode.Module,
 )
 
 // Banner is where one-time start-up notices for a person go (stderr).
@@ -57,13 +59,18 @@ func Options(cfg Config, logger *slog.Logger, banner io.Writer) fx.Option {
 			newMetrics,
 		),
 		storeModule(cfg),
-		fx.Provide(newAudit, newTokens, newClients, service.NewScopes),
+		fx.Provide(newAudit, newTokens, newClients, service.NewScopes, newGrantSettings),
 		grants.Module,
 		GrantModules,
 		fx.Provide(newHandler, newServer),
 		fx.Invoke(bootstrap, startServer, startJanitor),
 		accountsModule(),
 	)
+}
+
+// newGrantSettings are the configuration values grant modules read.
+func newGrantSettings(cfg Config) grants.Settings {
+	return grants.Settings{Issuer: cfg.IssuerURL, DeviceCodeTTL: cfg.Tokens.DeviceCodeTTL}
 }
 
 type signerParams struct {

@@ -90,4 +90,5 @@ type PurgeStats struct {
 	RefreshTokens  int64
 	AuthCodes      int64
 	PasswordResets int64
+	DeviceCodes    int64
 }
