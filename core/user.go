@@ -76,7 +76,7 @@ type PasswordReset struct {
 func GrantableScopes(u User, requested []string) []string {
 	out := make([]string, 0, len(requested))
 	for _, s := range requested {
-		if contains(ManagementScopes(), s) && !u.HasRole(RoleAdmin) {
+		if IsManagementScope(s) && !u.HasRole(RoleAdmin) {
 			continue
 		}
 		out = append(out, s)

@@ -27,12 +27,16 @@ type ScopeInput struct {
 	Description string
 }
 
-// Create validates and stores a scope; core.ErrAlreadyExists on a
-// duplicate name.
-func (s *Scopes) Create(ctx context.Context, in ScopeInput) (core.Scope, error) {
+// Create validates and stores a scope for caller; core.ErrAlreadyExists
+// on a duplicate name, a *core.ForbiddenError for a name in the management
+// namespaces (core.AuthorizeScopeChange).
+func (s *Scopes) Create(ctx context.Context, caller core.Caller, in ScopeInput) (core.Scope, error) {
 	now := s.clock.Now()
 	sc := core.Scope{ID: s.random.NewID(), Name: in.Name, Description: in.Description, CreatedAt: now, UpdatedAt: now}
 	if err := core.ValidateScope(sc); err != nil {
+		return core.Scope{}, err
+	}
+	if err := core.AuthorizeScopeChange(caller, core.ScopeCreate, core.Scope{}, sc); err != nil {
 		return core.Scope{}, err
 	}
 	if err := s.repo.CreateScope(ctx, sc); err != nil {
@@ -48,7 +52,7 @@ func (s *Scopes) Ensure(ctx context.Context, name, description string) error {
 	if err != nil || len(found) > 0 {
 		return err
 	}
-	_, err = s.Create(ctx, ScopeInput{Name: name, Description: description})
+	_, err = s.Create(ctx, core.SystemCaller, ScopeInput{Name: name, Description: description})
 	return err
 }
 
@@ -71,12 +75,17 @@ func (s *Scopes) List(ctx context.Context, limit int, cursor string) ([]core.Sco
 	return items, next, nil
 }
 
-// Update replaces a scope's name and description. A scope held by a client
-// cannot be renamed (core.ErrConflict).
-func (s *Scopes) Update(ctx context.Context, id string, in ScopeInput) (core.Scope, error) {
+// Update replaces a scope's name and description for caller. A scope held
+// by a client cannot be renamed (core.ErrConflict); a management scope
+// cannot be changed at all (*core.ForbiddenError).
+func (s *Scopes) Update(ctx context.Context, caller core.Caller, id string, in ScopeInput) (core.Scope, error) {
 	sc, err := s.repo.UpdateScope(ctx, id, func(sc core.Scope) (core.Scope, error) {
+		before := sc
 		sc.Name, sc.Description, sc.UpdatedAt = in.Name, in.Description, s.clock.Now()
 		if err := core.ValidateScope(sc); err != nil {
+			return sc, err
+		}
+		if err := core.AuthorizeScopeChange(caller, core.ScopeUpdate, before, sc); err != nil {
 			return sc, err
 		}
 		return sc, nil
@@ -88,8 +97,16 @@ func (s *Scopes) Update(ctx context.Context, id string, in ScopeInput) (core.Sco
 	return sc, nil
 }
 
-// Delete removes a scope no client holds.
-func (s *Scopes) Delete(ctx context.Context, id string) error {
+// Delete removes a scope no client holds, for caller; a management scope
+// cannot be deleted (*core.ForbiddenError).
+func (s *Scopes) Delete(ctx context.Context, caller core.Caller, id string) error {
+	sc, err := s.repo.GetScope(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := core.AuthorizeScopeChange(caller, core.ScopeDelete, sc, core.Scope{}); err != nil {
+		return err
+	}
 	if err := s.repo.DeleteScope(ctx, id); err != nil {
 		return err
 	}

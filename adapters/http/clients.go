@@ -92,7 +92,7 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	c, secret, err := h.clients.Create(r.Context(), in.toService())
+	c, secret, err := h.clients.Create(r.Context(), callerOf(r), in.toService())
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -110,7 +110,7 @@ func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	c, err := h.clients.Update(r.Context(), pathID(r), in.toService())
+	c, err := h.clients.Update(r.Context(), callerOf(r), pathID(r), in.toService())
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -119,7 +119,7 @@ func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request) {
-	if err := h.clients.Delete(r.Context(), pathID(r)); err != nil {
+	if err := h.clients.Delete(r.Context(), callerOf(r), pathID(r)); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
@@ -127,7 +127,7 @@ func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) regenerateSecret(w http.ResponseWriter, r *http.Request) {
-	c, secret, err := h.clients.RegenerateSecret(r.Context(), pathID(r))
+	c, secret, err := h.clients.RegenerateSecret(r.Context(), callerOf(r), pathID(r))
 	if err != nil {
 		h.writeError(w, r, err)
 		return
