@@ -27,6 +27,7 @@ type Stores struct {
 	Clients     ports.ClientRepository
 	Scopes      ports.ScopeRepository
 	Users       ports.UserRepository
+	Devices     ports.LoginDeviceRepository
 	Access      ports.AccessTokenRepository
 	Refresh     ports.RefreshTokenRepository
 	Codes       ports.AuthCodeRepository
@@ -57,7 +58,7 @@ func memoryStores(clock ports.Clock) Stores {
 	s := memory.NewStore()
 	devices := memory.NewDeviceCodes()
 	return Stores{
-		Clients: s, Scopes: s, Users: s, Access: s, Refresh: s, Codes: s, Resets: s, Audit: s, Purger: purgers{s, devices},
+		Clients: s, Scopes: s, Users: s, Devices: s, Access: s, Refresh: s, Codes: s, Resets: s, Audit: s, Purger: purgers{s, devices},
 		DeviceCodes: devices,
 		Revocations: memory.NewRevocationCache(clock), RateLimits: memory.NewRateLimitStore(),
 		SigningKeys: memory.NewSigningKeys(),
@@ -118,7 +119,7 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 	}})
 	return Stores{
 		Clients: redis.NewCachedClients(store, redis.NewClientCache(rc, 0), 0),
-		Scopes:  store, Users: store, Access: store, Refresh: store, Codes: store, Resets: store, Audit: store, Purger: store,
+		Scopes:  store, Users: store, Devices: store, Access: store, Refresh: store, Codes: store, Resets: store, Audit: store, Purger: store,
 		DeviceCodes: store,
 		Revocations: revocations,
 		RateLimits:  redis.NewRateLimitStore(rc),

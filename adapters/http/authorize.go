@@ -101,7 +101,8 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		h.issueCode(w, r, req, user)
 		return
 	}
-	user, err = h.accounts.SignIn(ctx, form.Get("email"), form.Get("password"), req.Client.ID, "authorization endpoint")
+	r, device := h.withDevice(r)
+	user, err = h.accounts.SignIn(r.Context(), form.Get("email"), form.Get("password"), req.Client.ID, "authorization endpoint")
 	if errors.Is(err, core.ErrInvalidCredentials) {
 		h.renderLogin(w, r, req, form.Get("email"), "The email or password is incorrect.", http.StatusUnauthorized)
 		return
@@ -111,6 +112,7 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.sessions.start(w, user, h.clock.Now())
+	h.sessions.setDevice(w, device)
 	// Post/redirect/get: the GET finds the session and goes on to consent
 	// or the code.
 	http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
