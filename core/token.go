@@ -91,4 +91,6 @@ type PurgeStats struct {
 	AuthCodes      int64
 	PasswordResets int64
 	DeviceCodes    int64
+	// Changes are change-log entries (PostgreSQL only).
+	Changes int64
 }
