@@ -75,6 +75,8 @@ type TokenConfig struct {
 	RefreshTTL       time.Duration
 	AuthCodeTTL      time.Duration
 	ResetTTL         time.Duration
+	// DeviceCodeTTL is DEVICE_CODE_EXPIRY (RFC 8628 device codes).
+	DeviceCodeTTL time.Duration
 }
 
 // PasswordConfig configures password hashing.
@@ -322,6 +324,10 @@ func LoadConfig(lookup Lookup) (Config, error) {
 	c.Tokens.RefreshTTL = l.duration("REFRESH_TOKEN_EXPIRY", 7*24*time.Hour)
 	c.Tokens.AuthCodeTTL = l.duration("AUTH_CODE_EXPIRY", 10*time.Minute)
 	c.Tokens.ResetTTL = l.duration("PASSWORD_RESET_EXPIRY", time.Hour)
+	c.Tokens.DeviceCodeTTL = l.duration("DEVICE_CODE_EXPIRY", 10*time.Minute)
+	if c.Tokens.DeviceCodeTTL < 10*time.Second || c.Tokens.DeviceCodeTTL > 24*time.Hour {
+		l.fail("DEVICE_CODE_EXPIRY: must be between 10s and 24h")
+	}
 	if c.Tokens.AccessTTL < time.Second {
 		l.fail("TOKEN_EXPIRY: must be at least 1s")
 	}
