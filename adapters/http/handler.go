@@ -80,7 +80,9 @@ type Handler struct {
 	router   *mux.Router
 	root     http.Handler
 	draining atomic.Bool
-	metadata []byte
+	metadata metadata
+	// discoverableScopes feeds the metadata's scopes_supported.
+	discoverableScopes scopeList
 }
 
 // New builds the handler and its routes.
