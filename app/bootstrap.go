@@ -15,6 +15,33 @@ var managementScopeDescriptions = map[string]string{
 	core.ScopeScopesWrite:  "Create, change and delete scopes",
 	core.ScopeClientsRead:  "Read OAuth clients",
 	core.ScopeClientsWrite: "Create, change and delete OAuth clients",
+	core.ScopeClientsAdmin: "Give clients management scopes and first-party status",
+}
+
+// devAdminClientID is the bootstrap client a development server on
+// in-memory adapters makes for itself when none is configured.
+const devAdminClientID = "dev-admin"
+
+// bootstrapClientID is the id of the bootstrap admin client, "" when there
+// is none.
+func bootstrapClientID(cfg Config) string {
+	switch {
+	case cfg.Bootstrap.AdminClientID != "":
+		return cfg.Bootstrap.AdminClientID
+	case cfg.Env == EnvDevelopment && cfg.InMemory():
+		return devAdminClientID
+	}
+	return ""
+}
+
+// builtinClientIDs are the clients the server keeps itself, which the
+// management API cannot change (contract §3).
+func builtinClientIDs(cfg Config) []string {
+	ids := []string{service.WebClientID}
+	if id := bootstrapClientID(cfg); id != "" {
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 // bootstrap makes what the server needs to be usable: the management
@@ -22,24 +49,21 @@ var managementScopeDescriptions = map[string]string{
 // server on in-memory adapters with no bootstrap client gets a generated
 // one, whose credentials are shown once on the banner.
 func bootstrap(cfg Config, scopes *service.Scopes, clients *service.Clients, log *slog.Logger, banner Banner) error {
-	ctx := context.Background()
+	ctx := service.WithActor(context.Background(), service.ActorBootstrap)
 	for _, name := range core.ManagementScopes() {
 		if err := scopes.Ensure(ctx, name, managementScopeDescriptions[name]); err != nil {
 			return fmt.Errorf("bootstrap scope %s: %w", name, err)
 		}
 	}
-	id, secret := cfg.Bootstrap.AdminClientID, cfg.Bootstrap.AdminClientSecret
-	generated := false
+	id, secret := bootstrapClientID(cfg), cfg.Bootstrap.AdminClientSecret
 	if id == "" {
-		if cfg.Env != EnvDevelopment || !cfg.InMemory() {
-			return nil
-		}
-		id, generated = "dev-admin", true
+		return nil
 	}
+	generated := id != cfg.Bootstrap.AdminClientID
 	_, err := clients.Get(ctx, id)
 	switch {
 	case err == nil:
-		if err := clients.EnsureSecret(ctx, id, secret); err != nil {
+		if err := clients.EnsureBuiltin(ctx, id, secret, core.ManagementScopes()); err != nil {
 			return fmt.Errorf("bootstrap client %s: %w", id, err)
 		}
 		return nil
@@ -47,7 +71,7 @@ func bootstrap(cfg Config, scopes *service.Scopes, clients *service.Clients, log
 		return fmt.Errorf("bootstrap client %s: %w", id, err)
 	}
 	public := false
-	_, secret, err = clients.Create(ctx, service.ClientInput{
+	_, secret, err = clients.Create(ctx, core.SystemCaller, service.ClientInput{
 		ID: id, Name: "Bootstrap admin", GrantTypes: []string{core.GrantClientCredentials},
 		Scopes: core.ManagementScopes(), Public: &public, Secret: secret,
 	})
@@ -66,11 +90,14 @@ func bootstrap(cfg Config, scopes *service.Scopes, clients *service.Clients, log
 // identity-web, under which /api/auth/login issues tokens, and the
 // bootstrap admin user when configured. Both are left alone when present.
 func bootstrapAccounts(cfg Config, clients *service.Clients, accounts *service.Accounts, log *slog.Logger) error {
-	ctx := context.Background()
+	ctx := service.WithActor(context.Background(), service.ActorBootstrap)
 	_, err := clients.Get(ctx, service.WebClientID)
+	if err == nil {
+		err = clients.EnsureBuiltin(ctx, service.WebClientID, "", core.ManagementScopes())
+	}
 	if errors.Is(err, core.ErrNotFound) {
 		public := true
-		_, _, err = clients.Create(ctx, service.ClientInput{
+		_, _, err = clients.Create(ctx, core.SystemCaller, service.ClientInput{
 			ID: service.WebClientID, Name: "identityd web", GrantTypes: []string{core.GrantRefreshToken},
 			Scopes: core.ManagementScopes(), Public: &public, FirstParty: true,
 		})

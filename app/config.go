@@ -62,8 +62,15 @@ type TokenConfig struct {
 	// SigningAlg; nil when no file is given (the key then comes from the
 	// store).
 	PrivateKey crypto.Signer
-	AccessTTL  time.Duration
-	RefreshTTL time.Duration
+	// PreviousSecret is a former JWT_SECRET that still verifies HS256
+	// access tokens (JWT_SECRET_PREVIOUS); nil when unset.
+	PreviousSecret []byte
+	// RotationInterval rotates the stored signing keys by itself
+	// (SIGNING_KEY_ROTATION_INTERVAL); zero: only by `identityd keys
+	// rotate`.
+	RotationInterval time.Duration
+	AccessTTL        time.Duration
+	RefreshTTL       time.Duration
 	// RefreshReuseInterval: see service.TokenConfig.ReuseInterval.
 	RefreshReuseInterval time.Duration
 	AuthCodeTTL          time.Duration
@@ -314,6 +321,19 @@ func LoadConfig(lookup Lookup) (Config, error) {
 		}
 	default:
 		l.fail("JWT_SIGNING_ALG: must be HS256, RS256, ES256 or EdDSA, got %q", alg)
+	}
+	if v := l.str("JWT_SECRET_PREVIOUS", ""); v != "" {
+		if c.Tokens.SigningAlg != "HS256" {
+			l.fail("JWT_SECRET_PREVIOUS: only used with JWT_SIGNING_ALG HS256")
+		}
+		c.Tokens.PreviousSecret = l.secret("JWT_SECRET_PREVIOUS", true, &c)
+		if string(c.Tokens.PreviousSecret) == string(c.Tokens.RefreshSecret) {
+			l.fail("JWT_SECRET_PREVIOUS: must differ from JWT_REFRESH_SECRET")
+		}
+	}
+	c.Tokens.RotationInterval = l.duration("SIGNING_KEY_ROTATION_INTERVAL", 0)
+	if d := c.Tokens.RotationInterval; d > 0 && d < time.Minute {
+		l.fail("SIGNING_KEY_ROTATION_INTERVAL: must be at least 1m, got %s", d)
 	}
 	c.Tokens.AccessTTL = l.duration("TOKEN_EXPIRY", 15*time.Minute)
 	c.Tokens.RefreshTTL = l.duration("REFRESH_TOKEN_EXPIRY", 7*24*time.Hour)

@@ -2,8 +2,10 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/identityd/identityd/adapters/postgres"
 )
@@ -17,4 +19,18 @@ func Migrate(ctx context.Context, cfg Config, direction string, out io.Writer, l
 	}
 	defer db.Close()
 	return postgres.Migrate(ctx, db, direction, out)
+}
+
+// RotateSigningKeys retires every active signing key in the database at
+// databaseURL (`identityd keys rotate`). It needs no secret: each instance
+// sharing the database makes or finds the new active keys at its next
+// refresh, within a minute, and keeps publishing the retired ones until
+// the tokens they signed have expired.
+func RotateSigningKeys(ctx context.Context, databaseURL string, log *slog.Logger) (int, error) {
+	db, err := postgres.Open(ctx, postgres.Options{URL: databaseURL, MaxOpenConns: 1, Logger: log})
+	if err != nil {
+		return 0, fmt.Errorf("postgres: %w", err)
+	}
+	defer db.Close()
+	return postgres.RotateSigningKeys(ctx, db, time.Now().UTC())
 }

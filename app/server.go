@@ -39,7 +39,7 @@ type handlerParams struct {
 	Authorizations *service.Authorizations
 }
 
-func newHandler(p handlerParams) *httpadapter.Handler {
+func newHandler(p handlerParams) (*httpadapter.Handler, error) {
 	rl := p.Cfg.RateLimit
 	return httpadapter.New(httpadapter.Deps{
 		Tokens: p.Tokens, Clients: p.Clients, Scopes: p.Scopes, Grants: p.Grants, Signer: p.Signer,

@@ -92,3 +92,33 @@ func TestConfigSigningKey(t *testing.T) {
 }
 
 func loadConfig(env map[string]string) (app.Config, error) { return app.LoadConfig(lookup(env)) }
+
+func TestConfigKeyRotation(t *testing.T) {
+	t.Parallel()
+	const prev = "Previous-Secret-0123456789-abcdefgh!"
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr string // empty: accepted
+	}{
+		{"previous secret under HS256", map[string]string{"JWT_SECRET_PREVIOUS": prev}, ""},
+		{"previous secret too weak", map[string]string{"JWT_SECRET_PREVIOUS": "short"}, "JWT_SECRET_PREVIOUS: must be at least 32 characters"},
+		{"previous secret with RS256", map[string]string{"JWT_SECRET_PREVIOUS": prev, "JWT_SIGNING_ALG": "RS256"}, "JWT_SECRET_PREVIOUS: only used with JWT_SIGNING_ALG HS256"},
+		{"rotation interval in days", map[string]string{"SIGNING_KEY_ROTATION_INTERVAL": "90d"}, ""},
+		{"rotation interval too short", map[string]string{"SIGNING_KEY_ROTATION_INTERVAL": "10s"}, "SIGNING_KEY_ROTATION_INTERVAL: must be at least 1m"},
+		{"rotation interval not a duration", map[string]string{"SIGNING_KEY_ROTATION_INTERVAL": "soon"}, "SIGNING_KEY_ROTATION_INTERVAL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := loadConfig(apptest.Env(8080, tt.env))
+			if tt.wantErr == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.wantErr)
+			assert.NotContains(t, err.Error(), prev, "no secret in the message")
+			_ = cfg
+		})
+	}
+}

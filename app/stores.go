@@ -26,6 +26,7 @@ type Stores struct {
 	Clients     ports.ClientRepository
 	Scopes      ports.ScopeRepository
 	Users       ports.UserRepository
+	Devices     ports.LoginDeviceRepository
 	Access      ports.AccessTokenRepository
 	Refresh     ports.RefreshTokenRepository
 	Codes       ports.AuthCodeRepository
@@ -54,7 +55,7 @@ func storeModule(cfg Config) fx.Option {
 func memoryStores(clock ports.Clock) Stores {
 	s := memory.NewStore()
 	return Stores{
-		Clients: s, Scopes: s, Users: s, Access: s, Refresh: s, Codes: s, Resets: s, Audit: s, Purger: s,
+		Clients: s, Scopes: s, Users: s, Devices: s, Access: s, Refresh: s, Codes: s, Resets: s, Audit: s, Purger: s,
 		Revocations: memory.NewRevocationCache(clock), RateLimits: memory.NewRateLimitStore(),
 		SigningKeys: memory.NewSigningKeys(),
 		Readiness:   Readiness{s},
@@ -114,7 +115,7 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 	}})
 	return Stores{
 		Clients: redis.NewCachedClients(store, redis.NewClientCache(rc, 0), 0),
-		Scopes:  store, Users: store, Access: store, Refresh: store, Codes: store, Resets: store, Audit: store, Purger: store,
+		Scopes:  store, Users: store, Devices: store, Access: store, Refresh: store, Codes: store, Resets: store, Audit: store, Purger: store,
 		Revocations: revocations,
 		RateLimits:  redis.NewRateLimitStore(rc),
 		SigningKeys: keys,

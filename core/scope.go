@@ -14,7 +14,8 @@ type Scope struct {
 	UpdatedAt   time.Time
 }
 
-// Management scopes: the admin role and the bootstrap client get them.
+// Management scopes: the admin role and the bootstrap client get them,
+// with ScopeClientsAdmin.
 const (
 	ScopeScopesRead   = "scopes:read"
 	ScopeScopesWrite  = "scopes:write"
@@ -22,9 +23,9 @@ const (
 	ScopeClientsWrite = "clients:write"
 )
 
-// ManagementScopes lists the four scopes of the management API.
+// ManagementScopes lists the scopes of the management API.
 func ManagementScopes() []string {
-	return []string{ScopeScopesRead, ScopeScopesWrite, ScopeClientsRead, ScopeClientsWrite}
+	return []string{ScopeScopesRead, ScopeScopesWrite, ScopeClientsRead, ScopeClientsWrite, ScopeClientsAdmin}
 }
 
 // ValidScopeToken reports whether s is a scope-token of RFC 6749 §3.3:

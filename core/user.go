@@ -18,8 +18,11 @@ type User struct {
 	FirstName    string
 	LastName     string
 	Roles        []string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// EmailVerified is true once the person followed the verification
+	// link mailed to Email (OpenID Connect Core §5.1 email_verified).
+	EmailVerified bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 	// FailedLogins counts consecutive failed logins; LockedUntil is when
 	// the current back-off ends.
 	FailedLogins int
@@ -73,7 +76,7 @@ type PasswordReset struct {
 func GrantableScopes(u User, requested []string) []string {
 	out := make([]string, 0, len(requested))
 	for _, s := range requested {
-		if contains(ManagementScopes(), s) && !u.HasRole(RoleAdmin) {
+		if IsManagementScope(s) && !u.HasRole(RoleAdmin) {
 			continue
 		}
 		out = append(out, s)

@@ -20,6 +20,20 @@ type TokenSigner interface {
 	JWKS() []byte
 }
 
+// IDTokenSigner signs OpenID Connect ID tokens with the server's
+// asymmetric keys, whose public halves the JWKS publishes.
+type IDTokenSigner interface {
+	// SignIDToken signs claims, a JSON object, with the active key of alg
+	// (one of IDTokenAlgorithms), header {alg, typ: "JWT", kid}.
+	SignIDToken(ctx context.Context, alg string, claims []byte) (string, error)
+	// VerifyIDToken checks the signature of an ID token this server
+	// signed, with the published key its kid names, and returns the
+	// payload. Time-based checks are the caller's.
+	VerifyIDToken(ctx context.Context, raw string) ([]byte, error)
+	// IDTokenAlgorithms lists the algorithms SignIDToken takes.
+	IDTokenAlgorithms() []string
+}
+
 // PasswordHasher hashes people's passwords (slow, salted).
 type PasswordHasher interface {
 	Hash(password string) (string, error)

@@ -1,17 +1,25 @@
 package ports
 
-import "context"
+import (
+	"context"
+	"time"
+
+	"github.com/identityd/identityd/core"
+)
 
 // SigningKeyStore keeps the private keys the server generates for
-// asymmetric access-token signing (RS256, ES256, EdDSA), so that every
-// instance sharing a store signs with, and publishes, the same key.
+// asymmetric signing (RS256, ES256, EdDSA), so that every instance sharing
+// a store signs with, and publishes, the same keys. Private keys are
+// sealed at rest by the implementation.
 type SigningKeyStore interface {
-	// SigningKey returns the stored private key (PEM) for alg. When none
-	// is stored it calls generate and stores the result unless another
-	// caller stored a key first, then returns whichever key is stored:
-	// every caller, in this process or another on the same store, gets
-	// the same key. generate runs outside any lock or transaction and may
-	// run in several callers at once; only one result is kept. An error
-	// from generate is returned wrapped and nothing is stored.
-	SigningKey(ctx context.Context, alg string, generate func() ([]byte, error)) ([]byte, error)
+	// SigningKeys returns the active keys and the keys retired after
+	// since, oldest first.
+	SigningKeys(ctx context.Context, since time.Time) ([]core.SigningKey, error)
+	// AddSigningKey stores k as the active key of k.Alg unless another
+	// active key of that algorithm exists, and reports whether it stored
+	// k. Of concurrent callers for one algorithm exactly one wins.
+	AddSigningKey(ctx context.Context, k core.SigningKey) (bool, error)
+	// RetireSigningKeys retires, at `at`, every active key created at or
+	// before createdBefore, and returns how many it retired.
+	RetireSigningKeys(ctx context.Context, createdBefore, at time.Time) (int, error)
 }

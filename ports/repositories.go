@@ -50,6 +50,23 @@ type UserRepository interface {
 	DeleteUser(ctx context.Context, id string) error
 }
 
+// LoginDeviceRepository keeps, per account, the devices (browsers and
+// addresses) that signed in successfully, each with its own login back-off
+// (core.LoginDevice). Deleting an account deletes its devices.
+type LoginDeviceRepository interface {
+	// UpdateLoginDevice applies fn to the device key of the account userID
+	// atomically (concurrent updates each see the one before) and returns
+	// the result; core.ErrNotFound when the account has no such device. An
+	// error from fn is returned unchanged and nothing is written.
+	UpdateLoginDevice(ctx context.Context, userID, key string, fn func(core.LoginDevice) (core.LoginDevice, error)) (core.LoginDevice, error)
+	// RememberLoginDevices records that the devices keys signed in to the
+	// account userID at `at`: new ones start without failures, known ones
+	// keep their back-off. Then only the `keep` devices of the account that
+	// signed in most recently are kept. core.ErrNotFound when there is no
+	// such account.
+	RememberLoginDevices(ctx context.Context, userID string, keys []string, at time.Time, keep int) error
+}
+
 // AccessTokenRepository keeps a record of every issued access token, so
 // tokens can be revoked by owner and revocations survive a cache flush.
 type AccessTokenRepository interface {

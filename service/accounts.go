@@ -26,6 +26,7 @@ type AccountConfig struct {
 // AccountDeps are the ports Accounts uses.
 type AccountDeps struct {
 	Users     ports.UserRepository
+	Devices   ports.LoginDeviceRepository
 	Resets    ports.PasswordResetRepository
 	Clients   ports.ClientRepository
 	Passwords ports.PasswordHasher
@@ -115,9 +116,11 @@ func (s *Accounts) Register(ctx context.Context, in RegisterInput) (core.User, e
 }
 
 // Authenticate checks an email and password, both normalised as at
-// registration. Unknown email, wrong password and an account in a login
-// back-off all return core.ErrInvalidCredentials after the same bcrypt
-// comparisons, so they cannot be told apart by answer or by time.
+// registration. Unknown email, wrong password and a login back-off all
+// return core.ErrInvalidCredentials after the same bcrypt comparisons, so
+// they cannot be told apart by answer or by time. The caller's device
+// (RequestInfo.Device and IP) decides which bucket of the throttle the
+// attempt counts in; see checkPassword.
 func (s *Accounts) Authenticate(ctx context.Context, email, password string) (core.User, error) {
 	u, err := s.findUserByEmail(ctx, email)
 	if errors.Is(err, core.ErrNotFound) {
@@ -134,39 +137,104 @@ func (s *Accounts) Authenticate(ctx context.Context, email, password string) (co
 	return u, nil
 }
 
+// deviceKeys are the keys under which the caller's device may be known to
+// an account: its device cookie first, then its address (core.LoginDevice).
+func deviceKeys(ctx context.Context) []string {
+	info := RequestInfoFrom(ctx)
+	keys := make([]string, 0, 2)
+	if info.Device != "" {
+		keys = append(keys, core.DeviceCookieKey(info.Device))
+	}
+	if info.IP != "" {
+		keys = append(keys, core.DeviceAddressKey(info.IP))
+	}
+	return keys
+}
+
 // checkPassword compares password with u's under the login throttle. The
-// attempt is counted before the comparison and the count cleared after a
-// match, so concurrent guesses are throttled too.
+// attempt counts in one bucket: that of the caller's device when it signed
+// in to this account before (by its device cookie, else by its address),
+// else the account's own bucket, which every other caller shares. So
+// guesses from anywhere else cannot keep the owner out of a device they
+// used before, and the guesses an account can receive per hour are bounded
+// by core.MaxLoginDevices+1 buckets. The attempt is counted before the
+// comparison and the bucket cleared after a match, so concurrent guesses
+// are throttled too; a match also remembers the caller's device.
 func (s *Accounts) checkPassword(ctx context.Context, u core.User, password string) error {
 	now := s.d.Clock.Now()
-	counted, err := s.d.Users.UpdateUser(ctx, u.ID, func(u core.User) (core.User, error) {
-		return s.cfg.Throttle.CountAttempt(u, now)
-	})
+	keys := deviceKeys(ctx)
+	device, failures, err := s.countAttempt(ctx, u, keys, now)
+	where := "account"
+	if device != "" {
+		where = "known device"
+	}
 	if errors.Is(err, core.ErrLocked) {
 		s.compareDummy(password)
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, SubjectID: u.ID, Detail: "account in login back-off"})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, SubjectID: u.ID, Detail: where + " in login back-off"})
 		return fmt.Errorf("%w: %w", core.ErrInvalidCredentials, err)
 	}
 	if err != nil {
 		return err
 	}
-	if err := s.comparePassword(counted.PasswordHash, password); err != nil {
+	if err := s.comparePassword(u.PasswordHash, password); err != nil {
 		if !errors.Is(err, core.ErrUnauthenticated) {
 			return err
 		}
 		detail := "wrong password"
-		if wait := s.cfg.Throttle.Wait(counted.FailedLogins); wait > 0 {
-			detail = fmt.Sprintf("wrong password; %d consecutive failures, next attempt in %s", counted.FailedLogins, wait)
+		if wait := s.cfg.Throttle.Wait(failures); wait > 0 {
+			detail = fmt.Sprintf("wrong password; %d consecutive failures (%s), next attempt in %s", failures, where, wait)
 		}
 		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, SubjectID: u.ID, Detail: detail})
 		return core.ErrInvalidCredentials
 	}
-	if _, err := s.d.Users.UpdateUser(ctx, u.ID, func(u core.User) (core.User, error) {
-		return s.cfg.Throttle.Succeeded(u), nil
-	}); err != nil {
+	if device != "" {
+		_, err = s.d.Devices.UpdateLoginDevice(ctx, u.ID, device, func(d core.LoginDevice) (core.LoginDevice, error) {
+			d.LoginBackoff = core.LoginBackoff{}
+			return d, nil
+		})
+	} else {
+		_, err = s.d.Users.UpdateUser(ctx, u.ID, func(u core.User) (core.User, error) {
+			return s.cfg.Throttle.Succeeded(u), nil
+		})
+	}
+	if err != nil && !errors.Is(err, core.ErrNotFound) {
 		return err
 	}
-	return nil
+	return s.rememberDevice(ctx, u.ID, keys, now)
+}
+
+// countAttempt counts one attempt in the bucket of the first of keys known
+// to the account, else in the account's own, and returns which device it
+// counted in ("" for the account) and its failures so far.
+func (s *Accounts) countAttempt(ctx context.Context, u core.User, keys []string, now time.Time) (string, int, error) {
+	for _, key := range keys {
+		d, err := s.d.Devices.UpdateLoginDevice(ctx, u.ID, key, func(d core.LoginDevice) (core.LoginDevice, error) {
+			b, err := s.cfg.Throttle.Count(d.LoginBackoff, now)
+			d.LoginBackoff = b
+			return d, err
+		})
+		if errors.Is(err, core.ErrNotFound) {
+			continue
+		}
+		return key, d.FailedLogins, err
+	}
+	counted, err := s.d.Users.UpdateUser(ctx, u.ID, func(u core.User) (core.User, error) {
+		return s.cfg.Throttle.CountAttempt(u, now)
+	})
+	return "", counted.FailedLogins, err
+}
+
+// rememberDevice records that the caller's device signed in to userID (or
+// proved it owns the account by a password reset).
+func (s *Accounts) rememberDevice(ctx context.Context, userID string, keys []string, now time.Time) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	err := s.d.Devices.RememberLoginDevices(ctx, userID, keys, now, core.MaxLoginDevices)
+	if errors.Is(err, core.ErrNotFound) {
+		return nil // the account was deleted meanwhile
+	}
+	return err
 }
 
 // findUserByEmail looks an account up by a typed address under each of
@@ -239,13 +307,24 @@ func (s *Accounts) Login(ctx context.Context, email, password string) (core.Toke
 		return core.TokenResponse{}, fmt.Errorf("load client %s: %w", WebClientID, err)
 	}
 	scopes := core.GrantableScopes(u, client.Scopes)
-	resp, err := s.d.Tokens.Issue(ctx, Grant{Client: client, UserID: u.ID, Scopes: scopes, WithRefresh: true})
+	resp, err := s.d.Tokens.Issue(ctx, Grant{Client: client, UserID: u.ID, Scopes: scopes, WithRefresh: true, GrantType: "login"})
 	if err != nil {
 		return core.TokenResponse{}, err
 	}
 	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorID: u.ID, SubjectID: u.ID, ClientID: client.ID, Success: true})
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenIssued, ActorID: u.ID, SubjectID: u.ID, ClientID: client.ID, Success: true, Detail: "login; scope=" + resp.Scope})
 	return resp, nil
+}
+
+// SignIn authenticates a person at a browser page of clientID (the
+// authorization endpoint, a grant's page) and records login.succeeded;
+// failures are recorded as Authenticate records them.
+func (s *Accounts) SignIn(ctx context.Context, email, password, clientID, where string) (core.User, error) {
+	u, err := s.Authenticate(ctx, email, password)
+	if err != nil {
+		return core.User{}, err
+	}
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorID: u.ID, SubjectID: u.ID, ClientID: clientID, Success: true, Detail: where})
+	return u, nil
 }
 
 // Logout revokes the presented access token until its exp and the
@@ -412,8 +491,9 @@ func (s *Accounts) RequestPasswordReset(ctx context.Context, typed string) error
 }
 
 // ConfirmPasswordReset sets a new password with a reset token. The token
-// is single-use and expires; the account's tokens are revoked and its login
-// back-off cleared.
+// is single-use and expires; the account's tokens are revoked, its login
+// back-off cleared, and the caller's device (RequestInfo) remembered as one
+// the owner signs in from.
 func (s *Accounts) ConfirmPasswordReset(ctx context.Context, token, password string) error {
 	var v core.ValidationError
 	if token == "" {
@@ -449,6 +529,12 @@ func (s *Accounts) ConfirmPasswordReset(ctx context.Context, token, password str
 		return err
 	}
 	if err := s.d.Tokens.RevokeAll(ctx, core.TokenFilter{UserID: r.UserID}); err != nil {
+		return err
+	}
+	// The mailbox proved the owner: the device that reset the password
+	// signs in from now on in its own bucket, even while others keep the
+	// account's bucket locked.
+	if err := s.rememberDevice(ctx, r.UserID, deviceKeys(ctx), s.d.Clock.Now()); err != nil {
 		return err
 	}
 	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, ActorID: r.UserID, SubjectID: r.UserID, Success: true, Detail: "password reset; tokens revoked"})

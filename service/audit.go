@@ -13,6 +13,10 @@ type RequestInfo struct {
 	IP        string
 	UserAgent string
 	RequestID string
+	// Device is the identifier in the caller's device cookie, already
+	// checked by the transport, or a new one it will set on success: the
+	// sign-in handlers set it (see Accounts.Authenticate).
+	Device string
 }
 
 type requestInfoKey struct{}
@@ -26,6 +30,37 @@ func WithRequestInfo(ctx context.Context, info RequestInfo) context.Context {
 func RequestInfoFrom(ctx context.Context) RequestInfo {
 	info, _ := ctx.Value(requestInfoKey{}).(RequestInfo)
 	return info
+}
+
+// Actor is who makes a management change: the subject of the access token
+// presented and the client it was issued to, or the server itself at
+// start-up (ActorBootstrap).
+type Actor struct {
+	ID       string
+	ClientID string
+}
+
+// ActorBootstrap is the actor of what the server creates at start.
+var ActorBootstrap = Actor{ID: "bootstrap"}
+
+type actorKey struct{}
+
+// WithActor returns ctx carrying the actor of the changes made under it.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the actor in ctx; the zero Actor when none.
+func ActorFrom(ctx context.Context) Actor {
+	a, _ := ctx.Value(actorKey{}).(Actor)
+	return a
+}
+
+// RecordChange records a successful management change by the actor in ctx
+// to the entity subjectID. detail never holds a secret.
+func (a *Audit) RecordChange(ctx context.Context, eventType, subjectID, detail string) {
+	actor := ActorFrom(ctx)
+	a.Record(ctx, core.AuditEvent{Type: eventType, ActorID: actor.ID, ClientID: actor.ClientID, SubjectID: subjectID, Success: true, Detail: detail})
 }
 
 // Audit records security events through the audit port and the log. A

@@ -194,13 +194,8 @@ func (s *Authorizations) Redeem(ctx context.Context, client core.Client, code, r
 	case err != nil:
 		return core.TokenResponse{}, err
 	}
-	resp, err := s.tokens.Issue(ctx, Grant{
+	return s.tokens.Issue(ctx, Grant{
 		Client: client, UserID: stored.UserID, Scopes: stored.Scopes,
-		WithRefresh: client.AllowsGrant(core.GrantRefreshToken), AuthCodeID: hash,
+		WithRefresh: client.AllowsGrant(core.GrantRefreshToken), AuthCodeID: hash, GrantType: core.GrantAuthorizationCode,
 	})
-	if err != nil {
-		return core.TokenResponse{}, err
-	}
-	s.audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenIssued, ActorID: stored.UserID, SubjectID: stored.UserID, ClientID: client.ID, Success: true, Detail: "authorization_code; scope=" + resp.Scope})
-	return resp, nil
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/identityd/identityd/core"
 	"github.com/identityd/identityd/ports"
@@ -23,6 +26,10 @@ type Clients struct {
 	clock  ports.Clock
 	tokens *Tokens
 	grants GrantSet
+	audit  *Audit
+	// builtin are the clients the server keeps itself: no caller may
+	// change them.
+	builtin []string
 	// dummy is compared against when the client is unknown, so both
 	// failures cost the same.
 	dummy string
@@ -37,11 +44,17 @@ type ClientDeps struct {
 	Clock  ports.Clock
 	Tokens *Tokens
 	Grants GrantSet
+	// Audit records every change; nil records nothing.
+	Audit *Audit
+	// Builtin names the clients the server keeps itself (identity-web,
+	// the bootstrap admin client): the API cannot change, delete or
+	// re-key them.
+	Builtin []string
 }
 
 // NewClients returns the client service.
 func NewClients(d ClientDeps) *Clients {
-	return &Clients{repo: d.Repo, scopes: d.Scopes, hasher: d.Hasher, random: d.Random, clock: d.Clock, tokens: d.Tokens, grants: d.Grants, dummy: d.Hasher.Hash(d.Random.NewToken())}
+	return &Clients{repo: d.Repo, scopes: d.Scopes, hasher: d.Hasher, random: d.Random, clock: d.Clock, tokens: d.Tokens, grants: d.Grants, audit: d.Audit, builtin: d.Builtin, dummy: d.Hasher.Hash(d.Random.NewToken())}
 }
 
 var errBadClient = core.NewOAuthError(core.CodeInvalidClient, "client authentication failed")
@@ -120,9 +133,14 @@ func (s *Clients) validate(ctx context.Context, c core.Client) error {
 	return v.Err()
 }
 
-// Create validates and stores a new client. For a confidential client it
-// returns the secret, which is shown this once and stored only hashed.
-func (s *Clients) Create(ctx context.Context, in ClientInput) (core.Client, string, error) {
+// IsBuiltin reports whether id is a client the server keeps itself.
+func (s *Clients) IsBuiltin(id string) bool { return slices.Contains(s.builtin, id) }
+
+// Create validates and stores a new client for caller (core.SystemCaller
+// at start-up). For a confidential client it returns the secret, which is
+// shown this once and stored only hashed. A change the caller may not
+// make is a *core.ForbiddenError (core.AuthorizeClientChange).
+func (s *Clients) Create(ctx context.Context, caller core.Caller, in ClientInput) (core.Client, string, error) {
 	now := s.clock.Now()
 	c := core.Client{
 		ID: in.ID, Name: in.Name, RedirectURIs: dedupe(in.RedirectURIs), GrantTypes: dedupe(in.GrantTypes),
@@ -132,6 +150,9 @@ func (s *Clients) Create(ctx context.Context, in ClientInput) (core.Client, stri
 		c.ID = s.random.NewID()
 	}
 	if err := s.validate(ctx, c); err != nil {
+		return core.Client{}, "", err
+	}
+	if err := core.AuthorizeClientChange(caller, core.ClientCreate, core.Client{}, c, false); err != nil {
 		return core.Client{}, "", err
 	}
 	secret := ""
@@ -147,6 +168,7 @@ func (s *Clients) Create(ctx context.Context, in ClientInput) (core.Client, stri
 	if err := s.repo.CreateClient(ctx, c); err != nil {
 		return core.Client{}, "", err
 	}
+	s.audit.RecordChange(ctx, core.AuditClientCreated, c.ID, clientDetail(c))
 	return c, secret, nil
 }
 
@@ -170,14 +192,16 @@ func (s *Clients) List(ctx context.Context, limit int, cursor string) ([]core.Cl
 	return items, next, nil
 }
 
-// Update replaces the mutable fields of a client. Whether it is public
-// cannot change. The new fields are validated before the atomic update, so
-// the update itself does no further I/O.
-func (s *Clients) Update(ctx context.Context, id string, in ClientInput) (core.Client, error) {
+// Update replaces the mutable fields of a client for caller. Whether it is
+// public cannot change. The new fields are validated before the atomic
+// update, so the update itself does no further I/O; the caller's right to
+// make the change is decided inside it, against the client as stored.
+func (s *Clients) Update(ctx context.Context, caller core.Caller, id string, in ClientInput) (core.Client, error) {
 	current, err := s.repo.GetClient(ctx, id)
 	if err != nil {
 		return core.Client{}, err
 	}
+
 	if in.Public != nil && *in.Public != current.Public {
 		return core.Client{}, &core.ValidationError{Fields: map[string]string{"public": "cannot change after creation; create a new client"}}
 	}
@@ -186,28 +210,58 @@ func (s *Clients) Update(ctx context.Context, id string, in ClientInput) (core.C
 		c.UpdatedAt = s.clock.Now()
 		return c
 	}
+	if err := core.AuthorizeClientChange(caller, core.ClientUpdate, current, apply(current), s.IsBuiltin(id)); err != nil {
+		return core.Client{}, err
+	}
 	if err := s.validate(ctx, apply(current)); err != nil {
 		return core.Client{}, err
 	}
-	return s.repo.UpdateClient(ctx, id, func(c core.Client) (core.Client, error) { return apply(c), nil })
+	c, err := s.repo.UpdateClient(ctx, id, func(c core.Client) (core.Client, error) {
+		next := apply(c)
+		if err := core.AuthorizeClientChange(caller, core.ClientUpdate, c, next, s.IsBuiltin(id)); err != nil {
+			return c, err
+		}
+		return next, nil
+	})
+	if err != nil {
+		return core.Client{}, err
+	}
+	s.audit.RecordChange(ctx, core.AuditClientUpdated, c.ID, clientDetail(c))
+	return c, nil
 }
 
-// Delete revokes every token of the client, then removes it.
-func (s *Clients) Delete(ctx context.Context, id string) error {
-	if _, err := s.repo.GetClient(ctx, id); err != nil {
+// clientDetail summarises a client for the audit log; it has no secret.
+func clientDetail(c core.Client) string {
+	return "public=" + strconv.FormatBool(c.Public) + " grant_types=" + strings.Join(c.GrantTypes, ",") + " scopes=" + strings.Join(c.Scopes, ",")
+}
+
+// Delete revokes every token of the client, then removes it, for caller.
+func (s *Clients) Delete(ctx context.Context, caller core.Caller, id string) error {
+	current, err := s.repo.GetClient(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := core.AuthorizeClientChange(caller, core.ClientDelete, current, core.Client{}, s.IsBuiltin(id)); err != nil {
 		return err
 	}
 	if err := s.tokens.RevokeAll(ctx, core.TokenFilter{ClientID: id}); err != nil {
 		return err
 	}
-	return s.repo.DeleteClient(ctx, id)
+	if err := s.repo.DeleteClient(ctx, id); err != nil {
+		return err
+	}
+	s.audit.RecordChange(ctx, core.AuditClientDeleted, id, "")
+	return nil
 }
 
-// RegenerateSecret gives a confidential client a new secret; the old one
-// stops working at once.
-func (s *Clients) RegenerateSecret(ctx context.Context, id string) (core.Client, string, error) {
+// RegenerateSecret gives a confidential client a new secret, for caller;
+// the old one stops working at once.
+func (s *Clients) RegenerateSecret(ctx context.Context, caller core.Caller, id string) (core.Client, string, error) {
 	secret := s.random.NewToken()
 	c, err := s.repo.UpdateClient(ctx, id, func(c core.Client) (core.Client, error) {
+		if err := core.AuthorizeClientChange(caller, core.ClientRegenerateSecret, c, core.Client{}, s.IsBuiltin(id)); err != nil {
+			return c, err
+		}
 		if c.Public {
 			return c, &core.ValidationError{Fields: map[string]string{"public": "a public client has no secret"}}
 		}
@@ -218,20 +272,43 @@ func (s *Clients) RegenerateSecret(ctx context.Context, id string) (core.Client,
 	if err != nil {
 		return core.Client{}, "", err
 	}
+	s.audit.RecordChange(ctx, core.AuditClientSecretRotated, c.ID, "")
 	return c, secret, nil
 }
 
-// EnsureSecret sets the secret of an existing confidential client when it
-// differs; the bootstrap client's secret follows the configuration.
-func (s *Clients) EnsureSecret(ctx context.Context, id, secret string) error {
-	_, err := s.repo.UpdateClient(ctx, id, func(c core.Client) (core.Client, error) {
-		if !c.Public && !s.hasher.Equal(c.SecretHash, secret) {
+// EnsureBuiltin brings an existing built-in client up to date at start:
+// it holds at least scopes (a scope added in a later version, such as
+// clients:admin, reaches clients created before), and a confidential
+// client's secret follows the configuration when secret is not empty.
+func (s *Clients) EnsureBuiltin(ctx context.Context, id, secret string, scopes []string) error {
+	rekeyed, widened := false, false
+	c, err := s.repo.UpdateClient(ctx, id, func(c core.Client) (core.Client, error) {
+		rekeyed = secret != "" && !c.Public && !s.hasher.Equal(c.SecretHash, secret)
+		if rekeyed {
 			c.SecretHash = s.hasher.Hash(secret)
+		}
+		widened = false
+		for _, sc := range scopes {
+			if !slices.Contains(c.Scopes, sc) {
+				c.Scopes = append(c.Scopes, sc)
+				widened = true
+			}
+		}
+		if rekeyed || widened {
 			c.UpdatedAt = s.clock.Now()
 		}
 		return c, nil
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	if rekeyed {
+		s.audit.RecordChange(ctx, core.AuditClientSecretRotated, id, "secret set from the configuration")
+	}
+	if widened {
+		s.audit.RecordChange(ctx, core.AuditClientUpdated, id, clientDetail(c))
+	}
+	return nil
 }
 
 func dedupe(in []string) []string {

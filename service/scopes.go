@@ -13,11 +13,13 @@ type Scopes struct {
 	repo   ports.ScopeRepository
 	random ports.Random
 	clock  ports.Clock
+	audit  *Audit
 }
 
-// NewScopes returns the scope service.
-func NewScopes(repo ports.ScopeRepository, random ports.Random, clock ports.Clock) *Scopes {
-	return &Scopes{repo: repo, random: random, clock: clock}
+// NewScopes returns the scope service; it records every change in audit
+// (nil records nothing).
+func NewScopes(repo ports.ScopeRepository, random ports.Random, clock ports.Clock, audit *Audit) *Scopes {
+	return &Scopes{repo: repo, random: random, clock: clock, audit: audit}
 }
 
 // ScopeInput is what a caller may set on a scope.
@@ -26,17 +28,22 @@ type ScopeInput struct {
 	Description string
 }
 
-// Create validates and stores a scope; core.ErrAlreadyExists on a
-// duplicate name.
-func (s *Scopes) Create(ctx context.Context, in ScopeInput) (core.Scope, error) {
+// Create validates and stores a scope for caller; core.ErrAlreadyExists
+// on a duplicate name, a *core.ForbiddenError for a name in the management
+// namespaces (core.AuthorizeScopeChange).
+func (s *Scopes) Create(ctx context.Context, caller core.Caller, in ScopeInput) (core.Scope, error) {
 	now := s.clock.Now()
 	sc := core.Scope{ID: s.random.NewID(), Name: in.Name, Description: in.Description, CreatedAt: now, UpdatedAt: now}
 	if err := core.ValidateScope(sc); err != nil {
 		return core.Scope{}, err
 	}
+	if err := core.AuthorizeScopeChange(caller, core.ScopeCreate, core.Scope{}, sc); err != nil {
+		return core.Scope{}, err
+	}
 	if err := s.repo.CreateScope(ctx, sc); err != nil {
 		return core.Scope{}, err
 	}
+	s.audit.RecordChange(ctx, core.AuditScopeCreated, sc.ID, "name="+sc.Name)
 	return sc, nil
 }
 
@@ -46,7 +53,7 @@ func (s *Scopes) Ensure(ctx context.Context, name, description string) error {
 	if err != nil || len(found) > 0 {
 		return err
 	}
-	_, err = s.Create(ctx, ScopeInput{Name: name, Description: description})
+	_, err = s.Create(ctx, core.SystemCaller, ScopeInput{Name: name, Description: description})
 	return err
 }
 
@@ -69,21 +76,43 @@ func (s *Scopes) List(ctx context.Context, limit int, cursor string) ([]core.Sco
 	return items, next, nil
 }
 
-// Update replaces a scope's name and description. A scope held by a client
-// cannot be renamed (core.ErrConflict).
-func (s *Scopes) Update(ctx context.Context, id string, in ScopeInput) (core.Scope, error) {
-	return s.repo.UpdateScope(ctx, id, func(sc core.Scope) (core.Scope, error) {
+// Update replaces a scope's name and description for caller. A scope held
+// by a client cannot be renamed (core.ErrConflict); a management scope
+// cannot be changed at all (*core.ForbiddenError).
+func (s *Scopes) Update(ctx context.Context, caller core.Caller, id string, in ScopeInput) (core.Scope, error) {
+	sc, err := s.repo.UpdateScope(ctx, id, func(sc core.Scope) (core.Scope, error) {
+		before := sc
 		sc.Name, sc.Description, sc.UpdatedAt = in.Name, in.Description, s.clock.Now()
 		if err := core.ValidateScope(sc); err != nil {
 			return sc, err
 		}
+		if err := core.AuthorizeScopeChange(caller, core.ScopeUpdate, before, sc); err != nil {
+			return sc, err
+		}
 		return sc, nil
 	})
+	if err != nil {
+		return core.Scope{}, err
+	}
+	s.audit.RecordChange(ctx, core.AuditScopeUpdated, sc.ID, "name="+sc.Name)
+	return sc, nil
 }
 
-// Delete removes a scope no client holds.
-func (s *Scopes) Delete(ctx context.Context, id string) error {
-	return s.repo.DeleteScope(ctx, id)
+// Delete removes a scope no client holds, for caller; a management scope
+// cannot be deleted (*core.ForbiddenError).
+func (s *Scopes) Delete(ctx context.Context, caller core.Caller, id string) error {
+	sc, err := s.repo.GetScope(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := core.AuthorizeScopeChange(caller, core.ScopeDelete, sc, core.Scope{}); err != nil {
+		return err
+	}
+	if err := s.repo.DeleteScope(ctx, id); err != nil {
+		return err
+	}
+	s.audit.RecordChange(ctx, core.AuditScopeDeleted, id, "")
+	return nil
 }
 
 // MaxDiscoverableScopes caps the scopes listed in the metadata: RFC 8414 §2

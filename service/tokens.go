@@ -73,10 +73,14 @@ type Grant struct {
 	// AuthCodeID ties the tokens to the authorization code they were
 	// redeemed from, so a second redemption can revoke them.
 	AuthCodeID string
+	// GrantType names the grant in the audit event ("login" for
+	// /api/auth/login).
+	GrantType string
 }
 
 // Issue signs an access token for g, records it, and creates a refresh
-// token when asked (RFC 6749 §5.1, RFC 9068 §2).
+// token when asked (RFC 6749 §5.1, RFC 9068 §2). It records the one
+// token.issued audit event of the issuance.
 func (s *Tokens) Issue(ctx context.Context, g Grant) (core.TokenResponse, error) {
 	now := s.clock.Now()
 	familyID := g.FamilyID
@@ -99,7 +103,7 @@ func (s *Tokens) Issue(ctx context.Context, g Grant) (core.TokenResponse, error)
 			return core.TokenResponse{}, fmt.Errorf("store refresh token: %w", err)
 		}
 	}
-	s.auditIssued(ctx, at, g.WithRefresh)
+	s.auditIssued(ctx, at, g.GrantType, g.WithRefresh)
 	return s.response(signed, refreshRaw, g.Scopes), nil
 }
 
@@ -184,7 +188,7 @@ func (s *Tokens) Rotate(ctx context.Context, client core.Client, raw string, sco
 	if err != nil {
 		return core.TokenResponse{}, err
 	}
-	s.auditIssued(ctx, at, true)
+	s.auditIssued(ctx, at, core.GrantRefreshToken, true)
 	return s.response(signed, nextRaw, granted), nil
 }
 
@@ -290,11 +294,14 @@ func (s *Tokens) Revoke(ctx context.Context, client core.Client, raw string) err
 
 // auditIssued records an issued access token by its jti; the token itself
 // never enters the event.
-func (s *Tokens) auditIssued(ctx context.Context, at core.AccessToken, refresh bool) {
+func (s *Tokens) auditIssued(ctx context.Context, at core.AccessToken, grantType string, refresh bool) {
 	if s.audit == nil {
 		return
 	}
 	detail := "scope=" + core.JoinScope(at.Scopes)
+	if grantType != "" {
+		detail = "grant_type=" + grantType + " " + detail
+	}
 	if refresh {
 		detail += " refresh_token=issued"
 	}

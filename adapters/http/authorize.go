@@ -44,14 +44,15 @@ func (h *Handler) renderErrorPage(w http.ResponseWriter, r *http.Request, status
 
 var errCSRF = newEdgeError(http.StatusForbidden, "invalid_request", "the form is out of date or was not sent from this site; go back, reload the page and try again")
 
-func (h *Handler) authorizeRoutes(r *mux.Router) {
-	if h.authz == nil || h.accounts == nil || h.audit == nil || !h.grants.Has(core.GrantAuthorizationCode) {
+// authorizeRoute serves the authorization endpoint at path, for the grant
+// that asked for grants.FlowAuthorize.
+func (h *Handler) authorizeRoute(r *mux.Router, path string) {
+	if h.authz == nil || h.accounts == nil {
 		return
 	}
-	r.HandleFunc("/assets/identityd.css", h.stylesheet).Methods(http.MethodGet, http.MethodHead)
 	// RFC 6749 §3.1: GET must be supported; our own login and consent
 	// forms post back to the same URL, the request staying in the query.
-	r.HandleFunc("/oauth/authorize", h.authorize).Methods(http.MethodGet, http.MethodPost)
+	r.HandleFunc(path, h.authorize).Methods(http.MethodGet, http.MethodPost)
 }
 
 // authorize is the authorization endpoint (RFC 6749 §3.1, §4.1.1, §4.1.2,
@@ -100,7 +101,8 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		h.issueCode(w, r, req, user)
 		return
 	}
-	user, err = h.accounts.Authenticate(ctx, form.Get("email"), form.Get("password"))
+	r, device := h.withDevice(r)
+	user, err = h.accounts.SignIn(r.Context(), form.Get("email"), form.Get("password"), req.Client.ID, "authorization endpoint")
 	if errors.Is(err, core.ErrInvalidCredentials) {
 		h.renderLogin(w, r, req, form.Get("email"), "The email or password is incorrect.", http.StatusUnauthorized)
 		return
@@ -110,7 +112,7 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.sessions.start(w, user, h.clock.Now())
-	h.audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorID: user.ID, SubjectID: user.ID, ClientID: req.Client.ID, Success: true, Detail: "authorization endpoint"})
+	h.sessions.setDevice(w, device)
 	// Post/redirect/get: the GET finds the session and goes on to consent
 	// or the code.
 	http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)

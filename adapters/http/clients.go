@@ -2,8 +2,6 @@ package http
 
 import (
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -88,23 +86,17 @@ func (h *Handler) getClient(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toClientJSON(c))
 }
 
-// clientDetail summarises a client for the audit log; it has no secret.
-func clientDetail(c core.Client) string {
-	return "public=" + strconv.FormatBool(c.Public) + " grant_types=" + strings.Join(c.GrantTypes, ",") + " scopes=" + strings.Join(c.Scopes, ",")
-}
-
 func (h *Handler) createClient(w http.ResponseWriter, r *http.Request) {
 	var in clientInput
 	if err := decodeJSON(w, r, &in); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	c, secret, err := h.clients.Create(r.Context(), in.toService())
+	c, secret, err := h.clients.Create(r.Context(), callerOf(r), in.toService())
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	h.recordChange(r, core.AuditClientCreated, c.ID, clientDetail(c))
 	out := toClientJSON(c)
 	out.ClientSecret = secret
 	noStore(w)
@@ -118,31 +110,28 @@ func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	c, err := h.clients.Update(r.Context(), pathID(r), in.toService())
+	c, err := h.clients.Update(r.Context(), callerOf(r), pathID(r), in.toService())
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	h.recordChange(r, core.AuditClientUpdated, c.ID, clientDetail(c))
 	writeJSON(w, http.StatusOK, toClientJSON(c))
 }
 
 func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request) {
-	if err := h.clients.Delete(r.Context(), pathID(r)); err != nil {
+	if err := h.clients.Delete(r.Context(), callerOf(r), pathID(r)); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	h.recordChange(r, core.AuditClientDeleted, pathID(r), "")
 	w.WriteHeader(http.StatusNoContent)
 }
 
 func (h *Handler) regenerateSecret(w http.ResponseWriter, r *http.Request) {
-	c, secret, err := h.clients.RegenerateSecret(r.Context(), pathID(r))
+	c, secret, err := h.clients.RegenerateSecret(r.Context(), callerOf(r), pathID(r))
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	h.recordChange(r, core.AuditClientSecretRotated, c.ID, "")
 	out := toClientJSON(c)
 	out.ClientSecret = secret
 	noStore(w)

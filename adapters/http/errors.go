@@ -87,7 +87,11 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		status, body = http.StatusUnauthorized, errorBody{Error: core.CodeInvalidToken, Description: "authentication failed"}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="identityd"`)
 	case errors.Is(err, core.ErrForbidden):
-		status, body = http.StatusForbidden, errorBody{Error: core.CodeAccessDenied, Description: "not allowed"}
+		status, body = http.StatusForbidden, errorBody{Error: "forbidden", Description: "not allowed"}
+		var fe *core.ForbiddenError
+		if errors.As(err, &fe) {
+			body.Description = fe.Description
+		}
 	}
 	if status >= 500 {
 		h.log.LogAttrs(r.Context(), levelFor(status), "request failed",

@@ -80,13 +80,14 @@ type Handler struct {
 	router   *mux.Router
 	root     http.Handler
 	draining atomic.Bool
-	metadata metadata
+	metadata []byte
 	// discoverableScopes feeds the metadata's scopes_supported.
 	discoverableScopes scopeList
 }
 
-// New builds the handler and its routes.
-func New(d Deps) *Handler {
+// New builds the handler and its routes. It fails when the installed
+// grants' contributions do not fit together.
+func New(d Deps) (*Handler, error) {
 	h := &Handler{
 		tokens: d.Tokens, clients: d.Clients, scopes: d.Scopes, grants: d.Grants, signer: d.Signer,
 		clock: d.Clock, log: d.Logger, pingers: d.Pingers, ids: newRequestIDs(), audit: d.Audit,
@@ -97,14 +98,18 @@ func New(d Deps) *Handler {
 	tel := d.Telemetry.withDefaults()
 	h.tracer, h.propagator, h.obs = tel.Tracer, tel.Propagator, tel.Observer
 	h.pages = mustPages()
-	h.metadata = h.buildMetadata()
+	md, err := h.buildMetadata()
+	if err != nil {
+		return nil, err
+	}
+	h.metadata = md
 	h.router = mux.NewRouter()
 	h.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.writeError(w, r, errNoRoute) })
 	h.router.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.writeError(w, r, errMethodNotAllow) })
 	h.router.Use(recordRoute)
 	h.routes()
 	h.root = h.observe(h.secure(h.cors(h.limitByIP(h.router))))
-	return h
+	return h, nil
 }
 
 // ServeHTTP implements http.Handler.
@@ -127,10 +132,11 @@ func (h *Handler) routes() {
 
 	// RFC 6749 §3.2: the token endpoint answers every method, so a GET gets
 	// an OAuth error rather than a bare 405.
-	r.Handle("/oauth/token", h.limitToken(http.HandlerFunc(h.token)))
+	r.HandleFunc("/oauth/token", h.token)
 	r.HandleFunc("/oauth/introspect", h.introspect)
 	r.HandleFunc("/oauth/revoke", h.revoke)
-	h.authorizeRoutes(r)
+	r.HandleFunc("/assets/identityd.css", h.stylesheet).Methods(http.MethodGet, http.MethodHead)
+	h.grantRoutes(r)
 
 	api := r.PathPrefix("/api").Subrouter()
 	h.authRoutes(api)

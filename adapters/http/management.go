@@ -44,3 +44,10 @@ func pageParams(r *http.Request) (int, string, error) {
 }
 
 func pathID(r *http.Request) string { return mux.Vars(r)["id"] }
+
+// callerOf is who asks for a management change: the scopes of the access
+// token the authenticate middleware accepted.
+func callerOf(r *http.Request) core.Caller {
+	t, _ := tokenFrom(r.Context())
+	return core.Caller{Scopes: t.Scopes}
+}

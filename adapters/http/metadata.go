@@ -1,76 +1,134 @@
 package http
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
-	"github.com/identityd/identityd/core"
+	"github.com/identityd/identityd/grants"
 )
 
-// metadata is the RFC 8414 §2 document: exactly what this server supports.
+// metadata is the base of the RFC 8414 §2 document, what the edge itself
+// serves; the installed grants add their members (grants.Contribution).
 type metadata struct {
 	Issuer                                 string   `json:"issuer"`
-	AuthorizationEndpoint                  string   `json:"authorization_endpoint,omitempty"`
 	TokenEndpoint                          string   `json:"token_endpoint"`
 	JWKSURI                                string   `json:"jwks_uri"`
 	ResponseTypesSupported                 []string `json:"response_types_supported"`
-	ResponseModesSupported                 []string `json:"response_modes_supported,omitempty"`
 	GrantTypesSupported                    []string `json:"grant_types_supported"`
 	TokenEndpointAuthMethodsSupported      []string `json:"token_endpoint_auth_methods_supported"`
 	RevocationEndpoint                     string   `json:"revocation_endpoint"`
 	RevocationEndpointAuthMethodsSupported []string `json:"revocation_endpoint_auth_methods_supported"`
 	IntrospectionEndpoint                  string   `json:"introspection_endpoint"`
 	IntrospectionAuthMethodsSupported      []string `json:"introspection_endpoint_auth_methods_supported"`
-	CodeChallengeMethodsSupported          []string `json:"code_challenge_methods_supported,omitempty"`
 	ServiceDocumentation                   string   `json:"service_documentation"`
-	// ScopesSupported is filled per request from the registered scopes.
-	ScopesSupported []string `json:"scopes_supported"`
-	// AuthorizationResponseIssParameterSupported: RFC 9207 §3.
-	AuthorizationResponseIssParameterSupported bool `json:"authorization_response_iss_parameter_supported,omitempty"`
 }
 
-func (h *Handler) buildMetadata() metadata {
+// buildMetadata is the RFC 8414 document: the edge's members, then each
+// installed grant's. "none" is an authentication method when some grant
+// lets a public client in.
+func (h *Handler) buildMetadata() ([]byte, error) {
 	iss := h.tokens.Issuer()
 	confidential := []string{"client_secret_basic", "client_secret_post"}
-	m := metadata{
+	withNone := confidential
+	for _, g := range h.grants.Grants() {
+		if !g.RequiresClientAuth() {
+			withNone = append(append([]string(nil), confidential...), "none")
+			break
+		}
+	}
+	base := metadata{
 		Issuer: iss, TokenEndpoint: iss + "/oauth/token", JWKSURI: iss + "/.well-known/jwks.json",
 		ResponseTypesSupported: []string{}, GrantTypesSupported: h.grants.Names(),
-		TokenEndpointAuthMethodsSupported: confidential,
-		RevocationEndpoint:                iss + "/oauth/revoke", RevocationEndpointAuthMethodsSupported: confidential,
+		TokenEndpointAuthMethodsSupported: withNone,
+		RevocationEndpoint:                iss + "/oauth/revoke", RevocationEndpointAuthMethodsSupported: withNone,
 		IntrospectionEndpoint: iss + "/oauth/introspect", IntrospectionAuthMethodsSupported: confidential,
 		ServiceDocumentation: iss + "/api-docs",
 	}
-	if h.grants.Has(core.GrantAuthorizationCode) {
-		m.AuthorizationEndpoint = iss + "/oauth/authorize"
-		m.ResponseTypesSupported = []string{"code"}
-		m.ResponseModesSupported = []string{"query"}
-		m.CodeChallengeMethodsSupported = []string{core.PKCEMethodS256}
-		m.AuthorizationResponseIssParameterSupported = true
-		public := append(append([]string(nil), confidential...), "none")
-		m.TokenEndpointAuthMethodsSupported = public
-		m.RevocationEndpointAuthMethodsSupported = public
+	doc, err := toMembers(base)
+	if err != nil {
+		return nil, err
 	}
-	return m
+	for _, g := range h.grants.Grants() {
+		c := grants.ContributionOf(g)
+		members := map[string]any{}
+		for k, v := range c.Metadata {
+			members[k] = v
+		}
+		for _, e := range c.Endpoints {
+			if e.MetadataName != "" {
+				members[e.MetadataName] = iss + e.Path
+			}
+		}
+		if err := mergeMembers(doc, members); err != nil {
+			return nil, fmt.Errorf("metadata of grant %s: %w", g.GrantType(), err)
+		}
+	}
+	return json.Marshal(doc)
 }
 
-// serveMetadata answers the RFC 8414 document. scopes_supported comes from
-// the scope catalogue, read at most once per scopeListTTL; when the store
-// fails, the last list read is served (empty before the first).
-func (h *Handler) serveMetadata(w http.ResponseWriter, r *http.Request) {
-	m := h.metadata
-	m.ScopesSupported = h.discoverableScopes.get(r.Context(), h)
-	b, err := json.Marshal(m)
+func toMembers(v any) (map[string]any, error) {
+	b, err := json.Marshal(v)
 	if err != nil {
-		h.writeError(w, r, err)
-		return
+		return nil, err
 	}
+	var m map[string]any
+	return m, json.Unmarshal(b, &m)
+}
+
+// mergeMembers adds members to doc: a list is joined with the list already
+// there, without repeats; a scalar must not be there yet.
+func mergeMembers(doc, members map[string]any) error {
+	add, err := toMembers(members)
+	if err != nil {
+		return err
+	}
+	for k, v := range add {
+		list, isList := v.([]any)
+		old, present := doc[k]
+		if !present {
+			doc[k] = v
+			continue
+		}
+		oldList, oldIsList := old.([]any)
+		if !isList || !oldIsList {
+			return fmt.Errorf("member %s is set twice", k)
+		}
+		for _, x := range list {
+			if !slices.Contains(oldList, x) {
+				oldList = append(oldList, x)
+			}
+		}
+		doc[k] = oldList
+	}
+	return nil
+}
+
+func (h *Handler) serveMetadata(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=3600")
-	_, _ = w.Write(b)
+	_, _ = w.Write(h.metadataDocument(r.Context()))
+}
+
+// metadataDocument is the RFC 8414 document as served: the members built
+// at start (h.metadata) and scopes_supported, which changes as scopes are
+// created and deleted. scopes_supported comes from the scope catalogue,
+// read at most once per scopeListTTL; when the store fails, the last list
+// read is served (an empty one before the first).
+func (h *Handler) metadataDocument(ctx context.Context) []byte {
+	scopes, _ := json.Marshal(h.discoverableScopes.get(ctx, h))
+	base := bytes.TrimSuffix(bytes.TrimSpace(h.metadata), []byte("}"))
+	out := make([]byte, 0, len(base)+len(scopes)+24)
+	out = append(out, base...)
+	out = append(out, `,"scopes_supported":`...)
+	out = append(out, scopes...)
+	return append(out, '}')
 }
 
 // scopeListTTL is how long a read of the scope catalogue serves the

@@ -188,7 +188,8 @@ func recordRoute(next http.Handler) http.Handler {
 }
 
 // authenticate requires a valid Bearer access token (RFC 6750 §2.1) and
-// puts it in the context.
+// puts it in the context, with its subject and client as the actor of the
+// changes the services audit.
 func (h *Handler) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw, ok := bearerToken(r)
@@ -202,7 +203,8 @@ func (h *Handler) authenticate(next http.Handler) http.Handler {
 			h.writeError(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyToken, t)))
+		ctx := service.WithActor(context.WithValue(r.Context(), keyToken, t), service.Actor{ID: t.Subject, ClientID: t.ClientID})
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -24,11 +24,12 @@ var (
 	errNoToken       = core.NewOAuthError(core.CodeInvalidRequest, "token is required")
 )
 
-// oauthForm checks the method and content type of an OAuth endpoint request
-// and returns its body parameters under RFC 6749's rules (core.OAuthParams):
-// a parameter sent empty is absent, one sent twice is invalid_request. Every
-// endpoint that takes a form reads it here, so the rules hold everywhere.
-func oauthForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+// readParams reads the body parameters of an OAuth endpoint request once,
+// under RFC 6749's rules (§3.1, §3.2; core.OAuthParams): POST, form-encoded,
+// a parameter sent without a value treated as omitted, and a parameter sent
+// twice invalid_request naming it. Every endpoint that takes a form from a
+// client reads it here, so the rules hold everywhere.
+func readParams(w http.ResponseWriter, r *http.Request) (grants.Params, error) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		return nil, errNotPost
@@ -37,11 +38,20 @@ func oauthForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	if err != nil {
 		return nil, err
 	}
+	return params(raw)
+}
+
+// params applies core.OAuthParams to raw and returns one value per name.
+func params(raw url.Values) (grants.Params, error) {
 	form, repeated := core.OAuthParams(raw)
 	if len(repeated) > 0 {
 		return nil, core.ErrRepeatedParam(repeated[0])
 	}
-	return form, nil
+	p := make(grants.Params, len(form))
+	for k, v := range form {
+		p[k] = v[0]
+	}
+	return p, nil
 }
 
 // parseForm reads a form-encoded body of at most MaxBodyBytes.
@@ -60,12 +70,26 @@ func parseForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	return r.PostForm, nil
 }
 
+// claimedClientID is the client a request names, before authentication:
+// the Basic user name or the client_id parameter; "" when neither is a
+// possible client id.
+func claimedClientID(r *http.Request, p grants.Params) string {
+	id := p.Get("client_id")
+	if user, _, ok := r.BasicAuth(); ok {
+		id, _ = url.QueryUnescape(user)
+	}
+	if !core.ValidClientID(id) {
+		return ""
+	}
+	return id
+}
+
 // authenticateClient runs client authentication (RFC 6749 §2.3):
 // client_secret_basic, client_secret_post, or a public client's bare
 // client_id.
-func (h *Handler) authenticateClient(ctx context.Context, r *http.Request, form url.Values) (core.Client, error) {
+func (h *Handler) authenticateClient(ctx context.Context, r *http.Request, p grants.Params) (core.Client, error) {
 	if user, pass, ok := r.BasicAuth(); ok {
-		if form.Has("client_secret") {
+		if p.Has("client_secret") {
 			return core.Client{}, errTwoAuthMethod
 		}
 		id, err1 := url.QueryUnescape(user)
@@ -73,64 +97,116 @@ func (h *Handler) authenticateClient(ctx context.Context, r *http.Request, form 
 		if err1 != nil || err2 != nil {
 			return core.Client{}, errBadBasic
 		}
-		if form.Has("client_id") && form.Get("client_id") != id {
+		if p.Has("client_id") && p.Get("client_id") != id {
 			return core.Client{}, core.NewOAuthError(core.CodeInvalidRequest, "client_id in the body differs from the authenticated client")
 		}
 		return h.clients.Authenticate(ctx, id, secret)
 	}
-	id := form.Get("client_id")
+	id := p.Get("client_id")
 	if id == "" {
 		return core.Client{}, errNoClientAuth
 	}
-	return h.clients.Authenticate(ctx, id, form.Get("client_secret"))
+	return h.clients.Authenticate(ctx, id, p.Get("client_secret"))
 }
 
-// token is the token endpoint (RFC 6749 §3.2): the steps every grant
-// shares, then the grant registered for grant_type.
+// clientRequest runs, once, the steps every request a client makes to a
+// grant shares: the token endpoint's (RFC 6749 §3.2) and those of a
+// grant's own client endpoints, such as RFC 8628's device authorization
+// endpoint. grantType is the grant the endpoint belongs to; "" takes it
+// from the grant_type parameter. The phases, in order:
+//
+//  1. read the parameters once (readParams);
+//  2. authenticate the client (RFC 6749 §2.3);
+//  3. count the request against the token-endpoint limit (limitTokenRequest),
+//     which sees the parameters and the outcome of 2;
+//  4. find the grant, and check the client is registered for it and, when
+//     the grant requires it, confidential;
+//  5. parse the scope and apply the grant's ScopePolicy, the one place the
+//     requested scope is checked against the client's.
+func (h *Handler) clientRequest(w http.ResponseWriter, r *http.Request, grantType string) (grants.Request, grants.Grant, error) {
+	ctx := r.Context()
+	// 1.
+	params, err := readParams(w, r)
+	if err != nil {
+		if lerr := h.limitTokenRequest(w, r, nil, core.Client{}, err); lerr != nil {
+			return grants.Request{}, nil, lerr
+		}
+		return grants.Request{}, nil, err
+	}
+	// 2, 3.
+	client, authErr := h.authenticateClient(ctx, r, params)
+	if err := h.limitTokenRequest(w, r, params, client, authErr); err != nil {
+		return grants.Request{}, nil, err
+	}
+	if authErr != nil {
+		return grants.Request{}, nil, authErr
+	}
+	// 4.
+	if grantType == "" {
+		if grantType = params.Get("grant_type"); grantType == "" {
+			return grants.Request{}, nil, errNoGrantType
+		}
+	}
+	g, ok := h.grants.Get(grantType)
+	if !ok {
+		return grants.Request{}, nil, core.NewOAuthError(core.CodeUnsupportedGrantType, "the grant type is not supported: "+truncate(grantType, 64))
+	}
+	if !client.AllowsGrant(grantType) {
+		return grants.Request{}, nil, core.NewOAuthError(core.CodeUnauthorizedClient, "the client is not allowed the grant type "+grantType)
+	}
+	if client.Public && g.RequiresClientAuth() {
+		return grants.Request{}, nil, core.NewOAuthError(core.CodeUnauthorizedClient, "a public client cannot use the grant type "+grantType)
+	}
+	// 5.
+	req := grants.Request{GrantType: grantType, Client: client, Params: params, ScopeRequested: params.Has("scope")}
+	requested, err := core.ParseScope(params.Get("scope"))
+	if err != nil {
+		return grants.Request{}, nil, err
+	}
+	if req.ScopeRequested || g.ScopePolicy() == grants.ScopeClientDefault {
+		if req.Scopes, err = core.NarrowScope(requested, client.Scopes); err != nil {
+			return grants.Request{}, nil, err
+		}
+	}
+	annotate(ctx, attribute.String("oauth.grant_type", grantType), attribute.String("oauth.client_id", client.ID))
+	return req, g, nil
+}
+
+// token is the token endpoint (RFC 6749 §3.2): the shared steps of
+// clientRequest, then the grant registered for grant_type, then the
+// response (§5.1) or the error (§5.2), both with Cache-Control: no-store.
 func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
-	resp, err := h.tokenResponse(w, r)
+	req, g, err := h.clientRequest(w, r, "")
+	var resp core.TokenResponse
+	if err == nil {
+		resp, err = g.Token(r.Context(), req)
+	}
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
+	h.obs.TokenIssued(r.Context(), req.GrantType)
 	noStore(w)
 	writeJSON(w, http.StatusOK, resp)
 }
 
-func (h *Handler) tokenResponse(w http.ResponseWriter, r *http.Request) (core.TokenResponse, error) {
-	form, err := oauthForm(w, r)
-	if err != nil {
-		return core.TokenResponse{}, err
+// grantClientEndpoint serves a grant's client endpoint (grants.Endpoint's
+// Client): the shared steps for the grant's type, then the grant's
+// handler, whose result is written as JSON with Cache-Control: no-store.
+func (h *Handler) grantClientEndpoint(grantType string, fn func(context.Context, grants.Request) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		req, _, err := h.clientRequest(w, r, grantType)
+		var out any
+		if err == nil {
+			out, err = fn(r.Context(), req)
+		}
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		noStore(w)
+		writeJSON(w, http.StatusOK, out)
 	}
-	ctx := r.Context()
-	client, err := h.authenticateClient(ctx, r, form)
-	if err != nil {
-		return core.TokenResponse{}, err
-	}
-	gt := form.Get("grant_type")
-	if gt == "" {
-		return core.TokenResponse{}, errNoGrantType
-	}
-	g, ok := h.grants.Get(gt)
-	if !ok {
-		return core.TokenResponse{}, core.NewOAuthError(core.CodeUnsupportedGrantType, "the grant type is not supported: "+truncate(gt, 64))
-	}
-	if !client.AllowsGrant(gt) {
-		return core.TokenResponse{}, core.NewOAuthError(core.CodeUnauthorizedClient, "the client is not allowed the grant type "+gt)
-	}
-	scopes, err := core.ParseScope(form.Get("scope"))
-	if err != nil {
-		return core.TokenResponse{}, err
-	}
-	if _, err := core.NarrowScope(scopes, client.Scopes); err != nil {
-		return core.TokenResponse{}, err
-	}
-	annotate(ctx, attribute.String("oauth.grant_type", gt), attribute.String("oauth.client_id", client.ID))
-	resp, err := g.Token(ctx, grants.Request{Client: client, Form: form, Scopes: scopes})
-	if err == nil {
-		h.obs.TokenIssued(ctx, gt)
-	}
-	return resp, err
 }
 
 func truncate(s string, n int) string {
@@ -143,15 +219,15 @@ func truncate(s string, n int) string {
 // tokenParam reads a request of the introspection and revocation
 // endpoints: the authenticated client and the token it names.
 func (h *Handler) tokenParam(w http.ResponseWriter, r *http.Request) (core.Client, string, error) {
-	form, err := oauthForm(w, r)
+	params, err := readParams(w, r)
 	if err != nil {
 		return core.Client{}, "", err
 	}
-	client, err := h.authenticateClient(r.Context(), r, form)
+	client, err := h.authenticateClient(r.Context(), r, params)
 	if err != nil {
 		return core.Client{}, "", err
 	}
-	raw := form.Get("token")
+	raw := params.Get("token")
 	if raw == "" {
 		return core.Client{}, "", errNoToken
 	}

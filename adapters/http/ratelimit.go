@@ -3,13 +3,13 @@ package http
 import (
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/identityd/identityd/core"
+	"github.com/identityd/identityd/grants"
 	"github.com/identityd/identityd/ports"
 	"github.com/identityd/identityd/service"
 )
@@ -22,7 +22,8 @@ type RateLimits struct {
 	Global core.RateLimit
 	// Auth counts /api/auth/* by client IP.
 	Auth core.RateLimit
-	// Token counts POST /oauth/token by client_id, by IP when none is sent.
+	// Token counts POST /oauth/token (and grants' client endpoints) by
+	// client, by IP when none is named.
 	Token core.RateLimit
 	// Scopes counts /api/scopes* by the access token's subject.
 	Scopes core.RateLimit
@@ -91,16 +92,27 @@ func newRateLimiter(cfg RateLimits, store ports.RateLimitStore, clock ports.Cloc
 func rateLimitExempt(path string) bool { return path == "/healthz" || path == "/readyz" }
 
 // allow counts the request against tier for id (an IP, client id or
-// subject). It writes the RateLimit-* headers of the most restrictive limit
-// met so far and, past the limit, the 429; it reports whether to go on.
+// subject) and, past the limit, writes the 429; it reports whether to go
+// on.
 func (h *Handler) allow(w http.ResponseWriter, r *http.Request, t tier, id string) bool {
+	if err := h.count(w, r, t, id); err != nil {
+		h.writeError(w, r, err)
+		return false
+	}
+	return true
+}
+
+// count counts the request against tier for id. It writes the RateLimit-*
+// headers of the most restrictive limit met so far and returns a
+// *rateLimitError past the limit.
+func (h *Handler) count(w http.ResponseWriter, r *http.Request, t tier, id string) error {
 	rl := h.rl
 	rt := &rl.tiers[t]
 	ctx := r.Context()
 	res, err := rl.store.Allow(ctx, rt.prefix+id, rt.limit, rl.clock.Now())
 	if err != nil {
 		rl.warn(r, err)
-		return true
+		return nil
 	}
 	reset := int((res.Reset + time.Second - 1) / time.Second)
 	rec, _ := ctx.Value(keyRequestID).(*requestRecord)
@@ -114,11 +126,10 @@ func (h *Handler) allow(w http.ResponseWriter, r *http.Request, t tier, id strin
 		hdr.Set("Ratelimit-Reset", strconv.Itoa(reset))
 	}
 	if res.Allowed {
-		return true
+		return nil
 	}
 	h.obs.RateLimited(ctx, strings.TrimSuffix(rt.prefix, ":"))
-	h.writeError(w, r, &rateLimitError{retryAfter: max(reset, 1)})
-	return false
+	return &rateLimitError{retryAfter: max(reset, 1)}
 }
 
 func (rl *rateLimiter) warn(r *http.Request, err error) {
@@ -154,46 +165,29 @@ func (h *Handler) limitByIP(next http.Handler) http.Handler {
 	})
 }
 
-// limitToken applies the token endpoint's limit by client before client
-// authentication, so failed attempts count too. The client is the Basic
-// user name or the form's client_id; a request naming neither (or naming
-// something that cannot be a client id) counts against its IP.
-func (h *Handler) limitToken(next http.Handler) http.Handler {
+// limitTokenRequest is phase 3 of clientRequest: it counts a request to
+// the token endpoint (or a grant's client endpoint) once its parameters
+// are read and its client authentication tried. params is nil when they
+// could not be read; client is the authenticated client when authErr is
+// nil. A request counts against its client, the one authenticated or, when
+// authentication failed, the one it names, so failed attempts count too;
+// a request naming no client counts against its IP. It returns a
+// *rateLimitError past the limit, nil otherwise.
+func (h *Handler) limitTokenRequest(w http.ResponseWriter, r *http.Request, params grants.Params, client core.Client, authErr error) error {
 	if h.rl == nil {
-		return next
+		return nil
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			next.ServeHTTP(w, r)
-			return
-		}
-		key, formErr := tokenLimitKey(w, r)
-		if !h.allow(w, r, tierToken, key) {
-			return
-		}
-		if formErr != nil {
-			// The same answer the endpoint gives; its body is consumed.
-			h.writeError(w, r, formErr)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-func tokenLimitKey(w http.ResponseWriter, r *http.Request) (string, error) {
-	if user, _, ok := r.BasicAuth(); ok {
-		if id, err := url.QueryUnescape(user); err == nil && core.ValidClientID(id) {
-			return "client:" + id, nil
-		}
-		return "ip:" + service.RequestInfoFrom(r.Context()).IP, nil
-	}
-	form, err := oauthForm(w, r)
-	if err == nil {
-		if id := form.Get("client_id"); core.ValidClientID(id) {
-			return "client:" + id, nil
+	key := "ip:" + service.RequestInfoFrom(r.Context()).IP
+	switch {
+	case params == nil:
+	case authErr == nil:
+		key = "client:" + client.ID
+	default:
+		if id := claimedClientID(r, params); id != "" {
+			key = "client:" + id
 		}
 	}
-	return "ip:" + service.RequestInfoFrom(r.Context()).IP, err
+	return h.count(w, r, tierToken, key)
 }
 
 // limitUser applies a management limit by the subject of the access token

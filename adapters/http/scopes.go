@@ -78,8 +78,7 @@ func (h *Handler) createScope(w http.ResponseWriter, r *http.Request) {
 	si, err := in.toService()
 	if err == nil {
 		var s core.Scope
-		if s, err = h.scopes.Create(r.Context(), si); err == nil {
-			h.recordChange(r, core.AuditScopeCreated, s.ID, "name="+s.Name)
+		if s, err = h.scopes.Create(r.Context(), callerOf(r), si); err == nil {
 			w.Header().Set("Location", "/api/scopes/"+s.ID)
 			writeJSON(w, http.StatusCreated, toScopeJSON(s))
 			return
@@ -97,8 +96,7 @@ func (h *Handler) updateScope(w http.ResponseWriter, r *http.Request) {
 	si, err := in.toService()
 	if err == nil {
 		var s core.Scope
-		if s, err = h.scopes.Update(r.Context(), pathID(r), si); err == nil {
-			h.recordChange(r, core.AuditScopeUpdated, s.ID, "name="+s.Name)
+		if s, err = h.scopes.Update(r.Context(), callerOf(r), pathID(r), si); err == nil {
 			writeJSON(w, http.StatusOK, toScopeJSON(s))
 			return
 		}
@@ -107,10 +105,9 @@ func (h *Handler) updateScope(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) deleteScope(w http.ResponseWriter, r *http.Request) {
-	if err := h.scopes.Delete(r.Context(), pathID(r)); err != nil {
+	if err := h.scopes.Delete(r.Context(), callerOf(r), pathID(r)); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	h.recordChange(r, core.AuditScopeDeleted, pathID(r), "")
 	w.WriteHeader(http.StatusNoContent)
 }

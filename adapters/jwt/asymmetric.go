@@ -4,8 +4,11 @@ import (
 	"context"
 	"crypto"
 	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 
 	gojwt "github.com/golang-jwt/jwt/v5"
 
@@ -24,8 +27,10 @@ type Asymmetric struct {
 	key    crypto.Signer
 	public crypto.PublicKey
 	kid    string
-	header string // base64url of the constant header
+	header string // base64url of the constant access-token header
+	idHdr  string // base64url of the constant ID-token header
 	sigLen int
+	jwk    JWK
 	jwks   []byte
 }
 
@@ -50,13 +55,14 @@ func NewAsymmetric(alg string, key crypto.Signer) (*Asymmetric, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.kid = jwk.Kid
+	s.kid, s.jwk = jwk.Kid, jwk
 	if s.jwks, err = json.Marshal(struct {
 		Keys []JWK `json:"keys"`
 	}{[]JWK{jwk}}); err != nil {
 		return nil, fmt.Errorf("encode JWKS: %w", err)
 	}
 	s.header = encodeHeader(header{Alg: alg, Typ: TypeAccessToken, Kid: s.kid})
+	s.idHdr = encodeHeader(header{Alg: alg, Typ: TypeJWT, Kid: s.kid})
 	return s, nil
 }
 
@@ -102,7 +108,7 @@ func (s *Asymmetric) Verify(_ context.Context, raw string) (core.AccessToken, er
 		return core.AccessToken{}, errInvalid.Wrap(err)
 	}
 	if raw[:first] != s.header {
-		if err := checkHeader(raw[:first], s.alg, s.kid); err != nil {
+		if err := checkHeader(raw[:first], s.alg, s.kid, false); err != nil {
 			return core.AccessToken{}, errInvalid.Wrap(err)
 		}
 	}
@@ -114,4 +120,38 @@ func (s *Asymmetric) Verify(_ context.Context, raw string) (core.AccessToken, er
 		return core.AccessToken{}, errInvalid.Wrap(err)
 	}
 	return t, nil
+}
+
+// TypeJWT is the typ of OpenID Connect ID tokens (RFC 7519 §5.1).
+const TypeJWT = "JWT"
+
+// signJWT signs payload, a JSON object, under the header
+// {alg, typ: "JWT", kid}.
+func (s *Asymmetric) signJWT(payload []byte) (string, error) {
+	buf := signingInput(s.idHdr, payload, s.sigLen)
+	sig, err := s.method.Sign(string(buf), s.key)
+	if err != nil {
+		return "", fmt.Errorf("sign ID token: %w", err)
+	}
+	return appendSignature(buf, sig), nil
+}
+
+// verifyJWT checks a token signJWT made (typ JWT, this alg and kid) and
+// returns its payload; nothing in it is decoded before the signature holds.
+func (s *Asymmetric) verifyJWT(raw string) ([]byte, error) {
+	first, last, sig, err := split(raw)
+	if err != nil {
+		return nil, err
+	}
+	h, err := parseHeader(raw[:first])
+	if err != nil {
+		return nil, err
+	}
+	if h.Alg != s.alg || h.Kid != s.kid || (h.Typ != "" && !strings.EqualFold(h.Typ, TypeJWT)) {
+		return nil, errors.New("not an ID token of this key")
+	}
+	if err := s.method.Verify(raw[:last], sig, s.public); err != nil {
+		return nil, err
+	}
+	return base64.RawURLEncoding.DecodeString(raw[first+1 : last])
 }

@@ -2,6 +2,9 @@ package jwt
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 
 	gojwt "github.com/golang-jwt/jwt/v5"
@@ -10,11 +13,14 @@ import (
 	"github.com/identityd/identityd/ports"
 )
 
-// HS256 signs with HMAC-SHA-256 under a shared secret. The JOSE header is
-// the same for every token, so it is encoded once; signing and checking go
-// through golang-jwt's HS256 method.
+// HS256 signs with HMAC-SHA-256 under a shared secret. The header's kid is
+// derived from the secret (HMACKeyID), so tokens of two secrets carry two
+// kids and a verifier picks the secret by kid. The JOSE header is the same
+// for every token, so it is encoded once; signing and checking go through
+// golang-jwt's HS256 method.
 type HS256 struct {
 	key    []byte
+	kid    string
 	header string // base64url of the constant header
 }
 
@@ -22,8 +28,20 @@ var _ ports.TokenSigner = (*HS256)(nil)
 
 // NewHS256 returns a signer keyed with key.
 func NewHS256(key []byte) *HS256 {
-	return &HS256{key: append([]byte(nil), key...), header: encodeHeader(header{Alg: "HS256", Typ: TypeAccessToken})}
+	kid := HMACKeyID(key)
+	return &HS256{key: append([]byte(nil), key...), kid: kid, header: encodeHeader(header{Alg: "HS256", Typ: TypeAccessToken, Kid: kid})}
 }
+
+// HMACKeyID is the kid of an HS256 secret: a keyed digest of it that names
+// the secret without revealing anything usable about it.
+func HMACKeyID(key []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("identityd HS256 kid v1"))
+	return "hs-" + base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:12])
+}
+
+// KeyID is the kid of the secret (HMACKeyID).
+func (s *HS256) KeyID() string { return s.kid }
 
 // Algorithm implements ports.TokenSigner.
 func (s *HS256) Algorithm() string { return "HS256" }
@@ -56,7 +74,7 @@ func (s *HS256) Verify(_ context.Context, raw string) (core.AccessToken, error) 
 		return core.AccessToken{}, errInvalid.Wrap(err)
 	}
 	if raw[:first] != s.header {
-		if err := checkHeader(raw[:first], "HS256", ""); err != nil {
+		if err := checkHeader(raw[:first], "HS256", s.kid, true); err != nil {
 			return core.AccessToken{}, errInvalid.Wrap(err)
 		}
 	}

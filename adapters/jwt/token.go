@@ -111,16 +111,26 @@ func decodeClaims(b64Payload string) (core.AccessToken, error) {
 	}, nil
 }
 
-// checkHeader accepts a header that differs from ours only in ways RFC
-// 9068 allows (member order, extra members). The alg must be alg; when kid
-// is not empty, the header must name that kid.
-func checkHeader(b64 string, alg, kid string) error {
+// parseHeader decodes a base64url JOSE header.
+func parseHeader(b64 string) (header, error) {
 	data, err := base64.RawURLEncoding.DecodeString(b64)
 	if err != nil {
-		return err
+		return header{}, err
 	}
 	var h header
 	if err := json.Unmarshal(data, &h); err != nil {
+		return header{}, err
+	}
+	return h, nil
+}
+
+// checkHeader accepts a header that differs from ours only in ways RFC
+// 9068 allows (member order, extra members). The alg must be alg and the
+// kid must be kid; noKid also accepts a header without kid (tokens signed
+// before every token carried one).
+func checkHeader(b64 string, alg, kid string, noKid bool) error {
+	h, err := parseHeader(b64)
+	if err != nil {
 		return err
 	}
 	if h.Alg != alg {
@@ -129,7 +139,7 @@ func checkHeader(b64 string, alg, kid string) error {
 	if !strings.EqualFold(h.Typ, TypeAccessToken) && !strings.EqualFold(h.Typ, "application/"+TypeAccessToken) {
 		return errors.New("typ is not at+jwt")
 	}
-	if kid != "" && h.Kid != kid {
+	if h.Kid != kid && (h.Kid != "" || !noKid) {
 		return fmt.Errorf("unknown kid %q", h.Kid)
 	}
 	return nil

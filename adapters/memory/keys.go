@@ -2,44 +2,66 @@ package memory
 
 import (
 	"context"
-	"fmt"
 	"sync"
+	"time"
 
+	"github.com/identityd/identityd/core"
 	"github.com/identityd/identityd/ports"
 )
 
 // SigningKeys keeps generated signing keys for the life of the process.
 type SigningKeys struct {
 	mu   sync.Mutex
-	keys map[string][]byte
+	keys []core.SigningKey // oldest first
 }
 
 var _ ports.SigningKeyStore = (*SigningKeys)(nil)
 
 // NewSigningKeys returns an empty key store.
-func NewSigningKeys() *SigningKeys { return &SigningKeys{keys: map[string][]byte{}} }
+func NewSigningKeys() *SigningKeys { return &SigningKeys{} }
 
-// SigningKey implements ports.SigningKeyStore. generate runs without the
-// lock held; the first key stored wins.
-func (s *SigningKeys) SigningKey(_ context.Context, alg string, generate func() ([]byte, error)) ([]byte, error) {
-	if key, ok := s.get(alg); ok {
-		return key, nil
-	}
-	key, err := generate()
-	if err != nil {
-		return nil, fmt.Errorf("generate %s signing key: %w", alg, err)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.keys[alg]; !ok {
-		s.keys[alg] = append([]byte(nil), key...)
-	}
-	return append([]byte(nil), s.keys[alg]...), nil
+func copyKey(k core.SigningKey) core.SigningKey {
+	k.PEM = append([]byte(nil), k.PEM...)
+	return k
 }
 
-func (s *SigningKeys) get(alg string) ([]byte, bool) {
+// SigningKeys implements ports.SigningKeyStore.
+func (s *SigningKeys) SigningKeys(_ context.Context, since time.Time) ([]core.SigningKey, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	key, ok := s.keys[alg]
-	return append([]byte(nil), key...), ok
+	var out []core.SigningKey
+	for _, k := range s.keys {
+		if k.Active() || k.RetiredAt.After(since) {
+			out = append(out, copyKey(k))
+		}
+	}
+	return out, nil
+}
+
+// AddSigningKey implements ports.SigningKeyStore.
+func (s *SigningKeys) AddSigningKey(_ context.Context, k core.SigningKey) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, have := range s.keys {
+		if have.Alg == k.Alg && have.Active() {
+			return false, nil
+		}
+	}
+	k.RetiredAt = time.Time{}
+	s.keys = append(s.keys, copyKey(k))
+	return true, nil
+}
+
+// RetireSigningKeys implements ports.SigningKeyStore.
+func (s *SigningKeys) RetireSigningKeys(_ context.Context, createdBefore, at time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for i, k := range s.keys {
+		if k.Active() && !k.CreatedAt.After(createdBefore) {
+			s.keys[i].RetiredAt = at
+			n++
+		}
+	}
+	return n, nil
 }

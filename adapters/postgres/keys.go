@@ -6,8 +6,8 @@ import (
 	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"time"
 
@@ -21,7 +21,7 @@ import (
 // sealed with AES-256-GCM: a copy of the database alone does not give
 // away the private keys.
 //
-// Rows are keyed by algorithm and kek_id, an identifier derived from the
+// Each row is one key. Rows carry kek_id, an identifier derived from the
 // encryption key, so instances configured with another key (another
 // JWT_REFRESH_SECRET) neither read nor overwrite each other's keys.
 type SigningKeys struct {
@@ -54,46 +54,74 @@ func NewSigningKeys(db *DB, encryptionKey []byte, clock ports.Clock) (*SigningKe
 	return &SigningKeys{db: db.db, timeout: db.queryTimeout, clock: clock, aead: aead, kekID: kekID}, nil
 }
 
-// SigningKey implements ports.SigningKeyStore: read; when absent,
-// generate, INSERT … ON CONFLICT DO NOTHING, and read back whichever row
-// won.
-func (s *SigningKeys) SigningKey(ctx context.Context, alg string, generate func() ([]byte, error)) ([]byte, error) {
-	key, err := s.load(ctx, alg)
-	if !errors.Is(err, core.ErrNotFound) {
-		return key, err
-	}
-	key, err = generate()
-	if err != nil {
-		return nil, fmt.Errorf("generate %s signing key: %w", alg, err)
-	}
-	sealed := s.aead.Seal(nil, nil, key, s.additionalData(alg))
-	if err := s.insert(ctx, alg, sealed); err != nil {
-		return nil, err
-	}
-	return s.load(ctx, alg)
-}
-
-func (s *SigningKeys) insert(ctx context.Context, alg string, sealed []byte) error {
+// SigningKeys implements ports.SigningKeyStore. Keys sealed under another
+// key-encryption key are not this instance's and are skipped.
+func (s *SigningKeys) SigningKeys(ctx context.Context, since time.Time) ([]core.SigningKey, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO signing_keys (alg, kek_id, key_sealed, created_at)
-		VALUES ($1, $2, $3, $4) ON CONFLICT (alg, kek_id) DO NOTHING`, alg, s.kekID, sealed, s.clock.Now())
-	return translate(ctx, err, fmt.Sprintf("store %s signing key", alg))
+	var rows []struct {
+		ID        string       `db:"id"`
+		Alg       string       `db:"alg"`
+		Sealed    []byte       `db:"key_sealed"`
+		CreatedAt time.Time    `db:"created_at"`
+		RetiredAt sql.NullTime `db:"retired_at"`
+	}
+	err := s.db.SelectContext(ctx, &rows, `SELECT id, alg, key_sealed, created_at, retired_at FROM signing_keys
+		WHERE kek_id = $1 AND (retired_at IS NULL OR retired_at > $2) ORDER BY created_at, id`, s.kekID, since)
+	if err != nil {
+		return nil, translate(ctx, err, "signing keys")
+	}
+	out := make([]core.SigningKey, 0, len(rows))
+	for _, r := range rows {
+		key, err := s.aead.Open(nil, nil, r.Sealed, s.additionalData(r.Alg))
+		if err != nil {
+			return nil, fmt.Errorf("open %s signing key %s: the stored key was altered: %w", r.Alg, r.ID, err)
+		}
+		out = append(out, core.SigningKey{ID: r.ID, Alg: r.Alg, PEM: key, CreatedAt: r.CreatedAt.UTC(), RetiredAt: fromNullTime(r.RetiredAt)})
+	}
+	return out, nil
 }
 
-func (s *SigningKeys) load(ctx context.Context, alg string) ([]byte, error) {
+// AddSigningKey implements ports.SigningKeyStore: the partial unique index
+// idx_signing_keys_alg_kek_id admits one active key per algorithm.
+func (s *SigningKeys) AddSigningKey(ctx context.Context, k core.SigningKey) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	var sealed []byte
-	err := s.db.GetContext(ctx, &sealed, `SELECT key_sealed FROM signing_keys WHERE alg = $1 AND kek_id = $2`, alg, s.kekID)
+	sealed := s.aead.Seal(nil, nil, k.PEM, s.additionalData(k.Alg))
+	res, err := s.db.ExecContext(ctx, `INSERT INTO signing_keys (id, alg, kek_id, key_sealed, created_at)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (alg, kek_id) WHERE retired_at IS NULL DO NOTHING`, k.ID, k.Alg, s.kekID, sealed, k.CreatedAt)
 	if err != nil {
-		return nil, translate(ctx, err, fmt.Sprintf("%s signing key", alg))
+		return false, translate(ctx, err, fmt.Sprintf("store %s signing key", k.Alg))
 	}
-	key, err := s.aead.Open(nil, nil, sealed, s.additionalData(alg))
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// RetireSigningKeys implements ports.SigningKeyStore for keys of every
+// key-encryption key.
+func (s *SigningKeys) RetireSigningKeys(ctx context.Context, createdBefore, at time.Time) (int, error) {
+	return RetireSigningKeys(ctx, s.db, s.timeout, createdBefore, at)
+}
+
+// RetireSigningKeys retires every active key created at or before
+// createdBefore. It needs no encryption key: `identityd keys rotate` runs
+// it with DATABASE_URL alone.
+func RetireSigningKeys(ctx context.Context, db *sqlx.DB, timeout time.Duration, createdBefore, at time.Time) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	res, err := db.ExecContext(ctx, `UPDATE signing_keys SET retired_at = GREATEST($2, created_at)
+		WHERE retired_at IS NULL AND created_at <= $1`, createdBefore, at)
 	if err != nil {
-		return nil, fmt.Errorf("open %s signing key: the stored key was altered: %w", alg, err)
+		return 0, translate(ctx, err, "retire signing keys")
 	}
-	return key, nil
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// RotateSigningKeys retires every active signing key of the database at
+// now (see RetireSigningKeys).
+func RotateSigningKeys(ctx context.Context, db *DB, now time.Time) (int, error) {
+	return RetireSigningKeys(ctx, db.db, db.queryTimeout, now, now)
 }
 
 // additionalData binds a sealed key to its row.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/identityd/identityd/adapters/postgres"
 	"github.com/identityd/identityd/adapters/postgres/pgtest"
 	"github.com/identityd/identityd/adapters/system"
+	"github.com/identityd/identityd/core"
 	"github.com/identityd/identityd/ports"
 	"github.com/identityd/identityd/ports/porttest"
 )
@@ -48,7 +50,8 @@ func TestSigningKeys(t *testing.T) {
 	})
 }
 
-// Two instances on one database asking at once end up with one key.
+// Two instances on one database adding at once end up with one key, which
+// both read.
 func TestSigningKeysAcrossInstances(t *testing.T) {
 	t.Parallel()
 	dsn := pgtest.NewSchema(t)
@@ -58,25 +61,32 @@ func TestSigningKeysAcrossInstances(t *testing.T) {
 	var (
 		wg    sync.WaitGroup
 		start = make(chan struct{})
-		got   [n][]byte
+		won   [n]bool
 		errs  [n]error
 	)
+	now := time.Now().UTC()
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			got[i], errs[i] = instances[i%2].SigningKey(context.Background(), "EdDSA", func() ([]byte, error) {
-				k := make([]byte, 32)
-				_, err := rand.Read(k)
-				return k, err
-			})
+			won[i], errs[i] = instances[i%2].AddSigningKey(context.Background(), core.SigningKey{ID: fmt.Sprint("k", i), Alg: "EdDSA", PEM: []byte(fmt.Sprint("key ", i)), CreatedAt: now})
 		})
 	}
 	close(start)
 	wg.Wait()
+	wins := 0
 	for i := range n {
 		require.NoError(t, errs[i])
-		assert.Equal(t, got[0], got[i], "caller %d", i)
+		if won[i] {
+			wins++
+		}
 	}
+	assert.Equal(t, 1, wins)
+	a, err := instances[0].SigningKeys(context.Background(), now)
+	require.NoError(t, err)
+	b, err := instances[1].SigningKeys(context.Background(), now)
+	require.NoError(t, err)
+	require.Len(t, a, 1)
+	assert.Equal(t, a, b)
 }
 
 func TestSigningKeysAreSealed(t *testing.T) {
@@ -85,39 +95,45 @@ func TestSigningKeysAreSealed(t *testing.T) {
 	key := encryptionKey(t)
 	s := newSigningKeys(t, dsn, key)
 	ctx := context.Background()
-	plain := []byte("-----BEGIN PRIVATE KEY-----\nsecret material\n-----END PRIVATE KEY-----\n")
-	_, err := s.SigningKey(ctx, "ES256", func() ([]byte, error) { return plain, nil })
+	plain := []byte("-----BEGIN PRIVATE KEY----- secret material")
+	now := time.Now().UTC()
+	_, err := s.AddSigningKey(ctx, core.SigningKey{ID: "k1", Alg: "ES256", PEM: plain, CreatedAt: now})
 	require.NoError(t, err)
 
-	raw, err := sql.Open("postgres", dsn)
+	db, err := sql.Open("postgres", dsn)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = raw.Close() })
-	var sealed []byte
-	require.NoError(t, raw.QueryRowContext(ctx, `SELECT key_sealed FROM signing_keys WHERE alg = 'ES256'`).Scan(&sealed))
-	assert.False(t, bytes.Contains(sealed, []byte("secret material")), "the key is not stored in clear")
-	assert.Len(t, sealed, len(plain)+12+16, "nonce, ciphertext, tag")
+	defer db.Close()
+	var stored []byte
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT key_sealed FROM signing_keys`).Scan(&stored))
+	assert.False(t, bytes.Contains(stored, plain), "the key is not stored in clear")
 
-	t.Run("another encryption key has a key of its own", func(t *testing.T) {
+	t.Run("another encryption key sees none of them and adds its own", func(t *testing.T) {
 		other := newSigningKeys(t, dsn, encryptionKey(t))
-		got, err := other.SigningKey(ctx, "ES256", func() ([]byte, error) { return []byte("other key"), nil })
+		got, err := other.SigningKeys(ctx, now)
 		require.NoError(t, err)
-		assert.Equal(t, []byte("other key"), got)
-		got, err = s.SigningKey(ctx, "ES256", func() ([]byte, error) { return []byte("unused"), nil })
+		assert.Empty(t, got)
+		ok, err := other.AddSigningKey(ctx, core.SigningKey{ID: "k2", Alg: "ES256", PEM: []byte("other"), CreatedAt: now})
 		require.NoError(t, err)
-		assert.Equal(t, plain, got)
+		assert.True(t, ok)
+		got, err = s.SigningKeys(ctx, now)
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		assert.Equal(t, plain, got[0].PEM)
 	})
-	t.Run("a sealed key moved to another algorithm does not open", func(t *testing.T) {
-		_, err := raw.ExecContext(ctx, `INSERT INTO signing_keys (alg, kek_id, key_sealed, created_at)
-			SELECT 'RS256', kek_id, key_sealed, created_at FROM signing_keys WHERE alg = 'ES256' AND key_sealed = $1`, sealed)
+	t.Run("an altered row is refused", func(t *testing.T) {
+		_, err := db.ExecContext(ctx, `UPDATE signing_keys SET key_sealed = overlay(key_sealed placing '\x00'::bytea from 20 for 1) WHERE id = 'k1'`)
 		require.NoError(t, err)
-		_, err = s.SigningKey(ctx, "RS256", func() ([]byte, error) { return []byte("unused"), nil })
-		assert.ErrorContains(t, err, "altered")
+		_, err = s.SigningKeys(ctx, now)
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), "secret material")
 	})
-	t.Run("a bit flipped is detected", func(t *testing.T) {
-		_, err := raw.ExecContext(ctx, `UPDATE signing_keys SET key_sealed = overlay(key_sealed placing '\x00'::bytea from 20 for 1) WHERE key_sealed = $1`, sealed)
+	t.Run("rotation needs no encryption key", func(t *testing.T) {
+		pdb, err := postgres.Open(ctx, postgres.Options{URL: dsn, MaxOpenConns: 1})
 		require.NoError(t, err)
-		_, err = s.SigningKey(ctx, "ES256", func() ([]byte, error) { return []byte("unused"), nil })
-		assert.ErrorContains(t, err, "altered")
+		defer pdb.Close()
+		n, err := postgres.RotateSigningKeys(ctx, pdb, time.Now().UTC())
+		require.NoError(t, err)
+		assert.Equal(t, 2, n, "every active key, whichever encryption key sealed it")
 	})
 }
 

@@ -30,6 +30,8 @@ commands:
   serve          run the HTTP server (the default)
   migrate up|down|status
                  apply, roll back or list the SQL migrations on DATABASE_URL
+  keys rotate    make new signing keys the active ones on every instance
+                 sharing DATABASE_URL (needs only DATABASE_URL)
   janitor        delete expired tokens, codes and reset tokens once, then exit
   healthcheck    exit 0 if the server on PORT answers /healthz
   version        print the version
@@ -51,7 +53,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "help", "--help", "-h":
 		fmt.Fprint(stdout, usage)
 		return 0
-	case "serve", "migrate", "janitor", "healthcheck":
+	case "serve", "migrate", "janitor", "healthcheck", "keys":
 	default:
 		fmt.Fprintf(stderr, "identityd: unknown command %q\n%s", cmd, usage)
 		return 2
@@ -60,6 +62,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "identityd: .env: %v\n", err)
 		return 2
+	}
+	if cmd == "keys" {
+		return keys(lookup, args, stdout, stderr)
 	}
 	cfg, err := app.LoadConfig(lookup)
 	if err != nil {
@@ -149,6 +154,29 @@ func migrate(cfg app.Config, args []string, stdout, stderr io.Writer, logger *sl
 		fmt.Fprintf(stderr, "identityd: migrate %s: %v\n", args[0], err)
 		return 1
 	}
+	return 0
+}
+
+// keys runs `identityd keys rotate`, which needs only DATABASE_URL.
+func keys(lookup app.Lookup, args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 || args[0] != "rotate" {
+		fmt.Fprint(stderr, "identityd: keys needs the subcommand rotate\n")
+		return 2
+	}
+	dbURL, _ := lookup("DATABASE_URL")
+	if dbURL == "" {
+		fmt.Fprintln(stderr, "identityd: keys rotate: DATABASE_URL is not set; an in-memory server rotates only by SIGNING_KEY_ROTATION_INTERVAL")
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), app.StartTimeout)
+	defer cancel()
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	n, err := app.RotateSigningKeys(ctx, dbURL, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "identityd: keys rotate: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "retired %d signing key(s); every instance makes or finds the new keys within a minute, and publishes the retired ones until the tokens they signed have expired\n", n)
 	return 0
 }
 

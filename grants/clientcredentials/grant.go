@@ -13,9 +13,16 @@ import (
 // Module registers the grant.
 var Module = fx.Module("grant.client_credentials", grants.Provide(New))
 
+// Issuer issues tokens.
+type Issuer interface {
+	Issue(ctx context.Context, g service.Grant) (core.TokenResponse, error)
+}
+
+var _ Issuer = (*service.Tokens)(nil)
+
 // Grant issues tokens whose subject is the client itself.
 type Grant struct {
-	tokens *service.Tokens
+	tokens Issuer
 }
 
 var _ grants.Grant = (*Grant)(nil)
@@ -23,19 +30,23 @@ var _ grants.Grant = (*Grant)(nil)
 // New returns the grant.
 func New(tokens *service.Tokens) *Grant { return &Grant{tokens: tokens} }
 
-// Type implements grants.Grant.
-func (g *Grant) Type() string { return core.GrantClientCredentials }
+// NewWith returns the grant over any Issuer (for tests).
+func NewWith(tokens Issuer) *Grant { return &Grant{tokens: tokens} }
 
-// Token implements grants.Grant (RFC 6749 §4.4.2): only a confidential
-// client may use it, no refresh token is issued (§4.4.3), and an absent
-// scope grants every scope the client holds.
+// GrantType implements grants.Grant.
+func (g *Grant) GrantType() string { return core.GrantClientCredentials }
+
+// RequiresClientAuth implements grants.Grant: "The client credentials
+// grant type MUST only be used by confidential clients" (RFC 6749 §4.4).
+func (g *Grant) RequiresClientAuth() bool { return true }
+
+// ScopePolicy implements grants.Grant: an absent scope grants every scope
+// the client holds.
+func (g *Grant) ScopePolicy() grants.ScopePolicy { return grants.ScopeClientDefault }
+
+// Token implements grants.Grant (RFC 6749 §4.4.2): the token's subject is
+// the client, and no refresh token is issued (§4.4.3: "A refresh token
+// SHOULD NOT be included").
 func (g *Grant) Token(ctx context.Context, r grants.Request) (core.TokenResponse, error) {
-	if r.Client.Public {
-		return core.TokenResponse{}, core.NewOAuthError(core.CodeUnauthorizedClient, "a public client cannot use client_credentials")
-	}
-	scopes, err := core.NarrowScope(r.Scopes, r.Client.Scopes)
-	if err != nil {
-		return core.TokenResponse{}, err
-	}
-	return g.tokens.Issue(ctx, service.Grant{Client: r.Client, Scopes: scopes})
+	return g.tokens.Issue(ctx, service.Grant{Client: r.Client, Scopes: r.Scopes, GrantType: core.GrantClientCredentials})
 }

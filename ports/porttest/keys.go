@@ -2,104 +2,111 @@ package porttest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/identityd/identityd/core"
 	"github.com/identityd/identityd/ports"
 )
 
 // RunSigningKeyStoreTests runs the contract of ports.SigningKeyStore. Keys
-// are opaque bytes to the store, so the tests use made-up ones.
+// are opaque bytes to the store, so the tests use short stand-ins.
 func RunSigningKeyStoreTests(t *testing.T, newStore func(t *testing.T) ports.SigningKeyStore) {
 	ctx := context.Background()
-	t.Run("generates once, then returns the stored key", func(t *testing.T) {
-		t.Parallel()
+	t0 := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	key := func(id, alg string, at time.Time) core.SigningKey {
+		return core.SigningKey{ID: id, Alg: alg, PEM: []byte("pem of " + id), CreatedAt: at}
+	}
+
+	t.Run("one active key per algorithm", func(t *testing.T) {
 		s := newStore(t)
-		var calls atomic.Int32
-		gen := generator("first", &calls)
-		got, err := s.SigningKey(ctx, "ES256", gen)
+		ok, err := s.AddSigningKey(ctx, key("k1", "ES256", t0))
 		require.NoError(t, err)
-		assert.Equal(t, []byte("first-1"), got)
-		got, err = s.SigningKey(ctx, "ES256", gen)
+		assert.True(t, ok)
+		ok, err = s.AddSigningKey(ctx, key("k2", "ES256", t0.Add(time.Second)))
 		require.NoError(t, err)
-		assert.Equal(t, []byte("first-1"), got)
-		assert.Equal(t, int32(1), calls.Load(), "generate runs only while no key is stored")
-	})
-	t.Run("one key per algorithm", func(t *testing.T) {
-		t.Parallel()
-		s := newStore(t)
-		for _, alg := range []string{"RS256", "ES256", "EdDSA"} {
-			got, err := s.SigningKey(ctx, alg, func() ([]byte, error) { return []byte("key for " + alg), nil })
-			require.NoError(t, err)
-			assert.Equal(t, []byte("key for "+alg), got)
+		assert.False(t, ok, "a second active ES256 key is refused")
+		ok, err = s.AddSigningKey(ctx, key("k3", "RS256", t0))
+		require.NoError(t, err)
+		assert.True(t, ok, "another algorithm has its own active key")
+		got, err := s.SigningKeys(ctx, t0)
+		require.NoError(t, err)
+		require.Len(t, got, 2)
+		ids := map[string]core.SigningKey{}
+		for _, k := range got {
+			ids[k.ID] = k
 		}
-		for _, alg := range []string{"RS256", "ES256", "EdDSA"} {
-			got, err := s.SigningKey(ctx, alg, func() ([]byte, error) { return nil, errors.New("must not be called") })
-			require.NoError(t, err)
-			assert.Equal(t, []byte("key for "+alg), got)
-		}
+		assert.Equal(t, []byte("pem of k1"), ids["k1"].PEM)
+		assert.True(t, ids["k1"].Active())
+		assert.True(t, ids["k1"].CreatedAt.Equal(t0))
 	})
-	t.Run("a generate error is returned and nothing is stored", func(t *testing.T) {
-		t.Parallel()
+
+	t.Run("retired keys stay listed after since, then leave", func(t *testing.T) {
 		s := newStore(t)
-		boom := errors.New("no entropy")
-		_, err := s.SigningKey(ctx, "EdDSA", func() ([]byte, error) { return nil, boom })
-		require.ErrorIs(t, err, boom)
-		got, err := s.SigningKey(ctx, "EdDSA", func() ([]byte, error) { return []byte("later"), nil })
+		_, err := s.AddSigningKey(ctx, key("old", "EdDSA", t0))
 		require.NoError(t, err)
-		assert.Equal(t, []byte("later"), got)
+		n, err := s.RetireSigningKeys(ctx, t0.Add(time.Minute), t0.Add(time.Hour))
+		require.NoError(t, err)
+		assert.Equal(t, 1, n)
+		ok, err := s.AddSigningKey(ctx, key("new", "EdDSA", t0.Add(time.Hour)))
+		require.NoError(t, err)
+		assert.True(t, ok, "after retirement a new key may become active")
+
+		got, err := s.SigningKeys(ctx, t0.Add(30*time.Minute))
+		require.NoError(t, err)
+		require.Len(t, got, 2)
+		assert.Equal(t, "old", got[0].ID, "oldest first")
+		assert.False(t, got[0].Active())
+		assert.True(t, got[0].RetiredAt.Equal(t0.Add(time.Hour)))
+		assert.True(t, got[1].Active())
+
+		got, err = s.SigningKeys(ctx, t0.Add(2*time.Hour))
+		require.NoError(t, err)
+		require.Len(t, got, 1, "a key retired before since is no longer listed")
+		assert.Equal(t, "new", got[0].ID)
 	})
-	t.Run("the caller cannot change the stored key", func(t *testing.T) {
-		t.Parallel()
+
+	t.Run("retire leaves younger keys", func(t *testing.T) {
 		s := newStore(t)
-		got, err := s.SigningKey(ctx, "RS256", func() ([]byte, error) { return []byte("stable"), nil })
+		_, err := s.AddSigningKey(ctx, key("a", "RS256", t0))
 		require.NoError(t, err)
-		got[0] = 'X'
-		again, err := s.SigningKey(ctx, "RS256", func() ([]byte, error) { return []byte("other"), nil })
+		_, err = s.AddSigningKey(ctx, key("b", "ES256", t0.Add(2*time.Hour)))
 		require.NoError(t, err)
-		assert.Equal(t, []byte("stable"), again)
+		n, err := s.RetireSigningKeys(ctx, t0.Add(time.Hour), t0.Add(3*time.Hour))
+		require.NoError(t, err)
+		assert.Equal(t, 1, n)
+		n, err = s.RetireSigningKeys(ctx, t0.Add(time.Hour), t0.Add(3*time.Hour))
+		require.NoError(t, err)
+		assert.Equal(t, 0, n, "a retired key is not retired again")
 	})
-	t.Run("concurrent first calls all get the same key", func(t *testing.T) {
-		t.Parallel()
+
+	t.Run("concurrent adds keep one", func(t *testing.T) {
 		s := newStore(t)
-		const n = 16
+		const n = 8
 		var (
-			wg    sync.WaitGroup
-			start = make(chan struct{})
-			calls atomic.Int32
-			got   [n][]byte
-			errs  [n]error
+			wg   sync.WaitGroup
+			won  [n]bool
+			errs [n]error
 		)
-		gen := generator("racer", &calls)
 		for i := range n {
-			wg.Go(func() {
-				<-start
-				got[i], errs[i] = s.SigningKey(ctx, "ES256", gen)
-			})
+			wg.Go(func() { won[i], errs[i] = s.AddSigningKey(ctx, key(fmt.Sprint("c", i), "ES256", t0)) })
 		}
-		close(start)
 		wg.Wait()
+		wins := 0
 		for i := range n {
 			require.NoError(t, errs[i])
-			assert.Equal(t, got[0], got[i], "caller %d", i)
+			if won[i] {
+				wins++
+			}
 		}
-		assert.GreaterOrEqual(t, calls.Load(), int32(1))
-		again, err := s.SigningKey(ctx, "ES256", gen)
+		assert.Equal(t, 1, wins)
+		got, err := s.SigningKeys(ctx, t0)
 		require.NoError(t, err)
-		assert.Equal(t, got[0], again, "the key returned is the one kept")
+		assert.Len(t, got, 1)
 	})
-}
-
-// generator returns a generate function whose every call makes a distinct
-// key, counting the calls.
-func generator(prefix string, calls *atomic.Int32) func() ([]byte, error) {
-	return func() ([]byte, error) {
-		return []byte(fmt.Sprintf("%s-%d", prefix, calls.Add(1))), nil
-	}
 }

@@ -104,12 +104,18 @@ func TestAsymmetricSigning(t *testing.T) {
 			require.NotEmpty(t, h["kid"])
 
 			set, _ := fetchJWKS(t, s)
-			require.Len(t, set.Keys, 1)
-			assert.Equal(t, tt.wantKty, set.Keys[0]["kty"])
-			assert.Equal(t, tt.alg, set.Keys[0]["alg"])
-			assert.Equal(t, "sig", set.Keys[0]["use"])
-			assert.Equal(t, h["kid"], set.Keys[0]["kid"])
-			assert.NotContains(t, set.Keys[0], "d", "no private member")
+			require.Len(t, set.Keys, 3, "one active key per asymmetric algorithm")
+			var k map[string]string
+			for _, c := range set.Keys {
+				assert.NotContains(t, c, "d", "no private member")
+				if c["kid"] == h["kid"] {
+					k = c
+				}
+			}
+			require.NotNil(t, k, "the token's key is published")
+			assert.Equal(t, tt.wantKty, k["kty"])
+			assert.Equal(t, tt.alg, k["alg"])
+			assert.Equal(t, "sig", k["use"])
 			assert.True(t, verifyWithJWKS(t, set, tr.AccessToken), "the published key verifies the token")
 
 			got := introspect(t, s, id, secret, tr.AccessToken)
@@ -140,7 +146,7 @@ func TestSigningKeyFromFile(t *testing.T) {
 
 	s := apptest.Start(t, map[string]string{"JWT_SIGNING_ALG": jwt.EdDSA, "JWT_PRIVATE_KEY_FILE": file})
 	set, body := fetchJWKS(t, s)
-	assert.JSONEq(t, string(want.JWKS()), string(body))
+	assert.Contains(t, string(body), strings.TrimSuffix(strings.TrimPrefix(string(want.JWKS()), `{"keys":[`), `]}`))
 	raw := s.AdminToken(t)
 	assert.Equal(t, want.KeyID(), tokenHeader(t, raw)["kid"])
 	assert.True(t, verifyWithJWKS(t, set, raw))
@@ -166,7 +172,7 @@ func TestInstancesShareTheGeneratedKey(t *testing.T) {
 
 			setA, bodyA := fetchJWKS(t, a)
 			_, bodyB := fetchJWKS(t, b)
-			require.Len(t, setA.Keys, 1)
+			require.Len(t, setA.Keys, 3)
 			assert.JSONEq(t, string(bodyA), string(bodyB), "both publish the same key")
 
 			id, secret := newServiceClient(t, a, "orders:read")

@@ -134,7 +134,12 @@ func TestMetadataAndJWKS(t *testing.T) {
 	assert.Contains(t, m["grant_types_supported"], "client_credentials")
 	resp, body = s.Do(t, http.MethodGet, "/.well-known/jwks.json", "", nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.JSONEq(t, `{"keys":[]}`, string(body))
+	set := decode[struct{ Keys []map[string]any }](t, body)
+	assert.Len(t, set.Keys, 3, "the ID-token keys; never the HS256 secret")
+	for _, k := range set.Keys {
+		assert.NotEqual(t, "oct", k["kty"])
+		assert.NotContains(t, k, "d")
+	}
 	resp, _ = s.Do(t, http.MethodGet, "/healthz", "", nil)
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	resp, _ = s.Do(t, http.MethodGet, "/readyz", "", nil)

@@ -1,0 +1,113 @@
+package core_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/identityd/identityd/core"
+)
+
+func caller(scopes string) core.Caller { return core.Caller{Scopes: strings.Fields(scopes)} }
+
+func TestAuthorizeClientChange(t *testing.T) {
+	const all = "scopes:read scopes:write clients:read clients:write clients:admin"
+	plain := core.Client{ID: "plain", Scopes: []string{"orders:read"}, RedirectURIs: []string{"https://a.example/cb"}}
+	holder := core.Client{ID: "holder", Scopes: []string{"clients:read"}}
+	firstParty := core.Client{ID: "fp", FirstParty: true, RedirectURIs: []string{"https://a.example/cb"}}
+	withScopes := func(c core.Client, s ...string) core.Client { c.Scopes = s; return c }
+	withRedirect := func(c core.Client, r ...string) core.Client { c.RedirectURIs = r; return c }
+	notFirstParty := firstParty
+	notFirstParty.FirstParty = false
+
+	tests := []struct {
+		name        string
+		giveCaller  core.Caller
+		giveAction  core.ClientAction
+		giveBefore  core.Client
+		giveAfter   core.Client
+		giveBuiltin bool
+		wantAllowed bool
+	}{
+		{"create plain client", caller("clients:write"), core.ClientCreate, core.Client{}, plain, false, true},
+		{"create with a management scope, no admin", caller("clients:write scopes:write"), core.ClientCreate, core.Client{}, withScopes(plain, "scopes:write"), false, false},
+		{"create with a management scope, admin without it", caller("clients:write clients:admin"), core.ClientCreate, core.Client{}, withScopes(plain, "scopes:write"), false, false},
+		{"create with a management scope, admin holding it", caller("clients:write clients:admin scopes:write"), core.ClientCreate, core.Client{}, withScopes(plain, "scopes:write"), false, true},
+		{"create with clients:admin itself, admin", caller("clients:write clients:admin"), core.ClientCreate, core.Client{}, withScopes(plain, "clients:admin"), false, true},
+		{"create with an unknown name in the namespace", caller(all), core.ClientCreate, core.Client{}, withScopes(plain, "clients:root"), false, false},
+		{"create first-party without admin", caller("clients:write"), core.ClientCreate, core.Client{}, firstParty, false, false},
+		{"create first-party with admin", caller("clients:write clients:admin"), core.ClientCreate, core.Client{}, firstParty, false, true},
+		{"give itself more scopes", caller("clients:write"), core.ClientUpdate, withScopes(plain, "clients:write"), withScopes(plain, "clients:write", "scopes:write", "clients:read"), false, false},
+		{"rename a plain client", caller("clients:write"), core.ClientUpdate, plain, plain, false, true},
+		{"update a client holding a management scope, no admin", caller("clients:write clients:read"), core.ClientUpdate, holder, withScopes(holder), false, false},
+		{"update a client holding a management scope, admin holding it", caller("clients:write clients:admin clients:read"), core.ClientUpdate, holder, withScopes(holder), false, true},
+		{"first-party redirect change, no admin", caller("clients:write"), core.ClientUpdate, firstParty, withRedirect(notFirstParty, "https://evil.example/cb"), false, false},
+		{"first-party redirect change, admin", caller("clients:write clients:admin"), core.ClientUpdate, firstParty, withRedirect(firstParty, "https://evil.example/cb"), false, true},
+		{"first-party demoted, same redirects", caller("clients:write"), core.ClientUpdate, firstParty, notFirstParty, false, true},
+		{"first-party redirects reordered is no change", caller("clients:write clients:admin"), core.ClientUpdate, withRedirect(firstParty, "https://a.example/1", "https://a.example/2"), withRedirect(firstParty, "https://a.example/2", "https://a.example/1"), false, true},
+		{"promote to first-party, no admin", caller("clients:write"), core.ClientUpdate, plain, core.Client{ID: "plain", FirstParty: true}, false, false},
+		{"update a built-in client, every scope", caller(all), core.ClientUpdate, plain, plain, true, false},
+		{"delete a built-in client, every scope", caller(all), core.ClientDelete, plain, core.Client{}, true, false},
+		{"regenerate a built-in client, every scope", caller(all), core.ClientRegenerateSecret, plain, core.Client{}, true, false},
+		{"delete a plain client", caller("clients:write"), core.ClientDelete, plain, core.Client{}, false, true},
+		{"delete a management holder, no admin", caller("clients:write clients:read"), core.ClientDelete, holder, core.Client{}, false, false},
+		{"regenerate a plain client", caller("clients:write"), core.ClientRegenerateSecret, plain, core.Client{}, false, true},
+		{"regenerate a management holder, no admin", caller("clients:write clients:read"), core.ClientRegenerateSecret, holder, core.Client{}, false, false},
+		{"regenerate a management holder, admin without its scope", caller("clients:write clients:admin"), core.ClientRegenerateSecret, holder, core.Client{}, false, false},
+		{"regenerate a management holder, admin with its scope", caller("clients:write clients:admin clients:read"), core.ClientRegenerateSecret, holder, core.Client{}, false, true},
+		{"start-up may make built-in clients", core.SystemCaller, core.ClientCreate, core.Client{}, withScopes(firstParty, core.ManagementScopes()...), false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := core.AuthorizeClientChange(tt.giveCaller, tt.giveAction, tt.giveBefore, tt.giveAfter, tt.giveBuiltin)
+			if tt.wantAllowed {
+				assert.NoError(t, err)
+				return
+			}
+			assert.ErrorIs(t, err, core.ErrForbidden)
+			var fe *core.ForbiddenError
+			assert.ErrorAs(t, err, &fe)
+		})
+	}
+}
+
+func TestAuthorizeScopeChange(t *testing.T) {
+	custom := core.Scope{Name: "orders:read"}
+	mgmt := core.Scope{Name: "clients:admin"}
+	tests := []struct {
+		name        string
+		giveAction  core.ScopeAction
+		giveBefore  core.Scope
+		giveAfter   core.Scope
+		wantAllowed bool
+	}{
+		{"create a scope", core.ScopeCreate, core.Scope{}, custom, true},
+		{"create in the clients namespace", core.ScopeCreate, core.Scope{}, core.Scope{Name: "clients:root"}, false},
+		{"create in the scopes namespace", core.ScopeCreate, core.Scope{}, core.Scope{Name: "scopes:admin"}, false},
+		{"rename a scope", core.ScopeUpdate, custom, core.Scope{Name: "orders:write"}, true},
+		{"rename into the namespace", core.ScopeUpdate, custom, core.Scope{Name: "scopes:root"}, false},
+		{"describe a management scope", core.ScopeUpdate, mgmt, mgmt, false},
+		{"delete a scope", core.ScopeDelete, custom, core.Scope{}, true},
+		{"delete a management scope", core.ScopeDelete, mgmt, core.Scope{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := core.AuthorizeScopeChange(caller("scopes:read scopes:write clients:admin"), tt.giveAction, tt.giveBefore, tt.giveAfter)
+			if tt.wantAllowed {
+				assert.NoError(t, err)
+			} else {
+				assert.ErrorIs(t, err, core.ErrForbidden)
+			}
+			assert.NoError(t, core.AuthorizeScopeChange(core.SystemCaller, tt.giveAction, tt.giveBefore, tt.giveAfter))
+		})
+	}
+}
+
+func TestGrantableScopesDropsManagementNamespaces(t *testing.T) {
+	user := core.User{}
+	admin := core.User{Roles: []string{core.RoleAdmin}}
+	req := []string{"openid", "clients:admin", "scopes:read", "clients:anything"}
+	assert.Equal(t, []string{"openid"}, core.GrantableScopes(user, req))
+	assert.Equal(t, req, core.GrantableScopes(admin, req))
+}
