@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
+
+	"go.uber.org/dig"
 
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
@@ -29,6 +32,13 @@ var GrantModules = fx.Options(
 	refreshtoken.Module,
 )
 
+// StartError returns the cause of a failed start in one line, without
+// fx's dependency chain: the error the failing constructor or start hook
+// returned.
+func StartError(err error) string {
+	return strings.Join(strings.Fields(dig.RootCause(err).Error()), " ")
+}
+
 // Banner is where one-time start-up notices for a person go (stderr).
 type Banner struct{ io.Writer }
 
@@ -46,6 +56,10 @@ func Options(cfg Config, logger *slog.Logger, banner io.Writer) fx.Option {
 		fx.WithLogger(func() fxevent.Logger {
 			l := &fxevent.SlogLogger{Logger: logger.With("component", "fx")}
 			l.UseLogLevel(slog.LevelDebug)
+			// A start-up failure is reported once, by the command, in
+			// the words of StartError; fx's own account of it (with the
+			// dependency chain) is for debugging.
+			l.UseErrorLevel(slog.LevelDebug)
 			return l
 		}),
 		fx.Provide(
@@ -62,7 +76,8 @@ func Options(cfg Config, logger *slog.Logger, banner io.Writer) fx.Option {
 		grants.Module,
 		GrantModules,
 		fx.Provide(newHandler, newServer),
-		fx.Invoke(bootstrap, startServer, startJanitor),
+		fx.Provide(newNotices),
+		fx.Invoke(bootstrap, startServer, showNotices, startJanitor),
 		accountsModule(),
 	)
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sort"
 
 	"github.com/gorilla/mux"
 
@@ -37,7 +38,18 @@ func (h *Handler) renderErrorPage(w http.ResponseWriter, r *http.Request, status
 	case status >= 500:
 		title = "Something went wrong"
 	}
-	if err := h.pages.render(w, status, "error", errorPage{Title: title, Message: body.Description, Code: body.Error}); err != nil {
+	msg := body.Description
+	if len(body.Fields) > 0 {
+		names := make([]string, 0, len(body.Fields))
+		for k := range body.Fields {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			msg += "; " + k + ": " + body.Fields[k]
+		}
+	}
+	if err := h.pages.render(w, status, "error", errorPage{Title: title, Message: msg, Code: body.Error}); err != nil {
 		h.log.LogAttrs(r.Context(), slog.LevelError, "error page", slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()))
 	}
 }

@@ -54,7 +54,8 @@ func params(raw url.Values) (grants.Params, error) {
 	return p, nil
 }
 
-// parseForm reads a form-encoded body of at most MaxBodyBytes.
+// parseForm reads a form-encoded body of at most MaxBodyBytes whose every
+// name and value is UTF-8 text without NUL (checkValues).
 func parseForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	if !hasMediaType(r, "application/x-www-form-urlencoded") {
 		return nil, errNotForm
@@ -66,6 +67,11 @@ func parseForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 			return nil, errTooLarge
 		}
 		return nil, errBadForm.Wrap(err)
+	}
+	var v core.ValidationError
+	checkValues(r.PostForm, &v)
+	if err := v.Err(); err != nil {
+		return nil, err
 	}
 	return r.PostForm, nil
 }
