@@ -90,4 +90,6 @@ type PurgeStats struct {
 	RefreshTokens  int64
 	AuthCodes      int64
 	PasswordResets int64
+	// Changes are change-log entries (PostgreSQL only).
+	Changes int64
 }
