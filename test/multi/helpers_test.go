@@ -188,6 +188,16 @@ func (n node) active(t *testing.T, token string) bool {
 	return active
 }
 
+// authenticates tells whether id and secret authenticate as a client,
+// through the introspection endpoint: unlike a token request, it spends
+// none of the client's token rate limit.
+func (n node) authenticates(t *testing.T, id, secret string) bool {
+	t.Helper()
+	r := n.form(t, "/oauth/introspect", id, secret, url.Values{"token": {"none"}})
+	require.Contains(t, []int{http.StatusOK, http.StatusUnauthorized}, r.status, "%s: %s", n.name, r.raw)
+	return r.status == http.StatusOK
+}
+
 // newClient creates a confidential client_credentials client.
 func (n node) newClient(t *testing.T, admin string) (id, secret string) {
 	t.Helper()
