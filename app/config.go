@@ -77,6 +77,8 @@ type TokenConfig struct {
 	RefreshReuseInterval time.Duration
 	AuthCodeTTL          time.Duration
 	ResetTTL             time.Duration
+	// DeviceCodeTTL is DEVICE_CODE_EXPIRY (RFC 8628 device codes).
+	DeviceCodeTTL time.Duration
 }
 
 // PasswordConfig configures password hashing.
@@ -345,6 +347,10 @@ func LoadConfig(lookup Lookup) (Config, error) {
 	c.Tokens.RefreshReuseInterval = l.reuseInterval("REFRESH_TOKEN_REUSE_INTERVAL")
 	c.Tokens.AuthCodeTTL = l.duration("AUTH_CODE_EXPIRY", 10*time.Minute)
 	c.Tokens.ResetTTL = l.duration("PASSWORD_RESET_EXPIRY", time.Hour)
+	c.Tokens.DeviceCodeTTL = l.duration("DEVICE_CODE_EXPIRY", 10*time.Minute)
+	if c.Tokens.DeviceCodeTTL < 10*time.Second || c.Tokens.DeviceCodeTTL > 24*time.Hour {
+		l.fail("DEVICE_CODE_EXPIRY: must be between 10s and 24h")
+	}
 	if c.Tokens.AccessTTL < time.Second {
 		l.fail("TOKEN_EXPIRY: must be at least 1s")
 	}

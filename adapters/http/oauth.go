@@ -182,6 +182,7 @@ func (h *Handler) clientRequest(w http.ResponseWriter, r *http.Request, grantTyp
 // clientRequest, then the grant registered for grant_type, then the
 // response (§5.1) or the error (§5.2), both with Cache-Control: no-store.
 func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
+	r = withClientErrors(r)
 	req, g, err := h.clientRequest(w, r, "")
 	var resp core.TokenResponse
 	if err == nil {
@@ -201,6 +202,7 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) {
 // handler, whose result is written as JSON with Cache-Control: no-store.
 func (h *Handler) grantClientEndpoint(grantType string, fn func(context.Context, grants.Request) (any, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		r = withClientErrors(r)
 		req, _, err := h.clientRequest(w, r, grantType)
 		var out any
 		if err == nil {
@@ -213,6 +215,20 @@ func (h *Handler) grantClientEndpoint(grantType string, fn func(context.Context,
 		noStore(w)
 		writeJSON(w, http.StatusOK, out)
 	}
+}
+
+// clientErrorsKey marks a request to the token endpoint or a grant's
+// client endpoint: its OAuth errors are RFC 6749 §5.2 responses, 400
+// except invalid_client (RFC 8628 §3.5's access_denied included).
+type clientErrorsKey struct{}
+
+func withClientErrors(r *http.Request) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), clientErrorsKey{}, true))
+}
+
+func wantsClientErrors(r *http.Request) bool {
+	v, _ := r.Context().Value(clientErrorsKey{}).(bool)
+	return v
 }
 
 func truncate(s string, n int) string {
