@@ -89,16 +89,13 @@ func (h *Handler) grantPage(p grants.PageHandler) http.Handler {
 			http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
 			return
 		}
-		req.Params = make(grants.Params, len(raw))
-		for k, v := range raw {
-			if len(v) > 1 {
-				h.writeError(w, r, errRepeatedParam)
-				return
-			}
-			if v[0] != "" && k != "csrf_token" {
-				req.Params[k] = v[0]
-			}
+		pageParams, err := params(raw)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
 		}
+		delete(pageParams, "csrf_token")
+		req.Params = pageParams
 		page, err := p.ServePage(ctx, req)
 		if err != nil {
 			h.writeError(w, r, err)
