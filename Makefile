@@ -7,7 +7,9 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 
 ## run: start the server (in memory unless DATABASE_URL / REDIS_URL are set)
 run:
-	$(GO) run ./cmd/identityd
+	@echo "building identityd (the first build downloads the modules: a minute or two)..."
+	@$(GO) build -o bin/identityd ./cmd/identityd
+	./bin/identityd
 
 ## build: build bin/identityd
 build:
@@ -15,10 +17,11 @@ build:
 
 ## test: every test with the race detector, then the HTTP suites again on
 ## PostgreSQL + Redis (they skip with a message when TEST_DATABASE_URL and
-## TEST_REDIS_URL are not set, and fail then under REQUIRE_SERVICES=1)
+## TEST_REDIS_URL are not set, and fail then under REQUIRE_SERVICES=1).
+## The last line names the tests that skipped and why.
 test:
-	$(GO) test -race -count=1 ./...
-	TEST_BACKEND=postgres $(GO) test -race -count=1 ./test/...
+	@{ $(GO) test -json -race -count=1 ./...; \
+	   TEST_BACKEND=postgres $(GO) test -json -race -count=1 ./test/...; } | $(GO) run ./test/skipreport
 
 ## test-short: the tests without the race detector
 test-short:

@@ -36,6 +36,7 @@ type accountParams struct {
 	fx.In
 	Cfg       Config
 	Users     ports.UserRepository
+	Devices   ports.LoginDeviceRepository
 	Resets    ports.PasswordResetRepository
 	Clients   ports.ClientRepository
 	Passwords ports.PasswordHasher
@@ -51,7 +52,7 @@ type accountParams struct {
 
 func newAccounts(p accountParams) (*service.Accounts, error) {
 	return service.NewAccounts(service.AccountConfig{ResetTTL: p.Cfg.Tokens.ResetTTL, Throttle: p.Throttle}, service.AccountDeps{
-		Users: p.Users, Resets: p.Resets, Clients: p.Clients, Passwords: p.Passwords, Secrets: p.Secrets, Mailer: p.Mailer,
+		Users: p.Users, Devices: p.Devices, Resets: p.Resets, Clients: p.Clients, Passwords: p.Passwords, Secrets: p.Secrets, Mailer: p.Mailer,
 		Random: p.Random, Clock: p.Clock, Tokens: p.Tokens, Audit: p.Audit, Logger: p.Logger,
 	})
 }
@@ -66,10 +67,11 @@ type authorizationParams struct {
 	Clock   ports.Clock
 	Tokens  *service.Tokens
 	Audit   *service.Audit
+	Answers ports.RateLimitStore
 }
 
 func newAuthorizations(p authorizationParams) *service.Authorizations {
 	return service.NewAuthorizations(p.Cfg.Tokens.AuthCodeTTL, service.AuthorizationDeps{
-		Clients: p.Clients, Codes: p.Codes, Secrets: p.Secrets, Random: p.Random, Clock: p.Clock, Tokens: p.Tokens, Audit: p.Audit,
+		Clients: p.Clients, Codes: p.Codes, Secrets: p.Secrets, Random: p.Random, Clock: p.Clock, Tokens: p.Tokens, Audit: p.Audit, Answers: p.Answers,
 	})
 }

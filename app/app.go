@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
+
+	"go.uber.org/dig"
 
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
@@ -16,6 +19,7 @@ import (
 	"github.com/identityd/identityd/grants"
 	"github.com/identityd/identityd/grants/authorizationcode"
 	"github.com/identityd/identityd/grants/clientcredentials"
+	"github.com/identityd/identityd/grants/devicecode"
 	"github.com/identityd/identityd/grants/refreshtoken"
 	"github.com/identityd/identityd/ports"
 	"github.com/identityd/identityd/service"
@@ -27,7 +31,15 @@ var GrantModules = fx.Options(
 	clientcredentials.Module,
 	authorizationcode.Module,
 	refreshtoken.Module,
+	devicecode.Module,
 )
+
+// StartError returns the cause of a failed start in one line, without
+// fx's dependency chain: the error the failing constructor or start hook
+// returned.
+func StartError(err error) string {
+	return strings.Join(strings.Fields(dig.RootCause(err).Error()), " ")
+}
 
 // Banner is where one-time start-up notices for a person go (stderr).
 type Banner struct{ io.Writer }
@@ -46,6 +58,10 @@ func Options(cfg Config, logger *slog.Logger, banner io.Writer) fx.Option {
 		fx.WithLogger(func() fxevent.Logger {
 			l := &fxevent.SlogLogger{Logger: logger.With("component", "fx")}
 			l.UseLogLevel(slog.LevelDebug)
+			// A start-up failure is reported once, by the command, in
+			// the words of StartError; fx's own account of it (with the
+			// dependency chain) is for debugging.
+			l.UseErrorLevel(slog.LevelDebug)
 			return l
 		}),
 		fx.Provide(
@@ -58,13 +74,19 @@ func Options(cfg Config, logger *slog.Logger, banner io.Writer) fx.Option {
 			newMetrics,
 		),
 		storeModule(cfg),
-		fx.Provide(newAudit, newTokens, newClients, service.NewScopes),
+		fx.Provide(newAudit, newTokens, newClients, service.NewScopes, newGrantSettings),
 		grants.Module,
 		GrantModules,
 		fx.Provide(newHandler, newServer),
-		fx.Invoke(bootstrap, startServer, startJanitor),
+		fx.Provide(newNotices),
+		fx.Invoke(bootstrap, startServer, showNotices, startJanitor),
 		accountsModule(),
 	)
+}
+
+// newGrantSettings are the configuration values grant modules read.
+func newGrantSettings(cfg Config) grants.Settings {
+	return grants.Settings{Issuer: cfg.IssuerURL, DeviceCodeTTL: cfg.Tokens.DeviceCodeTTL}
 }
 
 type signerParams struct {
@@ -168,7 +190,7 @@ type tokenParams struct {
 }
 
 func newTokens(p tokenParams) *service.Tokens {
-	return service.NewTokens(service.TokenConfig{Issuer: p.Cfg.IssuerURL, AccessTTL: p.Cfg.Tokens.AccessTTL, RefreshTTL: p.Cfg.Tokens.RefreshTTL},
+	return service.NewTokens(service.TokenConfig{Issuer: p.Cfg.IssuerURL, AccessTTL: p.Cfg.Tokens.AccessTTL, RefreshTTL: p.Cfg.Tokens.RefreshTTL, ReuseInterval: p.Cfg.Tokens.RefreshReuseInterval},
 		service.TokenDeps{Signer: p.Signer, IDTokens: p.IDTokens, Users: p.Users, Access: p.Access, Refresh: p.Refresh, Revoked: p.Revoked, Hasher: p.Hasher, Random: p.Random, Clock: p.Clock, Audit: p.Audit})
 }
 

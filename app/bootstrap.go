@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 
+	"go.uber.org/fx"
+
 	"github.com/identityd/identityd/core"
 	"github.com/identityd/identityd/service"
 )
@@ -51,7 +53,7 @@ func builtinClientIDs(cfg Config) []string {
 // OpenID Connect scopes, and the bootstrap admin client when configured. A development
 // server on in-memory adapters with no bootstrap client gets a generated
 // one, whose credentials are shown once on the banner.
-func bootstrap(cfg Config, scopes *service.Scopes, clients *service.Clients, log *slog.Logger, banner Banner) error {
+func bootstrap(cfg Config, scopes *service.Scopes, clients *service.Clients, log *slog.Logger, notices *Notices) error {
 	ctx := service.WithActor(context.Background(), service.ActorBootstrap)
 	for _, name := range append(core.ManagementScopes(), core.OpenIDScopes()...) {
 		if err := scopes.Ensure(ctx, name, managementScopeDescriptions[name]); err != nil {
@@ -83,10 +85,34 @@ func bootstrap(cfg Config, scopes *service.Scopes, clients *service.Clients, log
 	}
 	log.Info("bootstrap client created", "client_id", id)
 	if generated {
-		fmt.Fprintf(banner, "\nDevelopment admin client (in memory, shown once):\n  client_id:     %s\n  client_secret: %s\n  try: curl -s -u '%s:%s' -d grant_type=client_credentials %s/oauth/token\n\n",
+		notices.Addf("\nDevelopment admin client (in memory, shown once):\n  client_id:     %s\n  client_secret: %s\n  try: curl -s -u '%s:%s' -d grant_type=client_credentials %s/oauth/token\n\n",
 			id, secret, id, secret, cfg.IssuerURL)
 	}
 	return nil
+}
+
+// Notices are what start-up has to tell the person at the terminal (the
+// development admin client). They are shown on the Banner once the server
+// listens, so nobody is handed credentials for a server that then fails to
+// start.
+type Notices struct{ text []string }
+
+func newNotices() *Notices { return &Notices{} }
+
+// Addf adds one notice.
+func (n *Notices) Addf(format string, args ...any) {
+	n.text = append(n.text, fmt.Sprintf(format, args...))
+}
+
+// showNotices prints the notices after the server's start hook, which
+// binds the port, has run.
+func showNotices(lc fx.Lifecycle, n *Notices, banner Banner) {
+	lc.Append(fx.Hook{OnStart: func(context.Context) error {
+		for _, t := range n.text {
+			fmt.Fprint(banner, t)
+		}
+		return nil
+	}})
 }
 
 // bootstrapAccounts creates the built-in first-party public client

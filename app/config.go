@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	netmail "net/mail"
 	"net/netip"
 	"net/url"
 	"os"
@@ -32,6 +33,7 @@ type Config struct {
 	RateLimit RateLimitConfig
 	Bootstrap BootstrapConfig
 	OTel      OTelConfig
+	Mail      MailConfig
 	// Warnings are printed once at start; they are not errors.
 	Warnings []string
 }
@@ -71,8 +73,12 @@ type TokenConfig struct {
 	RotationInterval time.Duration
 	AccessTTL        time.Duration
 	RefreshTTL       time.Duration
-	AuthCodeTTL      time.Duration
-	ResetTTL         time.Duration
+	// RefreshReuseInterval: see service.TokenConfig.ReuseInterval.
+	RefreshReuseInterval time.Duration
+	AuthCodeTTL          time.Duration
+	ResetTTL             time.Duration
+	// DeviceCodeTTL is DEVICE_CODE_EXPIRY (RFC 8628 device codes).
+	DeviceCodeTTL time.Duration
 }
 
 // PasswordConfig configures password hashing.
@@ -124,6 +130,14 @@ type OTelConfig struct {
 	Protocol    string
 	Headers     string
 	ServiceName string
+}
+
+// MailConfig configures outgoing mail: reset and verification messages.
+type MailConfig struct {
+	// SMTP is the parsed SMTP_URL; nil means no mail is sent.
+	SMTP *url.URL
+	// From is the sender, MAIL_FROM, as an RFC 5322 address.
+	From string
 }
 
 // Lookup reads one variable, like os.LookupEnv.
@@ -209,6 +223,26 @@ func (l *loader) duration(name string, def time.Duration) time.Duration {
 	return d
 }
 
+// MaxRefreshReuseInterval bounds REFRESH_TOKEN_REUSE_INTERVAL: the interval
+// is for requests in flight at the same moment, and every second of it is a
+// second in which a stolen refresh token is replayed undetected.
+const MaxRefreshReuseInterval = 5 * time.Minute
+
+// reuseInterval reads REFRESH_TOKEN_REUSE_INTERVAL: 0 (the default) up to
+// MaxRefreshReuseInterval.
+func (l *loader) reuseInterval(name string) time.Duration {
+	v := l.str(name, "")
+	if v == "" {
+		return 0
+	}
+	d, err := ParseDuration(v)
+	if err != nil || d < 0 || d > MaxRefreshReuseInterval {
+		l.fail("%s: must be a duration from 0s to 5m such as 0s or 10s, got %q", name, v)
+		return 0
+	}
+	return d
+}
+
 // pprofAddr reads the profiling listener's address. A bare port ("6060"
 // or ":6060") means 127.0.0.1: unlike net.Listen, an empty host never
 // means every interface. Loopback addresses and "localhost" are accepted
@@ -267,12 +301,7 @@ func (l *loader) rate(name string, def core.RateLimit) core.RateLimit {
 func LoadConfig(lookup Lookup) (Config, error) {
 	l := &loader{lookup: lookup}
 	var c Config
-	c.Env = l.str("APP_ENV", EnvDevelopment)
-	switch c.Env {
-	case EnvDevelopment, EnvTest, EnvProduction:
-	default:
-		l.fail("APP_ENV: must be development, test or production, got %q", c.Env)
-	}
+	c.Env = l.env()
 	c.HTTP.Port = l.integer("PORT", 8080, 0, 65535)
 	c.IssuerURL = strings.TrimRight(l.str("ISSUER_URL", fmt.Sprintf("http://localhost:%d", c.HTTP.Port)), "/")
 	if u, err := url.Parse(c.IssuerURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
@@ -315,27 +344,20 @@ func LoadConfig(lookup Lookup) (Config, error) {
 	}
 	c.Tokens.AccessTTL = l.duration("TOKEN_EXPIRY", 15*time.Minute)
 	c.Tokens.RefreshTTL = l.duration("REFRESH_TOKEN_EXPIRY", 7*24*time.Hour)
+	c.Tokens.RefreshReuseInterval = l.reuseInterval("REFRESH_TOKEN_REUSE_INTERVAL")
 	c.Tokens.AuthCodeTTL = l.duration("AUTH_CODE_EXPIRY", 10*time.Minute)
 	c.Tokens.ResetTTL = l.duration("PASSWORD_RESET_EXPIRY", time.Hour)
+	c.Tokens.DeviceCodeTTL = l.duration("DEVICE_CODE_EXPIRY", 10*time.Minute)
+	if c.Tokens.DeviceCodeTTL < 10*time.Second || c.Tokens.DeviceCodeTTL > 24*time.Hour {
+		l.fail("DEVICE_CODE_EXPIRY: must be between 10s and 24h")
+	}
 	if c.Tokens.AccessTTL < time.Second {
 		l.fail("TOKEN_EXPIRY: must be at least 1s")
 	}
 
 	c.Passwords.BcryptCost = l.integer("BCRYPT_COST", 12, 10, 31)
 
-	switch lv := strings.ToLower(l.str("LOG_LEVEL", "info")); lv {
-	case "debug":
-		c.Log.Level = slog.LevelDebug
-	case "info":
-		c.Log.Level = slog.LevelInfo
-	case "warn":
-		c.Log.Level = slog.LevelWarn
-	case "error":
-		c.Log.Level = slog.LevelError
-	default:
-		l.fail("LOG_LEVEL: must be debug, info, warn or error, got %q", lv)
-	}
-	c.Log.File = l.str("LOG_FILE", "")
+	l.logging(&c)
 
 	c.HTTP.TLSCertFile, c.HTTP.TLSKeyFile = l.str("TLS_CERT_FILE", ""), l.str("TLS_KEY_FILE", "")
 	if (c.HTTP.TLSCertFile == "") != (c.HTTP.TLSKeyFile == "") {
@@ -380,17 +402,7 @@ func LoadConfig(lookup Lookup) (Config, error) {
 	}
 	c.HTTP.PprofAddr = l.pprofAddr("PPROF_ADDR", &c)
 
-	c.Database.URL = l.str("DATABASE_URL", "")
-	if c.Database.URL != "" {
-		if u, err := url.Parse(c.Database.URL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-			l.fail("DATABASE_URL: must be a postgres:// URL")
-		}
-	}
-	c.Database.AutoMigrate = l.boolean("AUTO_MIGRATE", true)
-	c.Database.MaxOpenConns = l.integer("DB_MAX_OPEN_CONNS", 20, 1, 1000)
-	c.Database.MaxIdleConns = l.integer("DB_MAX_IDLE_CONNS", 10, 0, 1000)
-	c.Database.ConnMaxLifetime = l.duration("DB_CONN_MAX_LIFETIME", 30*time.Minute)
-	c.Database.ConnMaxIdleTime = l.duration("DB_CONN_MAX_IDLE_TIME", 5*time.Minute)
+	l.database(&c)
 	c.Redis.URL = l.str("REDIS_URL", "")
 	c.Redis.KeyPrefix = l.str("REDIS_KEY_PREFIX", "identityd:")
 	if c.Redis.URL != "" {
@@ -437,11 +449,109 @@ func LoadConfig(lookup Lookup) (Config, error) {
 		}
 	}
 
+	c.Mail = l.mail(c.IssuerURL, c.Production(), &c)
+
 	c.OTel = OTelConfig{
 		Endpoint: l.str("OTEL_EXPORTER_OTLP_ENDPOINT", ""), Protocol: l.str("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
 		Headers: l.str("OTEL_EXPORTER_OTLP_HEADERS", ""), ServiceName: l.str("OTEL_SERVICE_NAME", "identityd"),
 	}
 	return c, errors.Join(l.errs...)
+}
+
+// mail reads SMTP_URL and MAIL_FROM. SMTP_URL is smtp://[user:pass@]host[:port]
+// (STARTTLS, port 587 by default) or smtps://[user:pass@]host[:port]
+// (implicit TLS, port 465 by default). Messages never repeat the URL, which
+// may hold a password.
+func (l *loader) mail(issuer string, production bool, c *Config) MailConfig {
+	var m MailConfig
+	if v := l.str("SMTP_URL", ""); v != "" {
+		u, err := url.Parse(v)
+		switch {
+		case err != nil:
+			l.fail("SMTP_URL: is not a URL such as smtp://user:pass@smtp.example.com:587")
+		case u.Scheme != "smtp" && u.Scheme != "smtps":
+			l.fail("SMTP_URL: must start with smtp:// (STARTTLS) or smtps:// (implicit TLS), got %q", u.Scheme+"://")
+		case u.Hostname() == "":
+			l.fail("SMTP_URL: names no host")
+		case (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
+			l.fail("SMTP_URL: must be scheme://[user:pass@]host[:port] without path or query")
+		default:
+			if p := u.Port(); p != "" {
+				if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+					l.fail("SMTP_URL: port must be 1 to 65535, got %q", p)
+				}
+			}
+			m.SMTP = u
+		}
+	} else if production {
+		c.Warnings = append(c.Warnings, "SMTP_URL is not set: password reset and e-mail verification mails go nowhere")
+	}
+	host := "localhost"
+	if u, err := url.Parse(issuer); err == nil && u.Hostname() != "" {
+		host = u.Hostname()
+	}
+	m.From = l.str("MAIL_FROM", "identityd <no-reply@"+host+">")
+	if a, err := netmail.ParseAddress(m.From); err != nil {
+		l.fail("MAIL_FROM: must be an address such as no-reply@example.com or \"identityd <no-reply@example.com>\", got %q", m.From)
+	} else {
+		m.From = a.String()
+	}
+	return m
+}
+
+// LoadMigrateConfig reads what "identityd migrate" needs: DATABASE_URL
+// (required), the pool settings, APP_ENV and the log settings. Nothing else
+// is read, so a migration needs neither Redis nor the signing secrets.
+func LoadMigrateConfig(lookup Lookup) (Config, error) {
+	l := &loader{lookup: lookup}
+	var c Config
+	c.Env = l.env()
+	l.logging(&c)
+	l.database(&c)
+	if c.Database.URL == "" {
+		l.fail("DATABASE_URL: is required to migrate (postgres://user:pass@host:5432/db?sslmode=...)")
+	}
+	return c, errors.Join(l.errs...)
+}
+
+func (l *loader) env() string {
+	env := l.str("APP_ENV", EnvDevelopment)
+	switch env {
+	case EnvDevelopment, EnvTest, EnvProduction:
+	default:
+		l.fail("APP_ENV: must be development, test or production, got %q", env)
+	}
+	return env
+}
+
+func (l *loader) logging(c *Config) {
+	switch lv := strings.ToLower(l.str("LOG_LEVEL", "info")); lv {
+	case "debug":
+		c.Log.Level = slog.LevelDebug
+	case "info":
+		c.Log.Level = slog.LevelInfo
+	case "warn":
+		c.Log.Level = slog.LevelWarn
+	case "error":
+		c.Log.Level = slog.LevelError
+	default:
+		l.fail("LOG_LEVEL: must be debug, info, warn or error, got %q", lv)
+	}
+	c.Log.File = l.str("LOG_FILE", "")
+}
+
+func (l *loader) database(c *Config) {
+	c.Database.URL = l.str("DATABASE_URL", "")
+	if c.Database.URL != "" {
+		if u, err := url.Parse(c.Database.URL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			l.fail("DATABASE_URL: must be a postgres:// URL")
+		}
+	}
+	c.Database.AutoMigrate = l.boolean("AUTO_MIGRATE", true)
+	c.Database.MaxOpenConns = l.integer("DB_MAX_OPEN_CONNS", 20, 1, 1000)
+	c.Database.MaxIdleConns = l.integer("DB_MAX_IDLE_CONNS", 10, 0, 1000)
+	c.Database.ConnMaxLifetime = l.duration("DB_CONN_MAX_LIFETIME", 30*time.Minute)
+	c.Database.ConnMaxIdleTime = l.duration("DB_CONN_MAX_IDLE_TIME", 5*time.Minute)
 }
 
 // exampleMarker marks the placeholder secrets of .env.example, which

@@ -11,9 +11,12 @@ import (
 )
 
 // Migrate applies (up), rolls back one step of (down), or lists (status)
-// the embedded SQL migrations on DATABASE_URL.
+// the embedded SQL migrations on DATABASE_URL. Like serve, it gives up
+// when the database has not answered within StartTimeout.
 func Migrate(ctx context.Context, cfg Config, direction string, out io.Writer, log *slog.Logger) error {
-	db, err := openDB(ctx, cfg, log, nil)
+	openCtx, cancel := context.WithTimeout(ctx, StartTimeout)
+	defer cancel()
+	db, err := openDB(openCtx, cfg, log, nil)
 	if err != nil {
 		return err
 	}

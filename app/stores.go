@@ -11,10 +11,12 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/identityd/identityd/adapters/memory"
+	"github.com/identityd/identityd/adapters/nearcache"
 	"github.com/identityd/identityd/adapters/postgres"
 	"github.com/identityd/identityd/adapters/redis"
 	"github.com/identityd/identityd/adapters/system"
 	"github.com/identityd/identityd/adapters/telemetry"
+	"github.com/identityd/identityd/core"
 	"github.com/identityd/identityd/ports"
 )
 
@@ -26,9 +28,11 @@ type Stores struct {
 	Clients     ports.ClientRepository
 	Scopes      ports.ScopeRepository
 	Users       ports.UserRepository
+	Devices     ports.LoginDeviceRepository
 	Access      ports.AccessTokenRepository
 	Refresh     ports.RefreshTokenRepository
 	Codes       ports.AuthCodeRepository
+	DeviceCodes ports.DeviceCodeRepository
 	Resets      ports.PasswordResetRepository
 	Audit       ports.AuditLog
 	Purger      ports.Purger
@@ -53,8 +57,10 @@ func storeModule(cfg Config) fx.Option {
 
 func memoryStores(clock ports.Clock) Stores {
 	s := memory.NewStore()
+	devices := memory.NewDeviceCodes()
 	return Stores{
-		Clients: s, Scopes: s, Users: s, Access: s, Refresh: s, Codes: s, Resets: s, Audit: s, Purger: s,
+		Clients: s, Scopes: s, Users: s, Devices: s, Access: s, Refresh: s, Codes: s, Resets: s, Audit: s, Purger: purgers{s, devices},
+		DeviceCodes: devices,
 		Revocations: memory.NewRevocationCache(clock), RateLimits: memory.NewRateLimitStore(),
 		SigningKeys: memory.NewSigningKeys(),
 		Readiness:   Readiness{s},
@@ -63,7 +69,9 @@ func memoryStores(clock ports.Clock) Stores {
 
 // externalStores opens PostgreSQL (migrating it unless AUTO_MIGRATE=false)
 // and Redis. PostgreSQL holds everything that must last, revocations
-// included; Redis caches clients and revocations and counts rate limits.
+// included, and the change log that the in-process caches of clients and
+// revocations follow; Redis counts rate limits and carries the change
+// notices.
 func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Logger, tel *telemetry.Providers, metrics *telemetry.Metrics) (Stores, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
 	defer cancel()
@@ -102,10 +110,24 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		_ = rc.Close()
 		return Stores{}, fmt.Errorf("pool metrics: %w", err)
 	}
-	revocations := redis.NewDurableRevocations(rc, store, clock)
-	lc.Append(fx.Hook{OnStop: func(context.Context) error {
+	// The caches the hot paths read live in this process and follow
+	// PostgreSQL's change log; Redis pub/sub only wakes them sooner.
+	notifier := redis.NewChangeNotifier(rc, log)
+	revocations := nearcache.NewRevocations(store, notifier, clock)
+	clients := nearcache.NewClients(store, notifier, 0)
+	follower := nearcache.NewFollower(store, notifier, nearcache.Options{Logger: log}, revocations, clients)
+	lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {
+		// After the bootstrap's writes (fx runs invokes first), so
+		// their echo in the log drops nothing a request has cached.
+		if err := follower.Start(ctx); err != nil {
+			return fmt.Errorf("load caches: %w", err)
+		}
+		return nil
+	}, OnStop: func(context.Context) error {
 		// The HTTP server's stop hook runs first (fx stops in reverse
 		// order), so nothing writes any more when the store drains.
+		follower.Stop()
+		notifier.Close()
 		err := store.Close()
 		_ = unregister()
 		_ = rc.Close()
@@ -113,14 +135,13 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		return err
 	}})
 	return Stores{
-		Clients: redis.NewCachedClients(store, redis.NewClientCache(rc, 0), 0),
-		Scopes:  store, Users: store, Access: store, Refresh: store, Codes: store, Resets: store, Audit: store, Purger: store,
+		Clients: clients,
+		Scopes:  store, Users: store, Devices: store, Access: store, Refresh: store, Codes: store, Resets: store, Audit: store, Purger: store,
+		DeviceCodes: store,
 		Revocations: revocations,
 		RateLimits:  redis.NewRateLimitStore(rc),
 		SigningKeys: keys,
-		// The revocation cache pings Redis, and puts back revocations
-		// it could not write while Redis was away.
-		Readiness: Readiness{store, revocations},
+		Readiness:   Readiness{store, rc},
 	}, nil
 }
 
@@ -133,6 +154,26 @@ func openDB(ctx context.Context, cfg Config, log *slog.Logger, tp trace.TracerPr
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	return db, nil
+}
+
+// purgers runs several in-memory purgers as one.
+type purgers []ports.Purger
+
+// PurgeExpired implements ports.Purger.
+func (ps purgers) PurgeExpired(ctx context.Context, now time.Time, batchSize int) (core.PurgeStats, error) {
+	var total core.PurgeStats
+	for _, p := range ps {
+		st, err := p.PurgeExpired(ctx, now, batchSize)
+		total.AccessTokens += st.AccessTokens
+		total.RefreshTokens += st.RefreshTokens
+		total.AuthCodes += st.AuthCodes
+		total.PasswordResets += st.PasswordResets
+		total.DeviceCodes += st.DeviceCodes
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
 }
 
 // StoreOnly is the part of the graph that reaches the store, without the

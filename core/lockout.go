@@ -1,6 +1,10 @@
 package core
 
-import "time"
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"time"
+)
 
 // LoginThrottle is the defence of one account against password guessing.
 // Every password check counts as a failure before the password is compared
@@ -59,8 +63,12 @@ func backoff(base time.Duration, doublings int) time.Duration {
 // Blocked reports whether u may not try a password at now, and for how
 // much longer.
 func (p LoginThrottle) Blocked(u User, now time.Time) (bool, time.Duration) {
-	if now.Before(u.LockedUntil) {
-		return true, u.LockedUntil.Sub(now)
+	return p.blocked(u.LockedUntil, now)
+}
+
+func (p LoginThrottle) blocked(lockedUntil, now time.Time) (bool, time.Duration) {
+	if now.Before(lockedUntil) {
+		return true, lockedUntil.Sub(now)
 	}
 	return false, 0
 }
@@ -68,15 +76,23 @@ func (p LoginThrottle) Blocked(u User, now time.Time) (bool, time.Duration) {
 // CountAttempt returns u with one more failed attempt counted at now, or
 // ErrLocked (and u unchanged) when a wait is running.
 func (p LoginThrottle) CountAttempt(u User, now time.Time) (User, error) {
-	if blocked, _ := p.Blocked(u, now); blocked {
-		return u, ErrLocked
+	b, err := p.Count(LoginBackoff{FailedLogins: u.FailedLogins, LockedUntil: u.LockedUntil}, now)
+	u.FailedLogins, u.LockedUntil = b.FailedLogins, b.LockedUntil
+	return u, err
+}
+
+// Count returns b with one more failed attempt counted at now, or ErrLocked
+// (and b unchanged) when a wait is running.
+func (p LoginThrottle) Count(b LoginBackoff, now time.Time) (LoginBackoff, error) {
+	if blocked, _ := p.blocked(b.LockedUntil, now); blocked {
+		return b, ErrLocked
 	}
-	if !u.LockedUntil.IsZero() && now.Sub(u.LockedUntil) >= p.ForgetAfter {
-		u.FailedLogins = 0
+	if !b.LockedUntil.IsZero() && now.Sub(b.LockedUntil) >= p.ForgetAfter {
+		b.FailedLogins = 0
 	}
-	u.FailedLogins++
-	u.LockedUntil = now.Add(p.Wait(u.FailedLogins))
-	return u, nil
+	b.FailedLogins++
+	b.LockedUntil = now.Add(p.Wait(b.FailedLogins))
+	return b, nil
 }
 
 // Succeeded returns u with its failure count cleared.
@@ -84,3 +100,42 @@ func (p LoginThrottle) Succeeded(u User) User {
 	u.FailedLogins, u.LockedUntil = 0, time.Time{}
 	return u
 }
+
+// LoginBackoff is the state of one throttled bucket of password attempts:
+// consecutive failures and the end of the current wait (or the time of the
+// last failure when there is none).
+type LoginBackoff struct {
+	FailedLogins int
+	LockedUntil  time.Time
+}
+
+// MaxLoginDevices is how many devices an account keeps (the ones that
+// signed in most recently); with the account's own bucket it bounds the
+// password guesses per account and hour to MaxLoginDevices+1 times what
+// one bucket of the throttle lets through.
+const MaxLoginDevices = 10
+
+// LoginDevice is a browser (by its device cookie) or a network address (an
+// IPv4 address, or an IPv6 /64; see AddressKey) from which an account
+// signed in successfully. Each has its own LoginBackoff apart from the
+// account's (OWASP's device cookies): password guesses sent from anywhere
+// else lock only the account's bucket, so they cannot keep the owner out
+// of a device they signed in from before.
+type LoginDevice struct {
+	UserID string
+	// Key is DeviceCookieKey or DeviceAddressKey of the device.
+	Key string
+	LoginBackoff
+	// LastLoginAt is the last successful sign-in from the device.
+	LastLoginAt time.Time
+}
+
+// DeviceCookieKey is the key of the browser whose device cookie carries
+// the identifier id (only a hash of it is stored).
+func DeviceCookieKey(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return "cookie:" + base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// DeviceAddressKey is the key of the client address ip: its AddressKey.
+func DeviceAddressKey(ip string) string { return "addr:" + AddressKey(ip) }

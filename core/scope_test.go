@@ -1,7 +1,10 @@
 package core_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -26,6 +29,11 @@ func TestParseScope(t *testing.T) {
 		{"backslash refused", `a\b`, nil, true},
 		{"control refused", "a\tb", nil, true},
 		{"non-ascii refused", "größe", nil, true},
+		{"100 names", names(100), strings.Fields(names(100)), false},
+		{"101 names refused", names(101), nil, true},
+		{"repeats count once", strings.Repeat("a b ", 1000), []string{"a", "b"}, false},
+		{"over 4096 bytes refused", strings.Repeat("a ", 2049), nil, true},
+		{"100,000 names refused", names(100000), nil, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,6 +47,30 @@ func TestParseScope(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got)
 		})
+	}
+}
+
+// names is "z0 z1 ... z(n-1)", the shape of issue 10's request.
+func names(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "z%d", i)
+	}
+	return b.String()
+}
+
+// The parser is linear: a parameter at the bounds costs microseconds, and
+// an enormous one is refused without being walked.
+func TestParseScopeCostIsBounded(t *testing.T) {
+	for _, give := range []string{names(100), strings.Repeat("a ", core.MaxScopeBytes/2), names(100000)} {
+		start := time.Now()
+		for range 100 {
+			_, _ = core.ParseScope(give)
+		}
+		assert.Less(t, time.Since(start), time.Second, "100 parses of %d bytes", len(give))
 	}
 }
 

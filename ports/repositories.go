@@ -50,6 +50,23 @@ type UserRepository interface {
 	DeleteUser(ctx context.Context, id string) error
 }
 
+// LoginDeviceRepository keeps, per account, the devices (browsers and
+// addresses) that signed in successfully, each with its own login back-off
+// (core.LoginDevice). Deleting an account deletes its devices.
+type LoginDeviceRepository interface {
+	// UpdateLoginDevice applies fn to the device key of the account userID
+	// atomically (concurrent updates each see the one before) and returns
+	// the result; core.ErrNotFound when the account has no such device. An
+	// error from fn is returned unchanged and nothing is written.
+	UpdateLoginDevice(ctx context.Context, userID, key string, fn func(core.LoginDevice) (core.LoginDevice, error)) (core.LoginDevice, error)
+	// RememberLoginDevices records that the devices keys signed in to the
+	// account userID at `at`: new ones start without failures, known ones
+	// keep their back-off. Then only the `keep` devices of the account that
+	// signed in most recently are kept. core.ErrNotFound when there is no
+	// such account.
+	RememberLoginDevices(ctx context.Context, userID string, keys []string, at time.Time, keep int) error
+}
+
 // AccessTokenRepository keeps a record of every issued access token, so
 // tokens can be revoked by owner and revocations survive a cache flush.
 type AccessTokenRepository interface {
@@ -70,8 +87,9 @@ type RefreshTokenRepository interface {
 	CreateRefreshToken(ctx context.Context, t core.RefreshToken) error
 	GetRefreshToken(ctx context.Context, hash string) (core.RefreshToken, error)
 	// RotateRefreshToken atomically loads the token with hash, calls fn
-	// with it and, when fn succeeds, marks it rotated at next.IssuedAt and
-	// stores next. It returns the old token in every case where it exists,
+	// with it and, when fn succeeds, marks it rotated at next.IssuedAt
+	// (keeping an earlier rotation time: a token rotated again within the
+	// reuse interval keeps its first) and stores next. It returns the old token in every case where it exists,
 	// so a caller can act on reuse. Of concurrent rotations of one token
 	// exactly one succeeds.
 	RotateRefreshToken(ctx context.Context, hash string, fn func(old core.RefreshToken) (next core.RefreshToken, err error)) (core.RefreshToken, error)

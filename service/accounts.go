@@ -26,6 +26,7 @@ type AccountConfig struct {
 // AccountDeps are the ports Accounts uses.
 type AccountDeps struct {
 	Users     ports.UserRepository
+	Devices   ports.LoginDeviceRepository
 	Resets    ports.PasswordResetRepository
 	Clients   ports.ClientRepository
 	Passwords ports.PasswordHasher
@@ -67,15 +68,19 @@ type RegisterInput struct {
 	Roles     []string
 }
 
-// Register validates and creates an account. The email is normalised; a
-// taken email, in any letter case, is a core.ConflictError.
+// Register validates and creates an account. The email and the password
+// are normalised (RFC 8265, see normalize.go); a taken email, in any letter
+// case or Unicode form, is a core.ConflictError.
 func (s *Accounts) Register(ctx context.Context, in RegisterInput) (core.User, error) {
-	email := core.NormalizeEmail(in.Email)
+	email, ok := normalizeEmail(in.Email)
 	var v core.ValidationError
-	if msg := core.ValidateEmail(email); msg != "" {
+	if !ok {
+		v.Add("email", "must be a valid email address")
+	} else if msg := core.ValidateEmail(email); msg != "" {
 		v.Add("email", msg)
 	}
-	if msg := core.ValidatePassword(in.Password, email); msg != "" {
+	password, msg := preparePassword(in.Password, email)
+	if msg != "" {
 		v.Add("password", msg)
 	}
 	if msg := core.ValidateName(in.FirstName); msg != "" {
@@ -87,7 +92,12 @@ func (s *Accounts) Register(ctx context.Context, in RegisterInput) (core.User, e
 	if err := v.Err(); err != nil {
 		return core.User{}, err
 	}
-	hash, err := s.d.Passwords.Hash(in.Password)
+	if _, err := s.findUserByEmail(ctx, in.Email); err == nil {
+		return core.User{}, &core.ConflictError{Fields: map[string]string{"email": "is already registered"}}
+	} else if !errors.Is(err, core.ErrNotFound) {
+		return core.User{}, err
+	}
+	hash, err := s.d.Passwords.Hash(password)
 	if err != nil {
 		return core.User{}, err
 	}
@@ -105,14 +115,16 @@ func (s *Accounts) Register(ctx context.Context, in RegisterInput) (core.User, e
 	return u, nil
 }
 
-// Authenticate checks an email and password. Unknown email, wrong password
-// and an account in a login back-off all return core.ErrInvalidCredentials
-// after one bcrypt comparison each, so they cannot be told apart by answer
-// or by time.
+// Authenticate checks an email and password, both normalised as at
+// registration. Unknown email, wrong password and a login back-off all
+// return core.ErrInvalidCredentials after the same bcrypt comparisons, so
+// they cannot be told apart by answer or by time. The caller's device
+// (RequestInfo.Device and IP) decides which bucket of the throttle the
+// attempt counts in; see checkPassword.
 func (s *Accounts) Authenticate(ctx context.Context, email, password string) (core.User, error) {
-	u, err := s.d.Users.GetUserByEmail(ctx, core.NormalizeEmail(email))
+	u, err := s.findUserByEmail(ctx, email)
 	if errors.Is(err, core.ErrNotFound) {
-		_ = s.d.Passwords.Compare(s.dummy, password)
+		s.compareDummy(password)
 		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, Detail: "unknown email"})
 		return core.User{}, core.ErrInvalidCredentials
 	}
@@ -125,39 +137,151 @@ func (s *Accounts) Authenticate(ctx context.Context, email, password string) (co
 	return u, nil
 }
 
+// deviceKeys are the keys under which the caller's device may be known to
+// an account: its device cookie first, then its address (core.LoginDevice).
+func deviceKeys(ctx context.Context) []string {
+	info := RequestInfoFrom(ctx)
+	keys := make([]string, 0, 2)
+	if info.Device != "" {
+		keys = append(keys, core.DeviceCookieKey(info.Device))
+	}
+	if info.IP != "" {
+		keys = append(keys, core.DeviceAddressKey(info.IP))
+	}
+	return keys
+}
+
 // checkPassword compares password with u's under the login throttle. The
-// attempt is counted before the comparison and the count cleared after a
-// match, so concurrent guesses are throttled too.
+// attempt counts in one bucket: that of the caller's device when it signed
+// in to this account before (by its device cookie, else by its address),
+// else the account's own bucket, which every other caller shares. So
+// guesses from anywhere else cannot keep the owner out of a device they
+// used before, and the guesses an account can receive per hour are bounded
+// by core.MaxLoginDevices+1 buckets. The attempt is counted before the
+// comparison and the bucket cleared after a match, so concurrent guesses
+// are throttled too; a match also remembers the caller's device.
 func (s *Accounts) checkPassword(ctx context.Context, u core.User, password string) error {
 	now := s.d.Clock.Now()
-	counted, err := s.d.Users.UpdateUser(ctx, u.ID, func(u core.User) (core.User, error) {
-		return s.cfg.Throttle.CountAttempt(u, now)
-	})
+	keys := deviceKeys(ctx)
+	device, failures, err := s.countAttempt(ctx, u, keys, now)
+	where := "account"
+	if device != "" {
+		where = "known device"
+	}
 	if errors.Is(err, core.ErrLocked) {
-		_ = s.d.Passwords.Compare(s.dummy, password)
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, SubjectID: u.ID, Detail: "account in login back-off"})
+		s.compareDummy(password)
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, SubjectID: u.ID, Detail: where + " in login back-off"})
 		return fmt.Errorf("%w: %w", core.ErrInvalidCredentials, err)
 	}
 	if err != nil {
 		return err
 	}
-	if err := s.d.Passwords.Compare(counted.PasswordHash, password); err != nil {
+	if err := s.comparePassword(u.PasswordHash, password); err != nil {
 		if !errors.Is(err, core.ErrUnauthenticated) {
 			return err
 		}
 		detail := "wrong password"
-		if wait := s.cfg.Throttle.Wait(counted.FailedLogins); wait > 0 {
-			detail = fmt.Sprintf("wrong password; %d consecutive failures, next attempt in %s", counted.FailedLogins, wait)
+		if wait := s.cfg.Throttle.Wait(failures); wait > 0 {
+			detail = fmt.Sprintf("wrong password; %d consecutive failures (%s), next attempt in %s", failures, where, wait)
 		}
 		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, SubjectID: u.ID, Detail: detail})
 		return core.ErrInvalidCredentials
 	}
-	if _, err := s.d.Users.UpdateUser(ctx, u.ID, func(u core.User) (core.User, error) {
-		return s.cfg.Throttle.Succeeded(u), nil
-	}); err != nil {
+	if device != "" {
+		_, err = s.d.Devices.UpdateLoginDevice(ctx, u.ID, device, func(d core.LoginDevice) (core.LoginDevice, error) {
+			d.LoginBackoff = core.LoginBackoff{}
+			return d, nil
+		})
+	} else {
+		_, err = s.d.Users.UpdateUser(ctx, u.ID, func(u core.User) (core.User, error) {
+			return s.cfg.Throttle.Succeeded(u), nil
+		})
+	}
+	if err != nil && !errors.Is(err, core.ErrNotFound) {
 		return err
 	}
-	return nil
+	return s.rememberDevice(ctx, u.ID, keys, now)
+}
+
+// countAttempt counts one attempt in the bucket of the first of keys known
+// to the account, else in the account's own, and returns which device it
+// counted in ("" for the account) and its failures so far.
+func (s *Accounts) countAttempt(ctx context.Context, u core.User, keys []string, now time.Time) (string, int, error) {
+	for _, key := range keys {
+		d, err := s.d.Devices.UpdateLoginDevice(ctx, u.ID, key, func(d core.LoginDevice) (core.LoginDevice, error) {
+			b, err := s.cfg.Throttle.Count(d.LoginBackoff, now)
+			d.LoginBackoff = b
+			return d, err
+		})
+		if errors.Is(err, core.ErrNotFound) {
+			continue
+		}
+		return key, d.FailedLogins, err
+	}
+	counted, err := s.d.Users.UpdateUser(ctx, u.ID, func(u core.User) (core.User, error) {
+		return s.cfg.Throttle.CountAttempt(u, now)
+	})
+	return "", counted.FailedLogins, err
+}
+
+// rememberDevice records that the caller's device signed in to userID (or
+// proved it owns the account by a password reset).
+func (s *Accounts) rememberDevice(ctx context.Context, userID string, keys []string, now time.Time) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	err := s.d.Devices.RememberLoginDevices(ctx, userID, keys, now, core.MaxLoginDevices)
+	if errors.Is(err, core.ErrNotFound) {
+		return nil // the account was deleted meanwhile
+	}
+	return err
+}
+
+// findUserByEmail looks an account up by a typed address under each of
+// emailLookups' forms.
+func (s *Accounts) findUserByEmail(ctx context.Context, typed string) (core.User, error) {
+	var err error
+	for _, email := range emailLookups(typed) {
+		if email == "" {
+			continue
+		}
+		var u core.User
+		if u, err = s.d.Users.GetUserByEmail(ctx, email); err == nil || !errors.Is(err, core.ErrNotFound) {
+			return u, err
+		}
+	}
+	if err == nil {
+		err = fmt.Errorf("user by email: %w", core.ErrNotFound)
+	}
+	return core.User{}, err
+}
+
+// comparePassword compares a typed password with a stored hash under each
+// of passwordCandidates' forms; core.ErrUnauthenticated when none matches.
+// The hasher refuses anything longer than it reads (bcrypt: 72 bytes), so
+// a password with extra bytes after a correct prefix never matches.
+func (s *Accounts) comparePassword(hash, typed string) error {
+	err := core.ErrUnauthenticated
+	for _, pw := range passwordCandidates(typed) {
+		if err = s.d.Passwords.Compare(hash, pw); !errors.Is(err, core.ErrUnauthenticated) {
+			return err
+		}
+	}
+	return err
+}
+
+// compareDummy spends the time comparePassword would, when there is no
+// real hash to compare with.
+func (s *Accounts) compareDummy(typed string) { _ = s.comparePassword(s.dummy, typed) }
+
+// preparePassword normalises a new password (RFC 8265 OpaqueString) and
+// checks it; msg is "" when the normalised password may be used.
+func preparePassword(typed, email string) (password, msg string) {
+	pw, ok := normalizePassword(typed)
+	if !ok {
+		return "", "contains a character that cannot be part of a password (a control or unassigned code point)"
+	}
+	return pw, core.ValidatePassword(pw, email)
 }
 
 // Login authenticates a person and issues an access and a refresh token
@@ -272,9 +396,10 @@ func (s *Accounts) Update(ctx context.Context, id string, in UpdateInput) (core.
 			v.Add("last_name", msg)
 		}
 	}
-	var newHash string
+	var newHash, newPassword string
 	if in.Password != nil {
-		if msg := core.ValidatePassword(*in.Password, u.Email); msg != "" {
+		var msg string
+		if newPassword, msg = preparePassword(*in.Password, u.Email); msg != "" {
 			v.Add("password", msg)
 		}
 		if in.CurrentPassword == nil || *in.CurrentPassword == "" {
@@ -288,7 +413,7 @@ func (s *Accounts) Update(ctx context.Context, id string, in UpdateInput) (core.
 		if err := s.checkCurrentPassword(ctx, u, *in.CurrentPassword); err != nil {
 			return core.User{}, err
 		}
-		if newHash, err = s.d.Passwords.Hash(*in.Password); err != nil {
+		if newHash, err = s.d.Passwords.Hash(newPassword); err != nil {
 			return core.User{}, err
 		}
 	}
@@ -359,12 +484,15 @@ func (s *Accounts) Delete(ctx context.Context, id, currentPassword string) error
 // RequestPasswordReset sends a reset token to the account's address when
 // there is one. It answers the same whether or not the account exists; only
 // a malformed address or an unreachable store is an error.
-func (s *Accounts) RequestPasswordReset(ctx context.Context, email string) error {
-	email = core.NormalizeEmail(email)
+func (s *Accounts) RequestPasswordReset(ctx context.Context, typed string) error {
+	email, ok := normalizeEmail(typed)
+	if !ok {
+		return &core.ValidationError{Fields: map[string]string{"email": "must be a valid email address"}}
+	}
 	if msg := core.ValidateEmail(email); msg != "" {
 		return &core.ValidationError{Fields: map[string]string{"email": msg}}
 	}
-	u, err := s.d.Users.GetUserByEmail(ctx, email)
+	u, err := s.findUserByEmail(ctx, typed)
 	if errors.Is(err, core.ErrNotFound) {
 		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, Detail: "reset requested for an unknown email"})
 		return nil
@@ -387,14 +515,16 @@ func (s *Accounts) RequestPasswordReset(ctx context.Context, email string) error
 }
 
 // ConfirmPasswordReset sets a new password with a reset token. The token
-// is single-use and expires; the account's tokens are revoked and its login
-// back-off cleared.
+// is single-use and expires; the account's tokens are revoked, its login
+// back-off cleared, and the caller's device (RequestInfo) remembered as one
+// the owner signs in from.
 func (s *Accounts) ConfirmPasswordReset(ctx context.Context, token, password string) error {
 	var v core.ValidationError
 	if token == "" {
 		v.Add("token", "is required")
 	}
-	if msg := core.ValidatePassword(password, ""); msg != "" {
+	password, msg := preparePassword(password, "")
+	if msg != "" {
 		v.Add("password", msg)
 	}
 	if err := v.Err(); err != nil {
@@ -425,6 +555,12 @@ func (s *Accounts) ConfirmPasswordReset(ctx context.Context, token, password str
 	if err := s.d.Tokens.RevokeAll(ctx, core.TokenFilter{UserID: r.UserID}); err != nil {
 		return err
 	}
+	// The mailbox proved the owner: the device that reset the password
+	// signs in from now on in its own bucket, even while others keep the
+	// account's bucket locked.
+	if err := s.rememberDevice(ctx, r.UserID, deviceKeys(ctx), s.d.Clock.Now()); err != nil {
+		return err
+	}
 	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, ActorID: r.UserID, SubjectID: r.UserID, Success: true, Detail: "password reset; tokens revoked"})
 	return nil
 }
@@ -432,7 +568,7 @@ func (s *Accounts) ConfirmPasswordReset(ctx context.Context, token, password str
 // EnsureUser creates the account with email if there is none, with the
 // given roles (the bootstrap admin). It reports whether it created one.
 func (s *Accounts) EnsureUser(ctx context.Context, in RegisterInput) (bool, error) {
-	_, err := s.d.Users.GetUserByEmail(ctx, core.NormalizeEmail(in.Email))
+	_, err := s.findUserByEmail(ctx, in.Email)
 	if err == nil {
 		return false, nil
 	}

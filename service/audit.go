@@ -13,6 +13,10 @@ type RequestInfo struct {
 	IP        string
 	UserAgent string
 	RequestID string
+	// Device is the identifier in the caller's device cookie, already
+	// checked by the transport, or a new one it will set on success: the
+	// sign-in handlers set it (see Accounts.Authenticate).
+	Device string
 }
 
 type requestInfoKey struct{}

@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -39,6 +41,9 @@ type AuthorizeRequest struct {
 	MaxAge      int
 	LoginHint   string
 	HintSubject string
+	// Key identifies the authorization request: a hash of its parameters,
+	// the same for every post of its consent form.
+	Key string
 }
 
 // HasPrompt reports whether the request's prompt parameter holds value.
@@ -126,6 +131,7 @@ type Authorizations struct {
 	tokens  *Tokens
 	audit   *Audit
 	ttl     time.Duration
+	answers ports.RateLimitStore
 }
 
 // AuthorizationDeps are the ports Authorizations uses.
@@ -137,25 +143,32 @@ type AuthorizationDeps struct {
 	Clock   ports.Clock
 	Tokens  *Tokens
 	Audit   *Audit
+	// Answers remembers which authorization requests were approved, on
+	// every instance, so that one request yields at most one code.
+	Answers ports.RateLimitStore
 }
 
 // NewAuthorizations returns the service; codes live codeTTL.
 func NewAuthorizations(codeTTL time.Duration, d AuthorizationDeps) *Authorizations {
-	return &Authorizations{clients: d.Clients, codes: d.Codes, secrets: d.Secrets, random: d.Random, clock: d.Clock, tokens: d.Tokens, audit: d.Audit, ttl: codeTTL}
+	return &Authorizations{clients: d.Clients, codes: d.Codes, secrets: d.Secrets, random: d.Random, clock: d.Clock, tokens: d.Tokens, audit: d.Audit, ttl: codeTTL, answers: d.Answers}
 }
 
 func invalidRequest(desc string) *core.OAuthError {
 	return core.NewOAuthError(core.CodeInvalidRequest, desc)
 }
 
-// Validate checks an authorization request. client_id and redirect_uri are
-// checked first: while either is in doubt the returned request has no
+// Validate checks an authorization request under RFC 6749's parameter rules
+// (core.OAuthParams: empty is absent, repeated is invalid_request). client_id
+// and redirect_uri are checked first: while either is in doubt the returned request has no
 // Redirect, and the error must be shown to the person, never redirected
 // (RFC 6749 §4.1.2.1). Later errors come with Redirect and State set.
 func (s *Authorizations) Validate(ctx context.Context, q url.Values) (AuthorizeRequest, error) {
 	var req AuthorizeRequest
-	if len(q["client_id"]) > 1 || len(q["redirect_uri"]) > 1 {
-		return req, invalidRequest("client_id and redirect_uri may each appear only once")
+	q, repeated := core.OAuthParams(q)
+	for _, name := range repeated {
+		if name == "client_id" || name == "redirect_uri" {
+			return req, core.ErrRepeatedParam(name)
+		}
 	}
 	id := q.Get("client_id")
 	if id == "" {
@@ -183,11 +196,13 @@ func (s *Authorizations) Validate(ctx context.Context, q url.Values) (AuthorizeR
 	if req.Redirect == "" {
 		req.Redirect = req.RedirectURI
 	}
-	req.State = q.Get("state")
-	for name, v := range q {
-		if len(v) > 1 {
-			return req, invalidRequest("the parameter " + name + " appears more than once (RFC 6749 §3.1)")
-		}
+	if len(q["state"]) == 1 {
+		req.State = q.Get("state")
+	}
+	sum := sha256.Sum256([]byte(q.Encode()))
+	req.Key = hex.EncodeToString(sum[:])
+	if len(repeated) > 0 {
+		return req, core.ErrRepeatedParam(repeated[0])
 	}
 	// OpenID Connect Core §6: request objects are not supported, and say
 	// so before anything they might have carried is found missing.
@@ -237,6 +252,34 @@ func checkPKCE(c core.Client, challenge, method string) error {
 		return invalidRequest("code_challenge_method must be S256")
 	case !core.ValidPKCEChallenge(challenge):
 		return invalidRequest("code_challenge must be the base64url SHA-256 of the code_verifier (43 characters)")
+	}
+	return nil
+}
+
+// approvalWindow is how long an approved authorization request is
+// remembered: far longer than a code lives, so a replayed consent form
+// never mints a second code that could still be redeemed.
+const approvalWindow = 24 * time.Hour
+
+// errAnswered is a consent form posted again for a request already
+// approved: a double click, or back then Allow.
+var errAnswered = invalidRequest("this authorization request has already been answered; start again from the application")
+
+// Approve records that user approved req, once: the first approval of an
+// authorization request is allowed, every later one (a double POST, back
+// then Allow, a replayed form) is invalid_request, so one authorization
+// request yields at most one code (RFC 9700 §4.5, RFC 6749 §10.5). The
+// record is shared by every instance through the store behind Answers.
+func (s *Authorizations) Approve(ctx context.Context, req AuthorizeRequest, user core.User) error {
+	if s.answers == nil {
+		return nil
+	}
+	res, err := s.answers.Allow(ctx, "approved:"+user.ID+":"+req.Key, core.RateLimit{Limit: 1, Window: approvalWindow}, s.clock.Now())
+	if err != nil {
+		return fmt.Errorf("record approval: %w", err)
+	}
+	if !res.Allowed {
+		return errAnswered
 	}
 	return nil
 }

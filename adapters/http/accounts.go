@@ -82,13 +82,26 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
+	r, device := h.withDevice(r)
 	resp, err := h.accounts.Login(r.Context(), in.Email, in.Password)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
+	h.sessions.setDevice(w, device)
 	noStore(w)
 	writeJSON(w, http.StatusOK, loginJSON{AccessToken: resp.AccessToken, RefreshToken: resp.RefreshToken, TokenType: resp.TokenType, ExpiresIn: resp.ExpiresIn, Scope: resp.Scope})
+}
+
+// withDevice returns r carrying the browser's device identifier (its
+// device cookie's, or a new one) for the account service's login throttle,
+// and that identifier, which the handler sets as the device cookie once
+// the person has proved the account theirs.
+func (h *Handler) withDevice(r *http.Request) (*http.Request, string) {
+	id := h.sessions.device(r)
+	info := service.RequestInfoFrom(r.Context())
+	info.Device = id
+	return r.WithContext(service.WithRequestInfo(r.Context(), info)), id
 }
 
 // userToken returns the record of the accepted access token when it was
@@ -200,9 +213,11 @@ func (h *Handler) confirmReset(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
+	r, device := h.withDevice(r)
 	if err := h.accounts.ConfirmPasswordReset(r.Context(), in.Token, in.Password); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
+	h.sessions.setDevice(w, device)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sort"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -38,7 +39,18 @@ func (h *Handler) renderErrorPage(w http.ResponseWriter, r *http.Request, status
 	case status >= 500:
 		title = "Something went wrong"
 	}
-	if err := h.pages.render(w, status, "error", errorPage{Title: title, Message: body.Description, Code: body.Error}); err != nil {
+	msg := body.Description
+	if len(body.Fields) > 0 {
+		names := make([]string, 0, len(body.Fields))
+		for k := range body.Fields {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			msg += "; " + k + ": " + body.Fields[k]
+		}
+	}
+	if err := h.pages.render(w, status, "error", errorPage{Title: title, Message: msg, Code: body.Error}); err != nil {
 		h.log.LogAttrs(r.Context(), slog.LevelError, "error page", slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()))
 	}
 }
@@ -106,10 +118,15 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 			h.redirectError(w, r, req, core.NewOAuthError(core.CodeAccessDenied, "the user denied the request"))
 			return
 		}
+		if err := h.authz.Approve(ctx, req, user); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
 		h.issueCode(w, r, req, user, authTime)
 		return
 	}
-	user, err = h.accounts.SignIn(ctx, form.Get("email"), form.Get("password"), req.Client.ID, "authorization endpoint")
+	r, device := h.withDevice(r)
+	user, err = h.accounts.SignIn(r.Context(), form.Get("email"), form.Get("password"), req.Client.ID, "authorization endpoint")
 	if errors.Is(err, core.ErrInvalidCredentials) {
 		h.renderLogin(w, r, req, form.Get("email"), "The email or password is incorrect.", http.StatusUnauthorized)
 		return
@@ -120,6 +137,7 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	now := h.clock.Now()
 	h.sessions.start(w, user, now)
+	h.sessions.setDevice(w, device)
 	if req.HasPrompt("login") || req.HasPrompt("select_account") || req.MaxAge >= 0 || req.HintSubject != "" {
 		// The request asks for a fresh sign-in, which the GET would ask
 		// for again: go on from this one.
@@ -216,8 +234,10 @@ func (h *Handler) redirectError(w http.ResponseWriter, r *http.Request, req serv
 	h.redirect(w, r, req, url.Values{"error": {oe.Code}, "error_description": {oe.Description}})
 }
 
-// redirect sends the browser to the client's redirect URI with params and
-// the state, keeping the URI's own query (RFC 6749 §3.1.2).
+// redirect sends the browser to the client's redirect URI with params, the
+// state and the issuer, keeping the URI's own query (RFC 6749 §3.1.2). iss
+// is in every authorization response, success and error alike (RFC 9207
+// §2), so a client talking to several servers can tell which one answered.
 func (h *Handler) redirect(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, params url.Values) {
 	u, err := url.Parse(req.Redirect)
 	if err != nil {
@@ -231,6 +251,7 @@ func (h *Handler) redirect(w http.ResponseWriter, r *http.Request, req service.A
 	if req.State != "" {
 		q.Set("state", req.State)
 	}
+	q.Set("iss", h.tokens.Issuer())
 	u.RawQuery = q.Encode()
 	noStore(w)
 	status := http.StatusFound

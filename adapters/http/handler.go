@@ -81,6 +81,8 @@ type Handler struct {
 	root     http.Handler
 	draining atomic.Bool
 	metadata []byte
+	// discoverableScopes feeds the metadata's scopes_supported.
+	discoverableScopes scopeList
 }
 
 // New builds the handler and its routes. It fails when the installed
@@ -106,7 +108,7 @@ func New(d Deps) (*Handler, error) {
 	h.router.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.writeError(w, r, errMethodNotAllow) })
 	h.router.Use(recordRoute)
 	h.routes()
-	h.root = h.observe(h.secure(h.cors(h.limitByIP(h.router))))
+	h.root = h.observe(h.secure(h.cors(h.limitByIP(h.cleanInput(h.router)))))
 	return h, nil
 }
 

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -43,13 +44,21 @@ func hasMediaType(r *http.Request, want string) bool {
 }
 
 // decodeJSON reads a JSON body into v: the content type must be JSON, the
-// body at most MaxBodyBytes, unknown fields are named in the error, and a
-// field of the wrong type is named too.
+// body at most MaxBodyBytes, every string UTF-8 text without NUL
+// (checkJSONText), unknown fields are named in the error, and a field of
+// the wrong type is named too.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if !hasMediaType(r, "application/json") {
 		return errNotJSON
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		return jsonError(err)
+	}
+	if err := checkJSONText(raw); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)

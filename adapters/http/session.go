@@ -38,12 +38,13 @@ type sessions struct {
 	cfg           SessionConfig
 	sessionCookie string
 	csrfCookie    string
+	deviceCookie  string
 }
 
 func newSessions(cfg SessionConfig) *sessions {
-	s := &sessions{cfg: cfg, sessionCookie: "identityd_session", csrfCookie: "identityd_csrf"}
+	s := &sessions{cfg: cfg, sessionCookie: "identityd_session", csrfCookie: "identityd_csrf", deviceCookie: "identityd_device"}
 	if cfg.Secure {
-		s.sessionCookie, s.csrfCookie = "__Host-"+s.sessionCookie, "__Host-"+s.csrfCookie
+		s.sessionCookie, s.csrfCookie, s.deviceCookie = "__Host-"+s.sessionCookie, "__Host-"+s.csrfCookie, "__Host-"+s.deviceCookie
 	}
 	if s.cfg.TTL <= 0 {
 		s.cfg.TTL = 8 * time.Hour
@@ -145,4 +146,34 @@ func (s *sessions) checkCSRF(r *http.Request, token string) bool {
 	}
 	want := b64(s.mac("csrf", c.Value))
 	return hmac.Equal([]byte(want), []byte(token))
+}
+
+// deviceTTL is how long a browser keeps its device cookie after its last
+// sign-in (browsers cap cookie lifetimes at 400 days).
+const deviceTTL = 365 * 24 * time.Hour
+
+// device returns the identifier of the browser's device cookie (OWASP's
+// "device cookie") when it is present and well signed, else a new random
+// one. The cookie is set by setDevice after a
+// successful sign-in or password reset; the account service keeps which
+// accounts signed in from which identifiers (core.LoginDevice), so the
+// cookie binds the browser to those accounts, and a forged or copied-in
+// value is useless without the signature and the account's record.
+func (s *sessions) device(r *http.Request) string {
+	if c, err := r.Cookie(s.deviceCookie); err == nil {
+		if raw, sig, ok := strings.Cut(c.Value, "."); ok && len(raw) == 22 {
+			want := b64(s.mac("device", raw))
+			if hmac.Equal([]byte(want), []byte(sig)) {
+				return raw
+			}
+		}
+	}
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return b64(b)
+}
+
+// setDevice (re)sets the device cookie to id for another deviceTTL.
+func (s *sessions) setDevice(w http.ResponseWriter, id string) {
+	http.SetCookie(w, s.cookie(s.deviceCookie, id+"."+b64(s.mac("device", id)), int(deviceTTL/time.Second)))
 }

@@ -22,6 +22,7 @@ type Store struct {
 	refresh map[string]core.RefreshToken
 	codes   map[string]core.AuthCode
 	resets  map[string]core.PasswordReset
+	devices map[string]map[string]core.LoginDevice // user id -> key -> device
 	audit   auditLog
 
 	// Access tokens are written on every issuance; they get their own lock
@@ -39,6 +40,7 @@ var (
 	_ ports.RefreshTokenRepository  = (*Store)(nil)
 	_ ports.AuthCodeRepository      = (*Store)(nil)
 	_ ports.PasswordResetRepository = (*Store)(nil)
+	_ ports.LoginDeviceRepository   = (*Store)(nil)
 	_ ports.AuditLog                = (*Store)(nil)
 	_ ports.Purger                  = (*Store)(nil)
 	_ ports.Pinger                  = (*Store)(nil)
@@ -54,6 +56,7 @@ func NewStore() *Store {
 		refresh:  map[string]core.RefreshToken{},
 		codes:    map[string]core.AuthCode{},
 		resets:   map[string]core.PasswordReset{},
+		devices:  map[string]map[string]core.LoginDevice{},
 		tokens:   newTokenTable(),
 		interned: newInterner(),
 	}

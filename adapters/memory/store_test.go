@@ -24,11 +24,6 @@ func TestRevocationCache(t *testing.T) {
 	porttest.RunRevocationCacheTests(t, func(_ *testing.T, c ports.Clock) ports.RevocationCache { return memory.NewRevocationCache(c) })
 }
 
-func TestClientCache(t *testing.T) {
-	t.Parallel()
-	porttest.RunClientCacheTests(t, func(_ *testing.T, c ports.Clock) ports.ClientCache { return memory.NewClientCache(c) })
-}
-
 func TestRateLimitStore(t *testing.T) {
 	t.Parallel()
 	porttest.RunRateLimitStoreTests(t, func(*testing.T) ports.RateLimitStore { return memory.NewRateLimitStore() })
@@ -51,4 +46,11 @@ func TestAuditLogKeepsTheLatestEvents(t *testing.T) {
 	require.Greater(t, len(events), memory.MaxAuditEvents-1024)
 	require.Equal(t, fmt.Sprint(total-1), events[len(events)-1].ID, "the newest is kept")
 	require.Equal(t, fmt.Sprint(total-len(events)), events[0].ID, "in order, oldest dropped")
+}
+
+func TestDeviceCodes(t *testing.T) {
+	t.Parallel()
+	porttest.RunDeviceCodeTests(t, func(*testing.T) porttest.DeviceCodeFixture {
+		return porttest.DeviceCodeFixture{Repo: memory.NewDeviceCodes(), ClientID: "c", UserID: "u"}
+	})
 }

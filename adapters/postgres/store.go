@@ -60,6 +60,7 @@ var (
 	_ ports.RefreshTokenRepository  = (*Store)(nil)
 	_ ports.AuthCodeRepository      = (*Store)(nil)
 	_ ports.PasswordResetRepository = (*Store)(nil)
+	_ ports.LoginDeviceRepository   = (*Store)(nil)
 	_ ports.AuditLog                = (*Store)(nil)
 	_ ports.Purger                  = (*Store)(nil)
 	_ ports.Pinger                  = (*Store)(nil)

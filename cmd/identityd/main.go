@@ -66,7 +66,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if cmd == "keys" {
 		return keys(lookup, args, stdout, stderr)
 	}
-	cfg, err := app.LoadConfig(lookup)
+	load := app.LoadConfig
+	if cmd == "migrate" {
+		// Migrating needs only DATABASE_URL (contract §1).
+		load = app.LoadMigrateConfig
+	}
+	cfg, err := load(lookup)
 	if err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
 			fmt.Fprintf(stderr, "identityd: configuration: %s\n", line)
@@ -104,7 +109,7 @@ func serve(cfg app.Config, logger *slog.Logger, stderr io.Writer) int {
 	startCtx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := a.Start(startCtx); err != nil {
-		logger.Error("start", "error", err.Error())
+		fmt.Fprintf(stderr, "identityd: cannot start: %s\n", app.StartError(err))
 		return 1
 	}
 	sig := <-a.Wait()
@@ -128,7 +133,7 @@ func janitor(cfg app.Config, logger *slog.Logger, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	if err := a.Start(ctx); err != nil {
-		logger.Error("janitor", "error", err.Error())
+		fmt.Fprintf(stderr, "identityd: janitor: cannot start: %s\n", app.StartError(err))
 		return 1
 	}
 	defer func() { _ = a.Stop(context.Background()) }()
@@ -148,7 +153,7 @@ func migrate(cfg app.Config, args []string, stdout, stderr io.Writer, logger *sl
 		fmt.Fprintln(stderr, "identityd: migrate: DATABASE_URL is not set")
 		return 2
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	if err := app.Migrate(ctx, cfg, args[0], stdout, logger); err != nil {
 		fmt.Fprintf(stderr, "identityd: migrate %s: %v\n", args[0], err)

@@ -25,6 +25,7 @@ type Store interface {
 	ports.RefreshTokenRepository
 	ports.AuthCodeRepository
 	ports.PasswordResetRepository
+	ports.LoginDeviceRepository
 	ports.AuditLog
 	ports.Purger
 }
@@ -67,6 +68,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) Store) {
 		{"refresh_tokens", runRefreshTests},
 		{"auth_codes", runAuthCodeTests},
 		{"password_resets", runResetTests},
+		{"login_devices", runLoginDeviceTests},
 		{"purge", runPurgeTests},
 		{"audit", runAuditTests},
 	}
@@ -486,6 +488,24 @@ func runRefreshTests(t *testing.T, newStore func(*testing.T) Store) {
 		require.NoError(t, err)
 		assert.Equal(t, next, got)
 	})
+	t.Run("a second rotation keeps the first rotation time", func(t *testing.T) {
+		s, rt := setup(t)
+		first := successor(rt)
+		_, err := s.RotateRefreshToken(ctx, rt.Hash, func(core.RefreshToken) (core.RefreshToken, error) { return first, nil })
+		require.NoError(t, err)
+		second := successor(rt)
+		second.IssuedAt = first.IssuedAt.Add(5 * time.Second)
+		_, err = s.RotateRefreshToken(ctx, rt.Hash, func(core.RefreshToken) (core.RefreshToken, error) { return second, nil })
+		require.NoError(t, err)
+		got, err := s.GetRefreshToken(ctx, rt.Hash)
+		require.NoError(t, err)
+		assert.True(t, got.RotatedAt.Equal(first.IssuedAt), "the reuse interval counts from the first rotation: %v", got.RotatedAt)
+		for _, h := range []string{first.Hash, second.Hash} {
+			got, err := s.GetRefreshToken(ctx, h)
+			require.NoError(t, err)
+			assert.True(t, got.RotatedAt.IsZero(), "both successors live")
+		}
+	})
 	t.Run("rotate error writes nothing and returns old", func(t *testing.T) {
 		s, rt := setup(t)
 		boom := errors.New("boom")
@@ -511,7 +531,7 @@ func runRefreshTests(t *testing.T, newStore func(*testing.T) Store) {
 			go func() {
 				defer wg.Done()
 				_, err := s.RotateRefreshToken(ctx, rt.Hash, func(old core.RefreshToken) (core.RefreshToken, error) {
-					if err := old.CheckRefresh(old.ClientID, base.Add(time.Minute)); err != nil {
+					if err := old.CheckRefresh(old.ClientID, base.Add(time.Minute), 0); err != nil {
 						return core.RefreshToken{}, err
 					}
 					return successor(old), nil
@@ -667,6 +687,9 @@ func runPurgeTests(t *testing.T, newStore func(*testing.T) Store) {
 
 		st, err := s.PurgeExpired(ctx, base.Add(time.Minute), 1)
 		require.NoError(t, err)
+		// Change-log rows (PostgreSQL) expire by the database's own
+		// clock, an hour after they were written, not by base.
+		st.Changes = 0
 		assert.Equal(t, core.PurgeStats{AccessTokens: 1, RefreshTokens: 1, AuthCodes: 1, PasswordResets: 1}, st)
 		_, err = s.GetAccessToken(ctx, dead.JTI)
 		assert.ErrorIs(t, err, core.ErrNotFound)
@@ -682,5 +705,107 @@ func runAuditTests(t *testing.T, newStore func(*testing.T) Store) {
 		s := newStore(t)
 		e := core.AuditEvent{ID: "6f9d1c1e-8a1a-4c39-9b52-2d2f3f9a7a10", Type: core.AuditTokenIssued, ClientID: "c", IP: "127.0.0.1", UserAgent: "test", RequestID: "r1", Success: true, CreatedAt: base}
 		assert.NoError(t, s.RecordAudit(context.Background(), e))
+	})
+}
+
+func runLoginDeviceTests(t *testing.T, newStore func(*testing.T) Store) {
+	ctx := context.Background()
+	count := func(d core.LoginDevice) (core.LoginDevice, error) {
+		d.FailedLogins++
+		d.LockedUntil = base.Add(time.Duration(d.FailedLogins) * time.Minute)
+		return d, nil
+	}
+	t.Run("remembered devices keep their back-off", func(t *testing.T) {
+		s := newStore(t)
+		u := newUser(uniq("u") + "@example.com")
+		require.NoError(t, s.CreateUser(ctx, u))
+		_, err := s.UpdateLoginDevice(ctx, u.ID, "addr:192.0.2.1", count)
+		require.ErrorIs(t, err, core.ErrNotFound, "an unknown device")
+		require.NoError(t, s.RememberLoginDevices(ctx, u.ID, []string{"addr:192.0.2.1", "cookie:abc"}, base, core.MaxLoginDevices))
+		d, err := s.UpdateLoginDevice(ctx, u.ID, "addr:192.0.2.1", count)
+		require.NoError(t, err)
+		assert.Equal(t, u.ID, d.UserID)
+		assert.Equal(t, "addr:192.0.2.1", d.Key)
+		assert.Equal(t, 1, d.FailedLogins)
+		assert.True(t, d.LockedUntil.Equal(base.Add(time.Minute)))
+		assert.True(t, d.LastLoginAt.Equal(base))
+
+		// Signing in again moves LastLoginAt and keeps the back-off.
+		require.NoError(t, s.RememberLoginDevices(ctx, u.ID, []string{"addr:192.0.2.1"}, base.Add(time.Hour), core.MaxLoginDevices))
+		d, err = s.UpdateLoginDevice(ctx, u.ID, "addr:192.0.2.1", count)
+		require.NoError(t, err)
+		assert.Equal(t, 2, d.FailedLogins)
+		assert.True(t, d.LastLoginAt.Equal(base.Add(time.Hour)))
+
+		other, err := s.UpdateLoginDevice(ctx, u.ID, "cookie:abc", func(d core.LoginDevice) (core.LoginDevice, error) { return d, nil })
+		require.NoError(t, err)
+		assert.Zero(t, other.FailedLogins, "devices count apart")
+		assert.True(t, other.LockedUntil.IsZero())
+
+		// Another account has none of them.
+		v := newUser(uniq("v") + "@example.com")
+		require.NoError(t, s.CreateUser(ctx, v))
+		_, err = s.UpdateLoginDevice(ctx, v.ID, "cookie:abc", count)
+		assert.ErrorIs(t, err, core.ErrNotFound)
+	})
+	t.Run("an error from fn writes nothing", func(t *testing.T) {
+		s := newStore(t)
+		u := newUser(uniq("u") + "@example.com")
+		require.NoError(t, s.CreateUser(ctx, u))
+		require.NoError(t, s.RememberLoginDevices(ctx, u.ID, []string{"cookie:x"}, base, core.MaxLoginDevices))
+		boom := errors.New("boom")
+		_, err := s.UpdateLoginDevice(ctx, u.ID, "cookie:x", func(d core.LoginDevice) (core.LoginDevice, error) {
+			d.FailedLogins = 9
+			return d, boom
+		})
+		assert.ErrorIs(t, err, boom)
+		d, err := s.UpdateLoginDevice(ctx, u.ID, "cookie:x", count)
+		require.NoError(t, err)
+		assert.Equal(t, 1, d.FailedLogins)
+	})
+	t.Run("only the most recent devices are kept", func(t *testing.T) {
+		s := newStore(t)
+		u := newUser(uniq("u") + "@example.com")
+		require.NoError(t, s.CreateUser(ctx, u))
+		for i := range 5 {
+			require.NoError(t, s.RememberLoginDevices(ctx, u.ID, []string{fmt.Sprintf("cookie:%d", i)}, base.Add(time.Duration(i)*time.Minute), 3))
+		}
+		for i := range 5 {
+			_, err := s.UpdateLoginDevice(ctx, u.ID, fmt.Sprintf("cookie:%d", i), count)
+			if i < 2 {
+				assert.ErrorIs(t, err, core.ErrNotFound, "device %d is among the oldest", i)
+			} else {
+				assert.NoError(t, err, "device %d is among the three most recent", i)
+			}
+		}
+	})
+	t.Run("concurrent updates each see the one before", func(t *testing.T) {
+		s := newStore(t)
+		u := newUser(uniq("u") + "@example.com")
+		require.NoError(t, s.CreateUser(ctx, u))
+		require.NoError(t, s.RememberLoginDevices(ctx, u.ID, []string{"cookie:c"}, base, core.MaxLoginDevices))
+		var wg sync.WaitGroup
+		for range 10 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := s.UpdateLoginDevice(ctx, u.ID, "cookie:c", count)
+				assert.NoError(t, err)
+			}()
+		}
+		wg.Wait()
+		d, err := s.UpdateLoginDevice(ctx, u.ID, "cookie:c", func(d core.LoginDevice) (core.LoginDevice, error) { return d, nil })
+		require.NoError(t, err)
+		assert.Equal(t, 10, d.FailedLogins)
+	})
+	t.Run("unknown account; deleting the account deletes its devices", func(t *testing.T) {
+		s := newStore(t)
+		assert.ErrorIs(t, s.RememberLoginDevices(ctx, "00000000-0000-0000-0000-000000000000", []string{"cookie:c"}, base, core.MaxLoginDevices), core.ErrNotFound)
+		u := newUser(uniq("u") + "@example.com")
+		require.NoError(t, s.CreateUser(ctx, u))
+		require.NoError(t, s.RememberLoginDevices(ctx, u.ID, []string{"cookie:c"}, base, core.MaxLoginDevices))
+		require.NoError(t, s.DeleteUser(ctx, u.ID))
+		_, err := s.UpdateLoginDevice(ctx, u.ID, "cookie:c", count)
+		assert.ErrorIs(t, err, core.ErrNotFound)
 	})
 }

@@ -2,6 +2,7 @@ package deploy_test
 
 import (
 	"bufio"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -63,14 +64,42 @@ func secretProblem(s string) string {
 	return ""
 }
 
-func TestEnvExampleNamesEveryContractVariable(t *testing.T) {
-	vars := parseEnvFile(t, readRootFile(t, ".env.example"))
-	for _, name := range contractVariables() {
-		assert.Contains(t, vars, name, ".env.example does not name %s", name)
+// TestConfigurationIsDocumented compares the variables the configuration
+// loader reads with those .env.example sets and those README.md's
+// configuration table names: all three must be the same list. A failure
+// says what to add where.
+func TestConfigurationIsDocumented(t *testing.T) {
+	read := loaderVariables(t)
+	env := parseEnvFile(t, readRootFile(t, ".env.example"))
+	readme := readmeConfigVariables(t)
+	isRead := func(v string) bool { return slices.Contains(read, v) || strings.HasPrefix(v, "OTEL_") }
+	for _, v := range read {
+		_, ok := env[v]
+		assert.True(t, ok, "app/config.go reads %s but .env.example does not set it: add a line %s= (with its default, or empty, and a comment if it needs one) to .env.example", v, v)
+		assert.Contains(t, readme, v, "app/config.go reads %s but README.md's configuration table does not name it: add a row | `%s` | default | what it does | under ## Configuration", v, v)
 	}
-	for name := range vars {
-		assert.True(t, isContractVariable(name), ".env.example sets %s, which the contract does not name", name)
+	for v := range env {
+		assert.True(t, isRead(v), ".env.example sets %s, which app/config.go does not read: remove the line, or read and validate it in app.LoadConfig", v)
 	}
+	for _, v := range readme {
+		assert.True(t, isRead(v), "README.md's configuration table names %s, which app/config.go does not read: remove it from the table, or read and validate it in app.LoadConfig", v)
+	}
+}
+
+// readmeConfigVariables returns the variables named in the first column of
+// the table under README.md's "## Configuration".
+func readmeConfigVariables(t *testing.T) []string {
+	t.Helper()
+	text := readRootFile(t, "README.md")
+	start := strings.Index(text, "\n## Configuration")
+	require.GreaterOrEqual(t, start, 0, "README.md has no ## Configuration section")
+	section := text[start+1:]
+	if end := strings.Index(section, "\n## "); end >= 0 {
+		section = section[:end]
+	}
+	names := tableVariables(section)
+	require.NotEmpty(t, names, "README.md's configuration table names no variables")
+	return names
 }
 
 func TestEnvExampleValuesAreUsable(t *testing.T) {
