@@ -88,10 +88,11 @@ type authorizationParams struct {
 	Clock   ports.Clock
 	Tokens  *service.Tokens
 	Audit   *service.Audit
+	Answers ports.RateLimitStore
 }
 
 func newAuthorizations(p authorizationParams) *service.Authorizations {
 	return service.NewAuthorizations(p.Cfg.Tokens.AuthCodeTTL, service.AuthorizationDeps{
-		Clients: p.Clients, Codes: p.Codes, Secrets: p.Secrets, Random: p.Random, Clock: p.Clock, Tokens: p.Tokens, Audit: p.Audit,
+		Clients: p.Clients, Codes: p.Codes, Secrets: p.Secrets, Random: p.Random, Clock: p.Clock, Tokens: p.Tokens, Audit: p.Audit, Answers: p.Answers,
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/identityd/identityd/adapters/memory"
+	"github.com/identityd/identityd/adapters/nearcache"
 	"github.com/identityd/identityd/adapters/postgres"
 	"github.com/identityd/identityd/adapters/redis"
 	"github.com/identityd/identityd/adapters/system"
@@ -64,7 +65,9 @@ func memoryStores(clock ports.Clock) Stores {
 
 // externalStores opens PostgreSQL (migrating it unless AUTO_MIGRATE=false)
 // and Redis. PostgreSQL holds everything that must last, revocations
-// included; Redis caches clients and revocations and counts rate limits.
+// included, and the change log that the in-process caches of clients and
+// revocations follow; Redis counts rate limits and carries the change
+// notices.
 func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Logger, tel *telemetry.Providers, metrics *telemetry.Metrics) (Stores, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
 	defer cancel()
@@ -103,10 +106,24 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		_ = rc.Close()
 		return Stores{}, fmt.Errorf("pool metrics: %w", err)
 	}
-	revocations := redis.NewDurableRevocations(rc, store, clock)
-	lc.Append(fx.Hook{OnStop: func(context.Context) error {
+	// The caches the hot paths read live in this process and follow
+	// PostgreSQL's change log; Redis pub/sub only wakes them sooner.
+	notifier := redis.NewChangeNotifier(rc, log)
+	revocations := nearcache.NewRevocations(store, notifier, clock)
+	clients := nearcache.NewClients(store, notifier, 0)
+	follower := nearcache.NewFollower(store, notifier, nearcache.Options{Logger: log}, revocations, clients)
+	lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {
+		// After the bootstrap's writes (fx runs invokes first), so
+		// their echo in the log drops nothing a request has cached.
+		if err := follower.Start(ctx); err != nil {
+			return fmt.Errorf("load caches: %w", err)
+		}
+		return nil
+	}, OnStop: func(context.Context) error {
 		// The HTTP server's stop hook runs first (fx stops in reverse
 		// order), so nothing writes any more when the store drains.
+		follower.Stop()
+		notifier.Close()
 		err := store.Close()
 		_ = unregister()
 		_ = rc.Close()
@@ -114,14 +131,12 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		return err
 	}})
 	return Stores{
-		Clients: redis.NewCachedClients(store, redis.NewClientCache(rc, 0), 0),
+		Clients: clients,
 		Scopes:  store, Users: store, Devices: store, Access: store, Refresh: store, Codes: store, Resets: store, Audit: store, Purger: store,
 		Revocations: revocations,
 		RateLimits:  redis.NewRateLimitStore(rc),
 		SigningKeys: keys,
-		// The revocation cache pings Redis, and puts back revocations
-		// it could not write while Redis was away.
-		Readiness: Readiness{store, revocations},
+		Readiness:   Readiness{store, rc},
 	}, nil
 }
 

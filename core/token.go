@@ -14,6 +14,8 @@ type AccessToken struct {
 	Scopes    []string
 	IssuedAt  time.Time
 	ExpiresAt time.Time
+	// NotBefore is the nbf claim (RFC 7519 §4.1.5); zero when absent.
+	NotBefore time.Time
 	// UserID is set when the token was issued to a person.
 	UserID string
 	// FamilyID links the token to the refresh-token family it came with.
@@ -23,11 +25,17 @@ type AccessToken struct {
 	RevokedAt  time.Time
 }
 
-// ActiveAt reports whether the token is valid at now: issued, unexpired and
-// not revoked (RFC 7662 §2.2).
+// ActiveAt reports whether the token is valid at now: issued, not before
+// its nbf, unexpired and not revoked (RFC 7662 §2.2, RFC 7519 §4.1.5).
 func (t AccessToken) ActiveAt(now time.Time) bool {
-	return t.RevokedAt.IsZero() && now.Before(t.ExpiresAt) && !now.Before(t.IssuedAt.Add(-clockSkew))
+	return t.RevokedAt.IsZero() && now.Before(t.ExpiresAt) && !now.Before(t.IssuedAt.Add(-clockSkew)) &&
+		(t.NotBefore.IsZero() || !now.Before(t.NotBefore.Add(-clockSkew)))
 }
+
+// HasAudience reports whether aud is among the token's audiences: a
+// resource server accepts only tokens meant for it (RFC 9068 §4, RFC 7519
+// §4.1.3).
+func (t AccessToken) HasAudience(aud string) bool { return contains(t.Audience, aud) }
 
 // clockSkew is the tolerance for an iat slightly in the future from another
 // instance's clock.
@@ -90,4 +98,6 @@ type PurgeStats struct {
 	RefreshTokens  int64
 	AuthCodes      int64
 	PasswordResets int64
+	// Changes are change-log entries (PostgreSQL only).
+	Changes int64
 }

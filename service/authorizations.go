@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -26,6 +28,9 @@ type AuthorizeRequest struct {
 	Scopes              []string
 	CodeChallenge       string
 	CodeChallengeMethod string
+	// Key identifies the authorization request: a hash of its parameters,
+	// the same for every post of its consent form.
+	Key string
 }
 
 // Authorizations validates authorization requests, issues authorization
@@ -39,6 +44,7 @@ type Authorizations struct {
 	tokens  *Tokens
 	audit   *Audit
 	ttl     time.Duration
+	answers ports.RateLimitStore
 }
 
 // AuthorizationDeps are the ports Authorizations uses.
@@ -50,11 +56,14 @@ type AuthorizationDeps struct {
 	Clock   ports.Clock
 	Tokens  *Tokens
 	Audit   *Audit
+	// Answers remembers which authorization requests were approved, on
+	// every instance, so that one request yields at most one code.
+	Answers ports.RateLimitStore
 }
 
 // NewAuthorizations returns the service; codes live codeTTL.
 func NewAuthorizations(codeTTL time.Duration, d AuthorizationDeps) *Authorizations {
-	return &Authorizations{clients: d.Clients, codes: d.Codes, secrets: d.Secrets, random: d.Random, clock: d.Clock, tokens: d.Tokens, audit: d.Audit, ttl: codeTTL}
+	return &Authorizations{clients: d.Clients, codes: d.Codes, secrets: d.Secrets, random: d.Random, clock: d.Clock, tokens: d.Tokens, audit: d.Audit, ttl: codeTTL, answers: d.Answers}
 }
 
 func invalidRequest(desc string) *core.OAuthError {
@@ -97,6 +106,8 @@ func (s *Authorizations) Validate(ctx context.Context, q url.Values) (AuthorizeR
 		req.Redirect = req.RedirectURI
 	}
 	req.State = q.Get("state")
+	sum := sha256.Sum256([]byte(q.Encode()))
+	req.Key = hex.EncodeToString(sum[:])
 	for name, v := range q {
 		if len(v) > 1 {
 			return req, invalidRequest("the parameter " + name + " appears more than once (RFC 6749 §3.1)")
@@ -139,6 +150,34 @@ func checkPKCE(c core.Client, challenge, method string) error {
 		return invalidRequest("code_challenge_method must be S256")
 	case !core.ValidPKCEChallenge(challenge):
 		return invalidRequest("code_challenge must be the base64url SHA-256 of the code_verifier (43 characters)")
+	}
+	return nil
+}
+
+// approvalWindow is how long an approved authorization request is
+// remembered: far longer than a code lives, so a replayed consent form
+// never mints a second code that could still be redeemed.
+const approvalWindow = 24 * time.Hour
+
+// errAnswered is a consent form posted again for a request already
+// approved: a double click, or back then Allow.
+var errAnswered = invalidRequest("this authorization request has already been answered; start again from the application")
+
+// Approve records that user approved req, once: the first approval of an
+// authorization request is allowed, every later one (a double POST, back
+// then Allow, a replayed form) is invalid_request, so one authorization
+// request yields at most one code (RFC 9700 §4.5, RFC 6749 §10.5). The
+// record is shared by every instance through the store behind Answers.
+func (s *Authorizations) Approve(ctx context.Context, req AuthorizeRequest, user core.User) error {
+	if s.answers == nil {
+		return nil
+	}
+	res, err := s.answers.Allow(ctx, "approved:"+user.ID+":"+req.Key, core.RateLimit{Limit: 1, Window: approvalWindow}, s.clock.Now())
+	if err != nil {
+		return fmt.Errorf("record approval: %w", err)
+	}
+	if !res.Allowed {
+		return errAnswered
 	}
 	return nil
 }

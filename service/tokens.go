@@ -178,8 +178,8 @@ func (s *Tokens) Rotate(ctx context.Context, client core.Client, raw string, sco
 	return s.response(signed, nextRaw, granted), nil
 }
 
-// Validate checks a bearer access token: signature, typ, issuer, time and
-// revocation. Failures are invalid_token; an unreachable revocation cache is
+// Validate checks a bearer access token: signature, typ, issuer, time
+// (exp, iat, nbf) and revocation. Failures are invalid_token; an unreachable revocation cache is
 // core.ErrUnavailable.
 func (s *Tokens) Validate(ctx context.Context, raw string) (core.AccessToken, error) {
 	t, err := s.signer.Verify(ctx, raw)
@@ -198,6 +198,22 @@ func (s *Tokens) Validate(ctx context.Context, raw string) (core.AccessToken, er
 	}
 	if revoked {
 		return core.AccessToken{}, core.NewOAuthError(core.CodeInvalidToken, "the access token has been revoked")
+	}
+	return t, nil
+}
+
+// Authenticate checks a bearer access token presented to this server's own
+// API (/api/*): everything Validate checks, and that the token is meant
+// for this server, its aud naming the issuer (RFC 9068 §4: the resource
+// server MUST validate aud). A token minted for another audience, for
+// instance by token exchange, is invalid_token here.
+func (s *Tokens) Authenticate(ctx context.Context, raw string) (core.AccessToken, error) {
+	t, err := s.Validate(ctx, raw)
+	if err != nil {
+		return core.AccessToken{}, err
+	}
+	if !t.HasAudience(s.cfg.Issuer) {
+		return core.AccessToken{}, core.NewOAuthError(core.CodeInvalidToken, "the access token is not meant for this server (aud)")
 	}
 	return t, nil
 }

@@ -110,6 +110,10 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 			h.redirectError(w, r, req, core.NewOAuthError(core.CodeAccessDenied, "the user denied the request"))
 			return
 		}
+		if err := h.authz.Approve(ctx, req, user); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
 		h.issueCode(w, r, req, user)
 		return
 	}

@@ -187,8 +187,8 @@ func recordRoute(next http.Handler) http.Handler {
 	})
 }
 
-// authenticate requires a valid Bearer access token (RFC 6750 §2.1) and
-// puts it in the context, with its subject and client as the actor of the
+// authenticate requires a valid Bearer access token meant for this server
+// (RFC 6750 §2.1, RFC 9068 §4) and puts it in the context, with its subject and client as the actor of the
 // changes the services audit.
 func (h *Handler) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -198,7 +198,7 @@ func (h *Handler) authenticate(next http.Handler) http.Handler {
 			h.writeError(w, r, newEdgeError(http.StatusUnauthorized, core.CodeInvalidToken, "a Bearer access token is required"))
 			return
 		}
-		t, err := h.tokens.Validate(r.Context(), raw)
+		t, err := h.tokens.Authenticate(r.Context(), raw)
 		if err != nil {
 			h.writeError(w, r, err)
 			return

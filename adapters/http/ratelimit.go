@@ -18,12 +18,14 @@ import (
 // request is counted and no RateLimit-* header is sent.
 type RateLimits struct {
 	Enabled bool
-	// Global counts every request by client IP.
+	// Global counts every request by client address (IPv6 by /64).
 	Global core.RateLimit
-	// Auth counts /api/auth/* by client IP.
+	// Auth counts /api/auth/* by client address.
 	Auth core.RateLimit
 	// Token counts POST /oauth/token (and grants' client endpoints) by
-	// client, by IP when none is named.
+	// authenticated client (public clients: client and address), failed
+	// client authentications by client and address apart; see
+	// limitTokenRequest.
 	Token core.RateLimit
 	// Scopes counts /api/scopes* by the access token's subject.
 	Scopes core.RateLimit
@@ -142,8 +144,8 @@ func (rl *rateLimiter) warn(r *http.Request, err error) {
 		slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()))
 }
 
-// limitByIP applies the limits keyed by client address: every request, and
-// /api/auth/* on top.
+// limitByIP applies the limits keyed by client address (addressKey): every
+// request, and /api/auth/* on top.
 func (h *Handler) limitByIP(next http.Handler) http.Handler {
 	if h.rl == nil {
 		return next
@@ -154,7 +156,7 @@ func (h *Handler) limitByIP(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		ip := service.RequestInfoFrom(r.Context()).IP
+		ip := addressKey(r)
 		if !h.allow(w, r, tierGlobal, ip) {
 			return
 		}
@@ -167,27 +169,44 @@ func (h *Handler) limitByIP(next http.Handler) http.Handler {
 
 // limitTokenRequest is phase 3 of clientRequest: it counts a request to
 // the token endpoint (or a grant's client endpoint) once its parameters
-// are read and its client authentication tried. params is nil when they
-// could not be read; client is the authenticated client when authErr is
-// nil. A request counts against its client, the one authenticated or, when
-// authentication failed, the one it names, so failed attempts count too;
-// a request naming no client counts against its IP. It returns a
-// *rateLimitError past the limit, nil otherwise.
+// are read and its client authentication tried (contract §6). params is
+// nil when they could not be read; client is the authenticated client when
+// authErr is nil. The buckets:
+//   - an authenticated confidential client: its own, whatever the address,
+//     so its issuance is bounded however many machines share its secret;
+//   - an authenticated public client (identity-web among them): the client
+//     and the address (addressKey), so one person's browser cannot use up
+//     everyone's;
+//   - a failed client authentication: the client it names and the
+//     address, apart from the buckets above, so wrong secrets sent from
+//     elsewhere never refuse the real client;
+//   - a request naming no possible client: its address.
+//
+// It returns a *rateLimitError past the limit, nil otherwise.
 func (h *Handler) limitTokenRequest(w http.ResponseWriter, r *http.Request, params grants.Params, client core.Client, authErr error) error {
 	if h.rl == nil {
 		return nil
 	}
-	key := "ip:" + service.RequestInfoFrom(r.Context()).IP
+	addr := addressKey(r)
+	key := "ip:" + addr
 	switch {
 	case params == nil:
+	case authErr == nil && client.Public:
+		key = "public:" + client.ID + "|" + addr
 	case authErr == nil:
 		key = "client:" + client.ID
 	default:
 		if id := claimedClientID(r, params); id != "" {
-			key = "client:" + id
+			key = "failed:" + id + "|" + addr
 		}
 	}
 	return h.count(w, r, tierToken, key)
+}
+
+// addressKey is the key of the request's client address in every
+// per-address limit: core.AddressKey, which groups IPv6 by /64.
+func addressKey(r *http.Request) string {
+	return core.AddressKey(service.RequestInfoFrom(r.Context()).IP)
 }
 
 // limitUser applies a management limit by the subject of the access token

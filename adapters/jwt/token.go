@@ -23,6 +23,7 @@ type claims struct {
 	Audience  gojwt.ClaimStrings `json:"aud"`
 	ExpiresAt int64              `json:"exp"`
 	IssuedAt  int64              `json:"iat"`
+	NotBefore int64              `json:"nbf,omitempty"`
 	JTI       string             `json:"jti"`
 	ClientID  string             `json:"client_id"`
 	Scope     string             `json:"scope,omitempty"`
@@ -48,7 +49,7 @@ func encodeClaims(t core.AccessToken) ([]byte, error) {
 	payload, err := json.Marshal(&claims{
 		Issuer: t.Issuer, Subject: t.Subject, Audience: t.Audience,
 		ExpiresAt: t.ExpiresAt.Unix(), IssuedAt: t.IssuedAt.Unix(), JTI: t.JTI,
-		ClientID: t.ClientID, Scope: core.JoinScope(t.Scopes),
+		ClientID: t.ClientID, Scope: core.JoinScope(t.Scopes), NotBefore: unixOrZero(t.NotBefore),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode access token claims: %w", err)
@@ -105,10 +106,21 @@ func decodeClaims(b64Payload string) (core.AccessToken, error) {
 	if err != nil {
 		return core.AccessToken{}, err
 	}
-	return core.AccessToken{
+	t := core.AccessToken{
 		JTI: c.JTI, Issuer: c.Issuer, Subject: c.Subject, Audience: []string(c.Audience), ClientID: c.ClientID,
 		Scopes: scopes, IssuedAt: time.Unix(c.IssuedAt, 0).UTC(), ExpiresAt: time.Unix(c.ExpiresAt, 0).UTC(),
-	}, nil
+	}
+	if c.NotBefore != 0 {
+		t.NotBefore = time.Unix(c.NotBefore, 0).UTC()
+	}
+	return t, nil
+}
+
+func unixOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
 }
 
 // parseHeader decodes a base64url JOSE header.

@@ -2,7 +2,6 @@ package memory
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -51,52 +50,6 @@ func (c *RevocationCache) IsRevoked(_ context.Context, jti string) (bool, error)
 	u, ok := c.until[jti]
 	c.mu.RUnlock()
 	return ok && c.clock.Now().Before(u), nil
-}
-
-// ClientCache keeps clients for a time.
-type ClientCache struct {
-	clock   Clock
-	mu      sync.RWMutex
-	entries map[string]cachedClient
-}
-
-type cachedClient struct {
-	client  core.Client
-	expires time.Time
-}
-
-var _ ports.ClientCache = (*ClientCache)(nil)
-
-// NewClientCache returns an empty client cache.
-func NewClientCache(clock Clock) *ClientCache {
-	return &ClientCache{clock: clock, entries: map[string]cachedClient{}}
-}
-
-// GetCachedClient implements ports.ClientCache.
-func (c *ClientCache) GetCachedClient(_ context.Context, id string) (core.Client, error) {
-	c.mu.RLock()
-	e, ok := c.entries[id]
-	c.mu.RUnlock()
-	if !ok || !c.clock.Now().Before(e.expires) {
-		return core.Client{}, fmt.Errorf("cached client %q: %w", id, core.ErrNotFound)
-	}
-	return cloneClient(e.client), nil
-}
-
-// CacheClient implements ports.ClientCache.
-func (c *ClientCache) CacheClient(_ context.Context, cl core.Client, ttl time.Duration) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.entries[cl.ID] = cachedClient{client: cloneClient(cl), expires: c.clock.Now().Add(ttl)}
-	return nil
-}
-
-// InvalidateClient implements ports.ClientCache.
-func (c *ClientCache) InvalidateClient(_ context.Context, id string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.entries, id)
-	return nil
 }
 
 // RateLimitStore counts requests in fixed windows per key.

@@ -24,11 +24,6 @@ func TestRevocationCache(t *testing.T) {
 	porttest.RunRevocationCacheTests(t, func(_ *testing.T, c ports.Clock) ports.RevocationCache { return memory.NewRevocationCache(c) })
 }
 
-func TestClientCache(t *testing.T) {
-	t.Parallel()
-	porttest.RunClientCacheTests(t, func(_ *testing.T, c ports.Clock) ports.ClientCache { return memory.NewClientCache(c) })
-}
-
 func TestRateLimitStore(t *testing.T) {
 	t.Parallel()
 	porttest.RunRateLimitStoreTests(t, func(*testing.T) ports.RateLimitStore { return memory.NewRateLimitStore() })

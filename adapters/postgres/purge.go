@@ -19,7 +19,9 @@ func (s *Store) PurgeExpired(ctx context.Context, now time.Time, batchSize int) 
 		batchSize = defaultPurgeBatch
 	}
 	// The table names are constants, never input.
-	purgeTables := [...]string{"access_tokens", "refresh_tokens", "authorization_codes", "password_reset_tokens"}
+	// changes rows expire an hour after they were written: instances
+	// read them within seconds, and one further behind reloads.
+	purgeTables := [...]string{"access_tokens", "refresh_tokens", "authorization_codes", "password_reset_tokens", "changes"}
 	var counts [len(purgeTables)]int64
 	for i, table := range purgeTables {
 		q := `DELETE FROM ` + table + ` WHERE ctid = ANY(ARRAY(
@@ -28,14 +30,14 @@ func (s *Store) PurgeExpired(ctx context.Context, now time.Time, batchSize int) 
 			n, err := s.purgeBatch(ctx, q, table, now, batchSize)
 			counts[i] += n
 			if err != nil {
-				return core.PurgeStats{AccessTokens: counts[0], RefreshTokens: counts[1], AuthCodes: counts[2], PasswordResets: counts[3]}, err
+				return core.PurgeStats{AccessTokens: counts[0], RefreshTokens: counts[1], AuthCodes: counts[2], PasswordResets: counts[3], Changes: counts[4]}, err
 			}
 			if n < int64(batchSize) {
 				break
 			}
 		}
 	}
-	return core.PurgeStats{AccessTokens: counts[0], RefreshTokens: counts[1], AuthCodes: counts[2], PasswordResets: counts[3]}, nil
+	return core.PurgeStats{AccessTokens: counts[0], RefreshTokens: counts[1], AuthCodes: counts[2], PasswordResets: counts[3], Changes: counts[4]}, nil
 }
 
 func (s *Store) purgeBatch(ctx context.Context, q, table string, now time.Time, batchSize int) (int64, error) {

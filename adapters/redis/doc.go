@@ -1,14 +1,10 @@
-// Package redis is the Redis adapter (go-redis v9): the revocation cache,
-// the client cache and the rate-limit counters shared by every instance,
-// plus two decorators, CachedClients (a ClientRepository that reads through
-// the client cache) and DurableRevocations (a RevocationCache that refills
-// itself from the access-token repository after Redis lost its data).
+// Package redis is the Redis adapter (go-redis v9): the rate-limit
+// counters shared by every instance and the change notices (pub/sub) that
+// wake the instances' change-log readers (see adapters/nearcache).
 //
-// Redis is only ever a cache here: PostgreSQL holds everything durably.
-// Every command is bounded by Options.CommandTimeout; goredis.Nil becomes
-// core.ErrNotFound and a Redis that does not answer wraps
-// core.ErrUnavailable.
-//
-// Run Redis with `maxmemory-policy noeviction` (or give it room): an
-// evicted revocation entry cannot be told from one that never existed.
+// Nothing here decides whether a token or secret is valid: PostgreSQL's
+// change log does, and Redis losing or replaying data changes only rate
+// counts and how soon a notice arrives. Every command is bounded by
+// Options.CommandTimeout; goredis.Nil becomes core.ErrNotFound and a Redis
+// that does not answer wraps core.ErrUnavailable.
 package redis

@@ -70,26 +70,6 @@ func RunRevocationCacheTests(t *testing.T, newCache func(t *testing.T, clock por
 	})
 }
 
-// RunClientCacheTests runs the contract of ports.ClientCache.
-func RunClientCacheTests(t *testing.T, newCache func(t *testing.T, clock ports.Clock) ports.ClientCache) {
-	ctx := context.Background()
-	t.Run("miss, put, hit, invalidate", func(t *testing.T) {
-		clock := NewFakeClock(time.Now())
-		c := newCache(t, clock)
-		cl := newClient(uniq("c"), "a", "b")
-		_, err := c.GetCachedClient(ctx, cl.ID)
-		assert.ErrorIs(t, err, core.ErrNotFound)
-		require.NoError(t, c.CacheClient(ctx, cl, time.Minute))
-		got, err := c.GetCachedClient(ctx, cl.ID)
-		require.NoError(t, err)
-		assert.Equal(t, cl, got)
-		require.NoError(t, c.InvalidateClient(ctx, cl.ID))
-		_, err = c.GetCachedClient(ctx, cl.ID)
-		assert.ErrorIs(t, err, core.ErrNotFound)
-		assert.NoError(t, c.InvalidateClient(ctx, cl.ID), "invalidating a missing entry is fine")
-	})
-}
-
 // RunRateLimitStoreTests runs the contract of ports.RateLimitStore.
 func RunRateLimitStoreTests(t *testing.T, newStore func(t *testing.T) ports.RateLimitStore) {
 	ctx := context.Background()

@@ -81,20 +81,17 @@ func TestRateLimitTokenByClient(t *testing.T) {
 	// Creating the client takes one admin token.
 	id, secret := newServiceClient(t, s, "orders:read")
 
-	tr := s.ClientCredentials(t, id, "wrong-secret", "")
-	assert.Equal(t, http.StatusUnauthorized, tr.Status)
-	resp, body := s.PostForm(t, "/oauth/token", "", "", url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {"wrong"}})
-	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "failures count too: %s", body)
-	tr = s.ClientCredentials(t, id, secret, "")
-	require.Equal(t, http.StatusOK, tr.Status, "the third request is the last one allowed")
-
-	resp, body = s.PostForm(t, "/oauth/token", id, secret, url.Values{"grant_type": {"client_credentials"}})
+	for range 3 {
+		tr := s.ClientCredentials(t, id, secret, "")
+		require.Equal(t, http.StatusOK, tr.Status, "issuance counts per authenticated client")
+	}
+	resp, body := s.PostForm(t, "/oauth/token", id, secret, url.Values{"grant_type": {"client_credentials"}})
 	assertLimited(t, resp, body, 3)
 	assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
 	resp, body = s.PostForm(t, "/oauth/token", "", "", url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}})
 	assertLimited(t, resp, body, 3)
 
-	tr = s.ClientCredentials(t, apptest.AdminClientID, apptest.AdminClientSecret, "")
+	tr := s.ClientCredentials(t, apptest.AdminClientID, apptest.AdminClientSecret, "")
 	assert.Equal(t, http.StatusOK, tr.Status, "another client from the same address has its own budget")
 
 	t.Run("no client named: counted by IP", func(t *testing.T) {

@@ -47,6 +47,32 @@ func sharedEnv(t *testing.T, extra map[string]string) map[string]string {
 	return env
 }
 
+// The bounds within which a change committed on one instance takes effect
+// on every other (README, "Running on PostgreSQL and Redis"): while Redis
+// carries the change notices, and after any fault, counted from when both
+// stores answer again.
+const (
+	healthyBound = time.Second
+	faultBound   = 10 * time.Second
+)
+
+// within polls cond until it holds and fails the test when bound passes
+// first. It returns how long it took.
+func within(t *testing.T, bound time.Duration, what string, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > bound {
+			t.Errorf("%s: not within %s", what, bound)
+			return time.Since(start)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	took := time.Since(start)
+	t.Logf("%s: after %s", what, took.Round(time.Millisecond))
+	return took
+}
+
 // node is one running instance, in-process or a real binary, reached by
 // its base URL.
 type node struct {
@@ -160,6 +186,16 @@ func (n node) active(t *testing.T, token string) bool {
 	active, ok := r.body["active"].(bool)
 	require.True(t, ok, "%s: %s", n.name, r.raw)
 	return active
+}
+
+// authenticates tells whether id and secret authenticate as a client,
+// through the introspection endpoint: unlike a token request, it spends
+// none of the client's token rate limit.
+func (n node) authenticates(t *testing.T, id, secret string) bool {
+	t.Helper()
+	r := n.form(t, "/oauth/introspect", id, secret, url.Values{"token": {"none"}})
+	require.Contains(t, []int{http.StatusOK, http.StatusUnauthorized}, r.status, "%s: %s", n.name, r.raw)
+	return r.status == http.StatusOK
 }
 
 // newClient creates a confidential client_credentials client.

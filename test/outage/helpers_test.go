@@ -219,6 +219,28 @@ func (n node) newClient(t *testing.T, admin string) (id, secret string) {
 	return r.str("client_id"), r.str("client_secret")
 }
 
+// faultBound is how soon, after a fault, a change committed in PostgreSQL
+// takes effect on every instance, counted from when both stores answer
+// again (README, "Running on PostgreSQL and Redis").
+const faultBound = 10 * time.Second
+
+// within polls cond until it holds and fails the test when bound passes
+// first. It returns how long it took.
+func within(t *testing.T, bound time.Duration, what string, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > bound {
+			t.Errorf("%s: not within %s", what, bound)
+			return time.Since(start)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	took := time.Since(start)
+	t.Logf("%s: after %s", what, took.Round(time.Millisecond))
+	return took
+}
+
 // waitReady polls /readyz until it answers 200, failing after a minute.
 func (n node) waitReady(t *testing.T) {
 	t.Helper()

@@ -1,0 +1,87 @@
+package redis
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/identityd/identityd/ports"
+)
+
+// ChangeNotifier is a ports.ChangeNotifier on Redis pub/sub: one channel
+// per key prefix. Notices carry no data; a lost one only delays a reader
+// until its next poll of the change log.
+type ChangeNotifier struct {
+	c       *Client
+	channel string
+	logger  *slog.Logger
+	pending chan struct{}
+	done    chan struct{}
+}
+
+var _ ports.ChangeNotifier = (*ChangeNotifier)(nil)
+
+// NewChangeNotifier starts the publisher; Close stops it.
+func NewChangeNotifier(c *Client, logger *slog.Logger) *ChangeNotifier {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	n := &ChangeNotifier{c: c, channel: c.key("changes", "notify"), logger: logger,
+		pending: make(chan struct{}, 1), done: make(chan struct{})}
+	go n.publish()
+	return n
+}
+
+// Notify implements ports.ChangeNotifier: notices that pile up while one
+// is being sent go out as one.
+func (n *ChangeNotifier) Notify() {
+	select {
+	case n.pending <- struct{}{}:
+	default:
+	}
+}
+
+// Close stops the publisher after the pending notice, if any.
+func (n *ChangeNotifier) Close() {
+	close(n.pending)
+	<-n.done
+}
+
+func (n *ChangeNotifier) publish() {
+	defer close(n.done)
+	for range n.pending {
+		ctx, cancel := n.c.bound(context.Background())
+		if err := n.c.rdb.Publish(ctx, n.channel, "1").Err(); err != nil {
+			n.logger.LogAttrs(ctx, slog.LevelDebug, "change notice not sent; other instances read the log at their next poll",
+				slog.String("error", err.Error()))
+		}
+		cancel()
+	}
+}
+
+// Listen implements ports.ChangeNotifier. go-redis resubscribes after a
+// lost connection; notices sent meanwhile are lost, which the readers'
+// polls make up for.
+func (n *ChangeNotifier) Listen(ctx context.Context, fn func()) {
+	for ctx.Err() == nil {
+		ps := n.c.rdb.Subscribe(ctx, n.channel)
+		ch := ps.Channel()
+	receive:
+		for {
+			select {
+			case <-ctx.Done():
+				break receive
+			case _, ok := <-ch:
+				if !ok {
+					break receive
+				}
+				fn()
+			}
+		}
+		_ = ps.Close()
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
