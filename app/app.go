@@ -19,6 +19,7 @@ import (
 	"github.com/identityd/identityd/grants"
 	"github.com/identityd/identityd/grants/authorizationcode"
 	"github.com/identityd/identityd/grants/clientcredentials"
+	"github.com/identityd/identityd/grants/devicecode"
 	"github.com/identityd/identityd/grants/refreshtoken"
 	"github.com/identityd/identityd/ports"
 	"github.com/identityd/identityd/service"
@@ -30,6 +31,7 @@ var GrantModules = fx.Options(
 	clientcredentials.Module,
 	authorizationcode.Module,
 	refreshtoken.Module,
+	devicecode.Module,
 )
 
 // StartError returns the cause of a failed start in one line, without
@@ -72,7 +74,7 @@ func Options(cfg Config, logger *slog.Logger, banner io.Writer) fx.Option {
 			newMetrics,
 		),
 		storeModule(cfg),
-		fx.Provide(newAudit, newTokens, newClients, service.NewScopes),
+		fx.Provide(newAudit, newTokens, newClients, service.NewScopes, newGrantSettings),
 		grants.Module,
 		GrantModules,
 		fx.Provide(newHandler, newServer),
@@ -80,6 +82,11 @@ func Options(cfg Config, logger *slog.Logger, banner io.Writer) fx.Option {
 		fx.Invoke(bootstrap, startServer, showNotices, startJanitor),
 		accountsModule(),
 	)
+}
+
+// newGrantSettings are the configuration values grant modules read.
+func newGrantSettings(cfg Config) grants.Settings {
+	return grants.Settings{Issuer: cfg.IssuerURL, DeviceCodeTTL: cfg.Tokens.DeviceCodeTTL}
 }
 
 type signerParams struct {
@@ -181,7 +188,7 @@ type tokenParams struct {
 }
 
 func newTokens(p tokenParams) *service.Tokens {
-	return service.NewTokens(service.TokenConfig{Issuer: p.Cfg.IssuerURL, AccessTTL: p.Cfg.Tokens.AccessTTL, RefreshTTL: p.Cfg.Tokens.RefreshTTL},
+	return service.NewTokens(service.TokenConfig{Issuer: p.Cfg.IssuerURL, AccessTTL: p.Cfg.Tokens.AccessTTL, RefreshTTL: p.Cfg.Tokens.RefreshTTL, ReuseInterval: p.Cfg.Tokens.RefreshReuseInterval},
 		service.TokenDeps{Signer: p.Signer, Access: p.Access, Refresh: p.Refresh, Revoked: p.Revoked, Hasher: p.Hasher, Random: p.Random, Clock: p.Clock, Audit: p.Audit})
 }
 

@@ -34,6 +34,7 @@ func TestConfigDefaults(t *testing.T) {
 	assert.Equal(t, 15*time.Minute, cfg.Tokens.AccessTTL)
 	assert.Equal(t, 7*24*time.Hour, cfg.Tokens.RefreshTTL)
 	assert.Equal(t, 10*time.Minute, cfg.Tokens.AuthCodeTTL)
+	assert.Equal(t, 10*time.Minute, cfg.Tokens.DeviceCodeTTL)
 	assert.Equal(t, time.Hour, cfg.Tokens.ResetTTL)
 	assert.Equal(t, 12, cfg.Passwords.BcryptCost)
 	assert.True(t, cfg.RateLimit.Enabled)
@@ -56,7 +57,12 @@ func TestConfigErrors(t *testing.T) {
 		{"same secrets", map[string]string{"JWT_SECRET": apptest.JWTSecret, "JWT_REFRESH_SECRET": apptest.JWTSecret}, "must differ"},
 		{"bcrypt too cheap", map[string]string{"BCRYPT_COST": "9"}, "BCRYPT_COST"},
 		{"bad duration", map[string]string{"REFRESH_TOKEN_EXPIRY": "-1d"}, "REFRESH_TOKEN_EXPIRY"},
+		{"device codes too short-lived", map[string]string{"DEVICE_CODE_EXPIRY": "1s"}, "DEVICE_CODE_EXPIRY"},
+		{"device codes not a duration", map[string]string{"DEVICE_CODE_EXPIRY": "soon"}, "DEVICE_CODE_EXPIRY"},
 		{"bad level", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		{"negative reuse interval", map[string]string{"REFRESH_TOKEN_REUSE_INTERVAL": "-1s"}, "REFRESH_TOKEN_REUSE_INTERVAL"},
+		{"reuse interval too long", map[string]string{"REFRESH_TOKEN_REUSE_INTERVAL": "6m"}, "REFRESH_TOKEN_REUSE_INTERVAL"},
+		{"reuse interval not a duration", map[string]string{"REFRESH_TOKEN_REUSE_INTERVAL": "soon"}, "REFRESH_TOKEN_REUSE_INTERVAL"},
 		{"half TLS", map[string]string{"TLS_CERT_FILE": "app_test.go"}, "TLS_CERT_FILE and TLS_KEY_FILE"},
 		{"bad proxy", map[string]string{"TRUSTED_PROXIES": "10.0.0.0/8,nonsense"}, "TRUSTED_PROXIES"},
 		{"bad origin", map[string]string{"CORS_ORIGIN": "app.example.com"}, "CORS_ORIGIN"},

@@ -205,7 +205,7 @@ func RunJanitor(ctx context.Context, p ports.Purger, clock ports.Clock, log *slo
 	if err != nil {
 		return fmt.Errorf("purge expired rows: %w", err)
 	}
-	log.Info("janitor", "access_tokens", st.AccessTokens, "refresh_tokens", st.RefreshTokens, "auth_codes", st.AuthCodes, "password_resets", st.PasswordResets)
+	log.Info("janitor", "access_tokens", st.AccessTokens, "refresh_tokens", st.RefreshTokens, "auth_codes", st.AuthCodes, "password_resets", st.PasswordResets, "device_codes", st.DeviceCodes)
 	return nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/identityd/identityd/adapters/redis"
 	"github.com/identityd/identityd/adapters/system"
 	"github.com/identityd/identityd/adapters/telemetry"
+	"github.com/identityd/identityd/core"
 	"github.com/identityd/identityd/ports"
 )
 
@@ -31,6 +32,7 @@ type Stores struct {
 	Access      ports.AccessTokenRepository
 	Refresh     ports.RefreshTokenRepository
 	Codes       ports.AuthCodeRepository
+	DeviceCodes ports.DeviceCodeRepository
 	Resets      ports.PasswordResetRepository
 	Audit       ports.AuditLog
 	Purger      ports.Purger
@@ -55,8 +57,10 @@ func storeModule(cfg Config) fx.Option {
 
 func memoryStores(clock ports.Clock) Stores {
 	s := memory.NewStore()
+	devices := memory.NewDeviceCodes()
 	return Stores{
-		Clients: s, Scopes: s, Users: s, Devices: s, Access: s, Refresh: s, Codes: s, Resets: s, Audit: s, Purger: s,
+		Clients: s, Scopes: s, Users: s, Devices: s, Access: s, Refresh: s, Codes: s, Resets: s, Audit: s, Purger: purgers{s, devices},
+		DeviceCodes: devices,
 		Revocations: memory.NewRevocationCache(clock), RateLimits: memory.NewRateLimitStore(),
 		SigningKeys: memory.NewSigningKeys(),
 		Readiness:   Readiness{s},
@@ -133,6 +137,7 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 	return Stores{
 		Clients: clients,
 		Scopes:  store, Users: store, Devices: store, Access: store, Refresh: store, Codes: store, Resets: store, Audit: store, Purger: store,
+		DeviceCodes: store,
 		Revocations: revocations,
 		RateLimits:  redis.NewRateLimitStore(rc),
 		SigningKeys: keys,
@@ -149,6 +154,26 @@ func openDB(ctx context.Context, cfg Config, log *slog.Logger, tp trace.TracerPr
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	return db, nil
+}
+
+// purgers runs several in-memory purgers as one.
+type purgers []ports.Purger
+
+// PurgeExpired implements ports.Purger.
+func (ps purgers) PurgeExpired(ctx context.Context, now time.Time, batchSize int) (core.PurgeStats, error) {
+	var total core.PurgeStats
+	for _, p := range ps {
+		st, err := p.PurgeExpired(ctx, now, batchSize)
+		total.AccessTokens += st.AccessTokens
+		total.RefreshTokens += st.RefreshTokens
+		total.AuthCodes += st.AuthCodes
+		total.PasswordResets += st.PasswordResets
+		total.DeviceCodes += st.DeviceCodes
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
 }
 
 // StoreOnly is the part of the graph that reaches the store, without the

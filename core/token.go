@@ -98,6 +98,7 @@ type PurgeStats struct {
 	RefreshTokens  int64
 	AuthCodes      int64
 	PasswordResets int64
+	DeviceCodes    int64
 	// Changes are change-log entries (PostgreSQL only).
 	Changes int64
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"go.uber.org/fx"
 
@@ -236,6 +237,17 @@ func (r *Registry) Grants() []Grant {
 		out[i] = r.byType[n]
 	}
 	return out
+}
+
+// Settings are the configuration values grant modules read, supplied by
+// the application from its validated configuration (no grant reads the
+// environment).
+type Settings struct {
+	// Issuer is the issuer URL, the base of every endpoint's URL.
+	Issuer string
+	// DeviceCodeTTL is DEVICE_CODE_EXPIRY, the lifetime of RFC 8628
+	// device codes.
+	DeviceCodeTTL time.Duration
 }
 
 // GroupTag is the fx value group grants are provided into.

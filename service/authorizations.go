@@ -70,14 +70,18 @@ func invalidRequest(desc string) *core.OAuthError {
 	return core.NewOAuthError(core.CodeInvalidRequest, desc)
 }
 
-// Validate checks an authorization request. client_id and redirect_uri are
-// checked first: while either is in doubt the returned request has no
+// Validate checks an authorization request under RFC 6749's parameter rules
+// (core.OAuthParams: empty is absent, repeated is invalid_request). client_id
+// and redirect_uri are checked first: while either is in doubt the returned request has no
 // Redirect, and the error must be shown to the person, never redirected
 // (RFC 6749 §4.1.2.1). Later errors come with Redirect and State set.
 func (s *Authorizations) Validate(ctx context.Context, q url.Values) (AuthorizeRequest, error) {
 	var req AuthorizeRequest
-	if len(q["client_id"]) > 1 || len(q["redirect_uri"]) > 1 {
-		return req, invalidRequest("client_id and redirect_uri may each appear only once")
+	q, repeated := core.OAuthParams(q)
+	for _, name := range repeated {
+		if name == "client_id" || name == "redirect_uri" {
+			return req, core.ErrRepeatedParam(name)
+		}
 	}
 	id := q.Get("client_id")
 	if id == "" {
@@ -105,13 +109,13 @@ func (s *Authorizations) Validate(ctx context.Context, q url.Values) (AuthorizeR
 	if req.Redirect == "" {
 		req.Redirect = req.RedirectURI
 	}
-	req.State = q.Get("state")
+	if len(q["state"]) == 1 {
+		req.State = q.Get("state")
+	}
 	sum := sha256.Sum256([]byte(q.Encode()))
 	req.Key = hex.EncodeToString(sum[:])
-	for name, v := range q {
-		if len(v) > 1 {
-			return req, invalidRequest("the parameter " + name + " appears more than once (RFC 6749 §3.1)")
-		}
+	if len(repeated) > 0 {
+		return req, core.ErrRepeatedParam(repeated[0])
 	}
 	switch rt := q.Get("response_type"); rt {
 	case "":

@@ -57,6 +57,9 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		status, body = http.StatusBadRequest, errorBody{Error: core.CodeInvalidRequest, Description: "the request has invalid fields", Fields: ve.Fields}
 	case errors.As(err, &oe):
 		status, body = oauthStatus(oe.Code), errorBody{Error: oe.Code, Description: oe.Description}
+		if status == http.StatusForbidden && wantsClientErrors(r) {
+			status = http.StatusBadRequest
+		}
 		switch oe.Code {
 		case core.CodeInvalidClient:
 			if _, _, basic := r.BasicAuth(); basic {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/identityd/identityd/core"
 	"github.com/identityd/identityd/grants"
+	"github.com/identityd/identityd/service"
 )
 
 // grantRoutes serves the endpoints the installed grants contribute
@@ -50,6 +51,11 @@ func (h *Handler) grantPage(p grants.PageHandler) http.Handler {
 		req := grants.PageRequest{Post: r.Method == http.MethodPost, User: user}
 		var raw url.Values
 		if req.Post {
+			// Each post may test a guessed user code or password: they
+			// count against the sign-in limit of the address.
+			if h.rl != nil && !h.allow(w, r, tierAuth, service.RequestInfoFrom(ctx).IP) {
+				return
+			}
 			form, err := parseForm(w, r)
 			if err != nil {
 				h.writeError(w, r, err)
@@ -81,16 +87,13 @@ func (h *Handler) grantPage(p grants.PageHandler) http.Handler {
 			http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
 			return
 		}
-		req.Params = make(grants.Params, len(raw))
-		for k, v := range raw {
-			if len(v) > 1 {
-				h.writeError(w, r, errRepeatedParam)
-				return
-			}
-			if v[0] != "" && k != "csrf_token" {
-				req.Params[k] = v[0]
-			}
+		pageParams, err := params(raw)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
 		}
+		delete(pageParams, "csrf_token")
+		req.Params = pageParams
 		page, err := p.ServePage(ctx, req)
 		if err != nil {
 			h.writeError(w, r, err)

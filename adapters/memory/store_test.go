@@ -47,3 +47,10 @@ func TestAuditLogKeepsTheLatestEvents(t *testing.T) {
 	require.Equal(t, fmt.Sprint(total-1), events[len(events)-1].ID, "the newest is kept")
 	require.Equal(t, fmt.Sprint(total-len(events)), events[0].ID, "in order, oldest dropped")
 }
+
+func TestDeviceCodes(t *testing.T) {
+	t.Parallel()
+	porttest.RunDeviceCodeTests(t, func(*testing.T) porttest.DeviceCodeFixture {
+		return porttest.DeviceCodeFixture{Repo: memory.NewDeviceCodes(), ClientID: "c", UserID: "u"}
+	})
+}

@@ -21,7 +21,7 @@ func (s *Store) PurgeExpired(ctx context.Context, now time.Time, batchSize int) 
 	// The table names are constants, never input.
 	// changes rows expire an hour after they were written: instances
 	// read them within seconds, and one further behind reloads.
-	purgeTables := [...]string{"access_tokens", "refresh_tokens", "authorization_codes", "password_reset_tokens", "changes"}
+	purgeTables := [...]string{"access_tokens", "refresh_tokens", "authorization_codes", "password_reset_tokens", "changes", "device_codes"}
 	var counts [len(purgeTables)]int64
 	for i, table := range purgeTables {
 		q := `DELETE FROM ` + table + ` WHERE ctid = ANY(ARRAY(
@@ -30,14 +30,14 @@ func (s *Store) PurgeExpired(ctx context.Context, now time.Time, batchSize int) 
 			n, err := s.purgeBatch(ctx, q, table, now, batchSize)
 			counts[i] += n
 			if err != nil {
-				return core.PurgeStats{AccessTokens: counts[0], RefreshTokens: counts[1], AuthCodes: counts[2], PasswordResets: counts[3], Changes: counts[4]}, err
+				return core.PurgeStats{AccessTokens: counts[0], RefreshTokens: counts[1], AuthCodes: counts[2], PasswordResets: counts[3], Changes: counts[4], DeviceCodes: counts[5]}, err
 			}
 			if n < int64(batchSize) {
 				break
 			}
 		}
 	}
-	return core.PurgeStats{AccessTokens: counts[0], RefreshTokens: counts[1], AuthCodes: counts[2], PasswordResets: counts[3], Changes: counts[4]}, nil
+	return core.PurgeStats{AccessTokens: counts[0], RefreshTokens: counts[1], AuthCodes: counts[2], PasswordResets: counts[3], Changes: counts[4], DeviceCodes: counts[5]}, nil
 }
 
 func (s *Store) purgeBatch(ctx context.Context, q, table string, now time.Time, batchSize int) (int64, error) {

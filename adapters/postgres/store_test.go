@@ -45,3 +45,12 @@ func TestStoreWithoutGroupCommit(t *testing.T) {
 		return s
 	})
 }
+
+func TestDeviceCodes(t *testing.T) {
+	t.Parallel()
+	pgtest.URL(t)
+	porttest.RunDeviceCodeTests(t, func(t *testing.T) porttest.DeviceCodeFixture {
+		s, _ := newStore(t, postgres.StoreOptions{})
+		return porttest.NewDeviceCodeFixture(t, s)
+	})
+}

@@ -502,7 +502,7 @@ func TestMetadataListsAuthorizationCode(t *testing.T) {
 	m := decode[map[string]any](t, mustGet(t, s.Server, "/.well-known/oauth-authorization-server", ""))
 	assert.Equal(t, s.Config.IssuerURL+"/oauth/authorize", m["authorization_endpoint"])
 	assert.Equal(t, []any{"S256"}, m["code_challenge_methods_supported"])
-	assert.Equal(t, []any{"authorization_code", "client_credentials", "refresh_token"}, m["grant_types_supported"])
+	assert.Equal(t, installedGrantTypes, m["grant_types_supported"])
 
 	resp, body := s.Do(t, http.MethodGet, "/assets/identityd.css", "", nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
