@@ -74,7 +74,8 @@ func (h *Handler) grantPage(p grants.PageHandler) http.Handler {
 				h.renderSignIn(w, r, "", "", http.StatusOK)
 				return
 			}
-			user, err := h.accounts.SignIn(ctx, raw.Get("email"), raw.Get("password"), "", r.URL.Path)
+			r, device := h.withDevice(r)
+			user, err := h.accounts.SignIn(r.Context(), raw.Get("email"), raw.Get("password"), "", r.URL.Path)
 			if errors.Is(err, core.ErrInvalidCredentials) {
 				h.renderSignIn(w, r, raw.Get("email"), "The email or password is incorrect.", http.StatusUnauthorized)
 				return
@@ -84,6 +85,7 @@ func (h *Handler) grantPage(p grants.PageHandler) http.Handler {
 				return
 			}
 			h.sessions.start(w, user, h.clock.Now())
+			h.sessions.setDevice(w, device)
 			http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
 			return
 		}
