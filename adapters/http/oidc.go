@@ -100,11 +100,10 @@ func (h *Handler) logoutPage(w http.ResponseWriter, r *http.Request) {
 		}
 		params = form
 	}
-	for _, v := range params {
-		if len(v) > 1 {
-			h.writeError(w, r, errRepeatedParam)
-			return
-		}
+	params, repeated := core.OAuthParams(params)
+	if len(repeated) > 0 {
+		h.writeError(w, r, core.ErrRepeatedParam(repeated[0]))
+		return
 	}
 	if params.Has("return_to") {
 		h.signOutAndReturn(w, r, params.Get("return_to"))
