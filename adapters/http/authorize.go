@@ -65,7 +65,7 @@ func (h *Handler) renderErrorPage(w http.ResponseWriter, r *http.Request, status
 		sort.Strings(names)
 		page.Message = "Some of what was sent is not valid:"
 		for _, k := range names {
-			page.Message += " " + k + " " + body.Fields[k] + "."
+			page.Message += " " + k + ": " + body.Fields[k] + "."
 		}
 	}
 	if err := h.pages.render(w, status, "error", page); err != nil {
