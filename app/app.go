@@ -190,7 +190,7 @@ type tokenParams struct {
 }
 
 func newTokens(p tokenParams) *service.Tokens {
-	return service.NewTokens(service.TokenConfig{Issuer: p.Cfg.IssuerURL, AccessTTL: p.Cfg.Tokens.AccessTTL, RefreshTTL: p.Cfg.Tokens.RefreshTTL},
+	return service.NewTokens(service.TokenConfig{Issuer: p.Cfg.IssuerURL, AccessTTL: p.Cfg.Tokens.AccessTTL, RefreshTTL: p.Cfg.Tokens.RefreshTTL, ReuseInterval: p.Cfg.Tokens.RefreshReuseInterval},
 		service.TokenDeps{Signer: p.Signer, Access: p.Access, Refresh: p.Refresh, Revoked: p.Revoked, Hasher: p.Hasher, Random: p.Random, Clock: p.Clock, Audit: p.Audit})
 }
 

@@ -73,8 +73,10 @@ type TokenConfig struct {
 	RotationInterval time.Duration
 	AccessTTL        time.Duration
 	RefreshTTL       time.Duration
-	AuthCodeTTL      time.Duration
-	ResetTTL         time.Duration
+	// RefreshReuseInterval: see service.TokenConfig.ReuseInterval.
+	RefreshReuseInterval time.Duration
+	AuthCodeTTL          time.Duration
+	ResetTTL             time.Duration
 	// DeviceCodeTTL is DEVICE_CODE_EXPIRY (RFC 8628 device codes).
 	DeviceCodeTTL time.Duration
 }
@@ -221,6 +223,26 @@ func (l *loader) duration(name string, def time.Duration) time.Duration {
 	return d
 }
 
+// MaxRefreshReuseInterval bounds REFRESH_TOKEN_REUSE_INTERVAL: the interval
+// is for requests in flight at the same moment, and every second of it is a
+// second in which a stolen refresh token is replayed undetected.
+const MaxRefreshReuseInterval = 5 * time.Minute
+
+// reuseInterval reads REFRESH_TOKEN_REUSE_INTERVAL: 0 (the default) up to
+// MaxRefreshReuseInterval.
+func (l *loader) reuseInterval(name string) time.Duration {
+	v := l.str(name, "")
+	if v == "" {
+		return 0
+	}
+	d, err := ParseDuration(v)
+	if err != nil || d < 0 || d > MaxRefreshReuseInterval {
+		l.fail("%s: must be a duration from 0s to 5m such as 0s or 10s, got %q", name, v)
+		return 0
+	}
+	return d
+}
+
 // pprofAddr reads the profiling listener's address. A bare port ("6060"
 // or ":6060") means 127.0.0.1: unlike net.Listen, an empty host never
 // means every interface. Loopback addresses and "localhost" are accepted
@@ -322,6 +344,7 @@ func LoadConfig(lookup Lookup) (Config, error) {
 	}
 	c.Tokens.AccessTTL = l.duration("TOKEN_EXPIRY", 15*time.Minute)
 	c.Tokens.RefreshTTL = l.duration("REFRESH_TOKEN_EXPIRY", 7*24*time.Hour)
+	c.Tokens.RefreshReuseInterval = l.reuseInterval("REFRESH_TOKEN_REUSE_INTERVAL")
 	c.Tokens.AuthCodeTTL = l.duration("AUTH_CODE_EXPIRY", 10*time.Minute)
 	c.Tokens.ResetTTL = l.duration("PASSWORD_RESET_EXPIRY", time.Hour)
 	c.Tokens.DeviceCodeTTL = l.duration("DEVICE_CODE_EXPIRY", 10*time.Minute)

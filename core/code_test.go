@@ -65,12 +65,38 @@ func TestAuthCodeRedeem(t *testing.T) {
 func TestRefreshCheck(t *testing.T) {
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	rt := core.RefreshToken{ClientID: "c", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
-	assert.NoError(t, rt.CheckRefresh("c", now))
-	assert.Error(t, rt.CheckRefresh("d", now))
-	assert.Error(t, rt.CheckRefresh("c", now.Add(time.Hour)))
+	assert.NoError(t, rt.CheckRefresh("c", now, 0))
+	assert.Error(t, rt.CheckRefresh("d", now, 0))
+	assert.Error(t, rt.CheckRefresh("c", now.Add(time.Hour), 0))
 	rotated := rt
 	rotated.RotatedAt = now
-	assert.ErrorIs(t, rotated.CheckRefresh("c", now), core.ErrRefreshReused)
+	revoked := rt
+	revoked.RevokedAt = now
+
+	tests := []struct {
+		name     string
+		give     core.RefreshToken
+		at       time.Time
+		interval time.Duration
+		wantErr  bool
+	}{
+		{"rotated, no interval", rotated, now, 0, true},
+		{"rotated, no interval, clock behind", rotated, now.Add(-time.Second), 0, true},
+		{"rotated, within the interval", rotated, now.Add(9 * time.Second), 10 * time.Second, false},
+		{"rotated, clock behind the rotation", rotated, now.Add(-time.Second), 10 * time.Second, false},
+		{"rotated, interval over", rotated, now.Add(10 * time.Second), 10 * time.Second, true},
+		{"revoked, within the interval", revoked, now, 10 * time.Second, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.give.CheckRefresh("c", tt.at, tt.interval)
+			if tt.wantErr {
+				assert.ErrorIs(t, err, core.ErrRefreshReused)
+			} else {
+				assert.NoError(t, err)
+			}
+		})
+	}
 }
 
 func TestAccessTokenActive(t *testing.T) {

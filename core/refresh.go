@@ -17,8 +17,10 @@ type RefreshToken struct {
 	Scopes    []string
 	IssuedAt  time.Time
 	ExpiresAt time.Time
-	// RotatedAt is set when a successor was issued; presenting the token
-	// again after that is reuse.
+	// RotatedAt is set when the first successor was issued; presenting the
+	// token again after that is reuse, unless it is within the reuse
+	// interval. Later successors issued within the interval leave it as is,
+	// so the interval is never extended.
 	RotatedAt  time.Time
 	RevokedAt  time.Time
 	AuthCodeID string
@@ -28,16 +30,30 @@ type RefreshToken struct {
 var ErrRefreshReused = errors.New("refresh token reused")
 
 // CheckRefresh validates a refresh token presented by clientID at now. It
-// returns ErrRefreshReused (wrapped in invalid_grant) for a rotated or
-// revoked token, so the caller can revoke the family.
-func (t RefreshToken) CheckRefresh(clientID string, now time.Time) error {
+// returns ErrRefreshReused (wrapped in invalid_grant) for a revoked token and
+// for a rotated one, so the caller can revoke the family, except that a token
+// rotated less than reuseInterval ago is still accepted (RFC 9700 §4.14.2's
+// allowance for clients that refresh concurrently); reuseInterval 0 accepts
+// no rotated token.
+func (t RefreshToken) CheckRefresh(clientID string, now time.Time, reuseInterval time.Duration) error {
 	switch {
 	case t.ClientID != clientID:
 		return NewOAuthError(CodeInvalidGrant, "the refresh token was issued to another client")
-	case !t.RotatedAt.IsZero() || !t.RevokedAt.IsZero():
+	case !t.RevokedAt.IsZero() || t.RotatedOut(now, reuseInterval):
 		return NewOAuthError(CodeInvalidGrant, "the refresh token is no longer valid").Wrap(ErrRefreshReused)
 	case !now.Before(t.ExpiresAt):
 		return NewOAuthError(CodeInvalidGrant, "the refresh token has expired")
 	}
 	return nil
+}
+
+// RotatedOut reports whether the token was rotated and its reuse interval
+// is over at now. A token rotated "in the future" (clocks of two instances
+// apart) is inside any non-zero interval; with reuseInterval 0 every rotated
+// token is out.
+func (t RefreshToken) RotatedOut(now time.Time, reuseInterval time.Duration) bool {
+	if t.RotatedAt.IsZero() {
+		return false
+	}
+	return reuseInterval <= 0 || !now.Before(t.RotatedAt.Add(reuseInterval))
 }

@@ -87,8 +87,9 @@ type RefreshTokenRepository interface {
 	CreateRefreshToken(ctx context.Context, t core.RefreshToken) error
 	GetRefreshToken(ctx context.Context, hash string) (core.RefreshToken, error)
 	// RotateRefreshToken atomically loads the token with hash, calls fn
-	// with it and, when fn succeeds, marks it rotated at next.IssuedAt and
-	// stores next. It returns the old token in every case where it exists,
+	// with it and, when fn succeeds, marks it rotated at next.IssuedAt
+	// (keeping an earlier rotation time: a token rotated again within the
+	// reuse interval keeps its first) and stores next. It returns the old token in every case where it exists,
 	// so a caller can act on reuse. Of concurrent rotations of one token
 	// exactly one succeeds.
 	RotateRefreshToken(ctx context.Context, hash string, fn func(old core.RefreshToken) (next core.RefreshToken, err error)) (core.RefreshToken, error)

@@ -68,15 +68,19 @@ type RegisterInput struct {
 	Roles     []string
 }
 
-// Register validates and creates an account. The email is normalised; a
-// taken email, in any letter case, is a core.ConflictError.
+// Register validates and creates an account. The email and the password
+// are normalised (RFC 8265, see normalize.go); a taken email, in any letter
+// case or Unicode form, is a core.ConflictError.
 func (s *Accounts) Register(ctx context.Context, in RegisterInput) (core.User, error) {
-	email := core.NormalizeEmail(in.Email)
+	email, ok := normalizeEmail(in.Email)
 	var v core.ValidationError
-	if msg := core.ValidateEmail(email); msg != "" {
+	if !ok {
+		v.Add("email", "must be a valid email address")
+	} else if msg := core.ValidateEmail(email); msg != "" {
 		v.Add("email", msg)
 	}
-	if msg := core.ValidatePassword(in.Password, email); msg != "" {
+	password, msg := preparePassword(in.Password, email)
+	if msg != "" {
 		v.Add("password", msg)
 	}
 	if msg := core.ValidateName(in.FirstName); msg != "" {
@@ -88,7 +92,12 @@ func (s *Accounts) Register(ctx context.Context, in RegisterInput) (core.User, e
 	if err := v.Err(); err != nil {
 		return core.User{}, err
 	}
-	hash, err := s.d.Passwords.Hash(in.Password)
+	if _, err := s.findUserByEmail(ctx, in.Email); err == nil {
+		return core.User{}, &core.ConflictError{Fields: map[string]string{"email": "is already registered"}}
+	} else if !errors.Is(err, core.ErrNotFound) {
+		return core.User{}, err
+	}
+	hash, err := s.d.Passwords.Hash(password)
 	if err != nil {
 		return core.User{}, err
 	}
@@ -106,15 +115,16 @@ func (s *Accounts) Register(ctx context.Context, in RegisterInput) (core.User, e
 	return u, nil
 }
 
-// Authenticate checks an email and password. Unknown email, wrong password
-// and a login back-off all return core.ErrInvalidCredentials after one
-// bcrypt comparison each, so they cannot be told apart by answer or by
-// time. The caller's device (RequestInfo.Device and IP) decides which
-// bucket of the throttle the attempt counts in; see checkPassword.
+// Authenticate checks an email and password, both normalised as at
+// registration. Unknown email, wrong password and a login back-off all
+// return core.ErrInvalidCredentials after the same bcrypt comparisons, so
+// they cannot be told apart by answer or by time. The caller's device
+// (RequestInfo.Device and IP) decides which bucket of the throttle the
+// attempt counts in; see checkPassword.
 func (s *Accounts) Authenticate(ctx context.Context, email, password string) (core.User, error) {
-	u, err := s.d.Users.GetUserByEmail(ctx, core.NormalizeEmail(email))
+	u, err := s.findUserByEmail(ctx, email)
 	if errors.Is(err, core.ErrNotFound) {
-		_ = s.d.Passwords.Compare(s.dummy, password)
+		s.compareDummy(password)
 		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, Detail: "unknown email"})
 		return core.User{}, core.ErrInvalidCredentials
 	}
@@ -159,14 +169,14 @@ func (s *Accounts) checkPassword(ctx context.Context, u core.User, password stri
 		where = "known device"
 	}
 	if errors.Is(err, core.ErrLocked) {
-		_ = s.d.Passwords.Compare(s.dummy, password)
+		s.compareDummy(password)
 		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, SubjectID: u.ID, Detail: where + " in login back-off"})
 		return fmt.Errorf("%w: %w", core.ErrInvalidCredentials, err)
 	}
 	if err != nil {
 		return err
 	}
-	if err := s.d.Passwords.Compare(u.PasswordHash, password); err != nil {
+	if err := s.comparePassword(u.PasswordHash, password); err != nil {
 		if !errors.Is(err, core.ErrUnauthenticated) {
 			return err
 		}
@@ -225,6 +235,53 @@ func (s *Accounts) rememberDevice(ctx context.Context, userID string, keys []str
 		return nil // the account was deleted meanwhile
 	}
 	return err
+}
+
+// findUserByEmail looks an account up by a typed address under each of
+// emailLookups' forms.
+func (s *Accounts) findUserByEmail(ctx context.Context, typed string) (core.User, error) {
+	var err error
+	for _, email := range emailLookups(typed) {
+		if email == "" {
+			continue
+		}
+		var u core.User
+		if u, err = s.d.Users.GetUserByEmail(ctx, email); err == nil || !errors.Is(err, core.ErrNotFound) {
+			return u, err
+		}
+	}
+	if err == nil {
+		err = fmt.Errorf("user by email: %w", core.ErrNotFound)
+	}
+	return core.User{}, err
+}
+
+// comparePassword compares a typed password with a stored hash under each
+// of passwordCandidates' forms; core.ErrUnauthenticated when none matches.
+// The hasher refuses anything longer than it reads (bcrypt: 72 bytes), so
+// a password with extra bytes after a correct prefix never matches.
+func (s *Accounts) comparePassword(hash, typed string) error {
+	err := core.ErrUnauthenticated
+	for _, pw := range passwordCandidates(typed) {
+		if err = s.d.Passwords.Compare(hash, pw); !errors.Is(err, core.ErrUnauthenticated) {
+			return err
+		}
+	}
+	return err
+}
+
+// compareDummy spends the time comparePassword would, when there is no
+// real hash to compare with.
+func (s *Accounts) compareDummy(typed string) { _ = s.comparePassword(s.dummy, typed) }
+
+// preparePassword normalises a new password (RFC 8265 OpaqueString) and
+// checks it; msg is "" when the normalised password may be used.
+func preparePassword(typed, email string) (password, msg string) {
+	pw, ok := normalizePassword(typed)
+	if !ok {
+		return "", "contains a character that cannot be part of a password (a control or unassigned code point)"
+	}
+	return pw, core.ValidatePassword(pw, email)
 }
 
 // Login authenticates a person and issues an access and a refresh token
@@ -315,9 +372,10 @@ func (s *Accounts) Update(ctx context.Context, id string, in UpdateInput) (core.
 			v.Add("last_name", msg)
 		}
 	}
-	var newHash string
+	var newHash, newPassword string
 	if in.Password != nil {
-		if msg := core.ValidatePassword(*in.Password, u.Email); msg != "" {
+		var msg string
+		if newPassword, msg = preparePassword(*in.Password, u.Email); msg != "" {
 			v.Add("password", msg)
 		}
 		if in.CurrentPassword == nil || *in.CurrentPassword == "" {
@@ -331,7 +389,7 @@ func (s *Accounts) Update(ctx context.Context, id string, in UpdateInput) (core.
 		if err := s.checkCurrentPassword(ctx, u, *in.CurrentPassword); err != nil {
 			return core.User{}, err
 		}
-		if newHash, err = s.d.Passwords.Hash(*in.Password); err != nil {
+		if newHash, err = s.d.Passwords.Hash(newPassword); err != nil {
 			return core.User{}, err
 		}
 	}
@@ -402,12 +460,15 @@ func (s *Accounts) Delete(ctx context.Context, id, currentPassword string) error
 // RequestPasswordReset sends a reset token to the account's address when
 // there is one. It answers the same whether or not the account exists; only
 // a malformed address or an unreachable store is an error.
-func (s *Accounts) RequestPasswordReset(ctx context.Context, email string) error {
-	email = core.NormalizeEmail(email)
+func (s *Accounts) RequestPasswordReset(ctx context.Context, typed string) error {
+	email, ok := normalizeEmail(typed)
+	if !ok {
+		return &core.ValidationError{Fields: map[string]string{"email": "must be a valid email address"}}
+	}
 	if msg := core.ValidateEmail(email); msg != "" {
 		return &core.ValidationError{Fields: map[string]string{"email": msg}}
 	}
-	u, err := s.d.Users.GetUserByEmail(ctx, email)
+	u, err := s.findUserByEmail(ctx, typed)
 	if errors.Is(err, core.ErrNotFound) {
 		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, Detail: "reset requested for an unknown email"})
 		return nil
@@ -438,7 +499,8 @@ func (s *Accounts) ConfirmPasswordReset(ctx context.Context, token, password str
 	if token == "" {
 		v.Add("token", "is required")
 	}
-	if msg := core.ValidatePassword(password, ""); msg != "" {
+	password, msg := preparePassword(password, "")
+	if msg != "" {
 		v.Add("password", msg)
 	}
 	if err := v.Err(); err != nil {
@@ -482,7 +544,7 @@ func (s *Accounts) ConfirmPasswordReset(ctx context.Context, token, password str
 // EnsureUser creates the account with email if there is none, with the
 // given roles (the bootstrap admin). It reports whether it created one.
 func (s *Accounts) EnsureUser(ctx context.Context, in RegisterInput) (bool, error) {
-	_, err := s.d.Users.GetUserByEmail(ctx, core.NormalizeEmail(in.Email))
+	_, err := s.findUserByEmail(ctx, in.Email)
 	if err == nil {
 		return false, nil
 	}

@@ -70,14 +70,18 @@ func invalidRequest(desc string) *core.OAuthError {
 	return core.NewOAuthError(core.CodeInvalidRequest, desc)
 }
 
-// Validate checks an authorization request. client_id and redirect_uri are
-// checked first: while either is in doubt the returned request has no
+// Validate checks an authorization request under RFC 6749's parameter rules
+// (core.OAuthParams: empty is absent, repeated is invalid_request). client_id
+// and redirect_uri are checked first: while either is in doubt the returned request has no
 // Redirect, and the error must be shown to the person, never redirected
 // (RFC 6749 §4.1.2.1). Later errors come with Redirect and State set.
 func (s *Authorizations) Validate(ctx context.Context, q url.Values) (AuthorizeRequest, error) {
 	var req AuthorizeRequest
-	if len(q["client_id"]) > 1 || len(q["redirect_uri"]) > 1 {
-		return req, invalidRequest("client_id and redirect_uri may each appear only once")
+	q, repeated := core.OAuthParams(q)
+	for _, name := range repeated {
+		if name == "client_id" || name == "redirect_uri" {
+			return req, core.ErrRepeatedParam(name)
+		}
 	}
 	id := q.Get("client_id")
 	if id == "" {
@@ -105,13 +109,13 @@ func (s *Authorizations) Validate(ctx context.Context, q url.Values) (AuthorizeR
 	if req.Redirect == "" {
 		req.Redirect = req.RedirectURI
 	}
-	req.State = q.Get("state")
+	if len(q["state"]) == 1 {
+		req.State = q.Get("state")
+	}
 	sum := sha256.Sum256([]byte(q.Encode()))
 	req.Key = hex.EncodeToString(sum[:])
-	for name, v := range q {
-		if len(v) > 1 {
-			return req, invalidRequest("the parameter " + name + " appears more than once (RFC 6749 §3.1)")
-		}
+	if len(repeated) > 0 {
+		return req, core.ErrRepeatedParam(repeated[0])
 	}
 	switch rt := q.Get("response_type"); rt {
 	case "":
@@ -199,6 +203,20 @@ func (s *Authorizations) IssueCode(ctx context.Context, req AuthorizeRequest, us
 	return raw, nil
 }
 
+// tokenRedirectURI applies RFC 6749 §4.1.3 to the redirect_uri of a token
+// request: required when the authorization request included one, and then
+// identical to it (core.AuthCode.Redeem compares). When the authorization
+// request omitted it, the response went to the client's one registered URI;
+// a token request may omit redirect_uri then, or name exactly that URI,
+// which counts as omitting it. Any other value stays, and fails the
+// comparison.
+func tokenRedirectURI(client core.Client, c core.AuthCode, given string) string {
+	if c.RedirectURI == "" && len(client.RedirectURIs) == 1 && client.AllowsRedirect(given) {
+		return ""
+	}
+	return given
+}
+
 // Redeem exchanges a code for tokens (RFC 6749 §4.1.3, RFC 7636 §4.6). The
 // code is single-use: a second redemption fails with invalid_grant and
 // revokes every token issued from the first (RFC 6749 §4.1.2).
@@ -215,7 +233,7 @@ func (s *Authorizations) Redeem(ctx context.Context, client core.Client, code, r
 		if client.Public && c.CodeChallenge == "" {
 			return c, core.NewOAuthError(core.CodeInvalidGrant, "a public client's code must be bound to a PKCE challenge")
 		}
-		return c.Redeem(client.ID, redirectURI, verifier, now)
+		return c.Redeem(client.ID, tokenRedirectURI(client, c, redirectURI), verifier, now)
 	})
 	switch {
 	case errors.Is(err, core.ErrNotFound):

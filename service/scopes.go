@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"slices"
 
 	"github.com/identityd/identityd/core"
 	"github.com/identityd/identityd/ports"
@@ -112,4 +113,35 @@ func (s *Scopes) Delete(ctx context.Context, caller core.Caller, id string) erro
 	}
 	s.audit.RecordChange(ctx, core.AuditScopeDeleted, id, "")
 	return nil
+}
+
+// MaxDiscoverableScopes caps the scopes listed in the metadata: RFC 8414 §2
+// lets a server leave some out, and one unauthenticated metadata request
+// must not read an unbounded table.
+const MaxDiscoverableScopes = 1000
+
+// Discoverable returns the names of the scopes a client may learn from the
+// metadata document (RFC 8414 §2 scopes_supported), sorted: every registered
+// scope but the management scopes, which only operators are given and no
+// client should be led to ask for. At most MaxDiscoverableScopes.
+func (s *Scopes) Discoverable(ctx context.Context) ([]string, error) {
+	var names []string
+	p := core.Page{Limit: core.MaxPageLimit}
+	for len(names) < MaxDiscoverableScopes {
+		items, err := s.repo.ListScopes(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, sc := range items {
+			if !slices.Contains(core.ManagementScopes(), sc.Name) && len(names) < MaxDiscoverableScopes {
+				names = append(names, sc.Name)
+			}
+		}
+		if len(items) < p.Limit {
+			break
+		}
+		p.After = items[len(items)-1].ID
+	}
+	slices.Sort(names)
+	return names, nil
 }

@@ -17,6 +17,9 @@ type TokenConfig struct {
 	Issuer     string
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
+	// ReuseInterval is how long after its rotation a refresh token may be
+	// presented again without counting as reuse (0: not at all).
+	ReuseInterval time.Duration
 }
 
 // Tokens issues, validates and revokes access and refresh tokens.
@@ -152,13 +155,24 @@ func (s *Tokens) response(access, refresh string, scopes []string) core.TokenRes
 // Rotate redeems the refresh token raw presented by client: the presented
 // token is retired, a successor in the same family is issued with an access
 // token, and reuse of a retired token revokes the whole family (RFC 6749 §6,
-// RFC 9700 §4.14.2). scopes, when non-empty, narrows the grant.
+// RFC 9700 §4.14.2).
+//
+// scopes, when non-empty, narrows the new access token only: the successor
+// refresh token keeps the presented one's scope, which RFC 6749 §6 requires
+// to stay "identical to that of the refresh token included by the client",
+// so a later refresh may ask for any part of the original grant again.
+//
+// Within TokenConfig.ReuseInterval after its first rotation, the presented
+// token is still accepted and answered with a fresh access token and a fresh
+// successor of the same family; the successors issued before stay valid.
+// Two tabs refreshing at once both keep a session, at the price that a
+// stolen token replayed within the interval is not detected as reuse.
 func (s *Tokens) Rotate(ctx context.Context, client core.Client, raw string, scopes []string) (core.TokenResponse, error) {
 	now := s.clock.Now()
 	nextRaw := s.random.NewToken()
 	var granted []string
 	old, err := s.refresh.RotateRefreshToken(ctx, s.hasher.Hash(raw), func(old core.RefreshToken) (core.RefreshToken, error) {
-		if err := old.CheckRefresh(client.ID, now); err != nil {
+		if err := old.CheckRefresh(client.ID, now, s.cfg.ReuseInterval); err != nil {
 			return core.RefreshToken{}, err
 		}
 		narrowed, err := core.NarrowScope(scopes, old.Scopes)
@@ -167,7 +181,7 @@ func (s *Tokens) Rotate(ctx context.Context, client core.Client, raw string, sco
 		}
 		granted = narrowed
 		next := old
-		next.Hash, next.IssuedAt, next.Scopes, next.RotatedAt, next.RevokedAt = s.hasher.Hash(nextRaw), now, narrowed, time.Time{}, time.Time{}
+		next.Hash, next.IssuedAt, next.RotatedAt, next.RevokedAt = s.hasher.Hash(nextRaw), now, time.Time{}, time.Time{}
 		return next, nil
 	})
 	switch {

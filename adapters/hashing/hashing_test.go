@@ -1,6 +1,7 @@
 package hashing_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -26,6 +27,22 @@ func TestBcrypt(t *testing.T) {
 	require.NoError(t, err)
 	assert.NoError(t, b.Compare(h, "correct horse"))
 	assert.ErrorIs(t, b.Compare(h, "wrong horse"), core.ErrUnauthenticated)
+}
+
+// bcrypt reads 72 bytes; a password longer than that must not match the
+// hash of its prefix.
+func TestBcryptRefusesWhatItWouldNotRead(t *testing.T) {
+	b := hashing.NewBcrypt(hashing.MinBcryptCost)
+	exact := strings.Repeat("a1B!", 18) // 72 bytes
+	require.Len(t, exact, core.MaxPasswordBytes)
+	h, err := b.Hash(exact)
+	require.NoError(t, err)
+	assert.NoError(t, b.Compare(h, exact))
+	for _, give := range []string{exact + "anything-else", exact + "x", exact + exact} {
+		assert.ErrorIs(t, b.Compare(h, give), core.ErrUnauthenticated, "%d bytes", len(give))
+	}
+	_, err = b.Hash(exact + "x")
+	assert.Error(t, err, "never hashed")
 }
 
 func BenchmarkHMACEqual(b *testing.B) {

@@ -200,8 +200,10 @@ func (h *Handler) redirectError(w http.ResponseWriter, r *http.Request, req serv
 	h.redirect(w, r, req, url.Values{"error": {oe.Code}, "error_description": {oe.Description}})
 }
 
-// redirect sends the browser to the client's redirect URI with params and
-// the state, keeping the URI's own query (RFC 6749 §3.1.2).
+// redirect sends the browser to the client's redirect URI with params, the
+// state and the issuer, keeping the URI's own query (RFC 6749 §3.1.2). iss
+// is in every authorization response, success and error alike (RFC 9207
+// §2), so a client talking to several servers can tell which one answered.
 func (h *Handler) redirect(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, params url.Values) {
 	u, err := url.Parse(req.Redirect)
 	if err != nil {
@@ -215,6 +217,7 @@ func (h *Handler) redirect(w http.ResponseWriter, r *http.Request, req service.A
 	if req.State != "" {
 		q.Set("state", req.State)
 	}
+	q.Set("iss", h.tokens.Issuer())
 	u.RawQuery = q.Encode()
 	noStore(w)
 	status := http.StatusFound

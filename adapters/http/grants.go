@@ -74,7 +74,8 @@ func (h *Handler) grantPage(p grants.PageHandler) http.Handler {
 				h.renderSignIn(w, r, "", "", http.StatusOK)
 				return
 			}
-			user, err := h.accounts.SignIn(ctx, raw.Get("email"), raw.Get("password"), "", r.URL.Path)
+			r, device := h.withDevice(r)
+			user, err := h.accounts.SignIn(r.Context(), raw.Get("email"), raw.Get("password"), "", r.URL.Path)
 			if errors.Is(err, core.ErrInvalidCredentials) {
 				h.renderSignIn(w, r, raw.Get("email"), "The email or password is incorrect.", http.StatusUnauthorized)
 				return
@@ -84,19 +85,17 @@ func (h *Handler) grantPage(p grants.PageHandler) http.Handler {
 				return
 			}
 			h.sessions.start(w, user, h.clock.Now())
+			h.sessions.setDevice(w, device)
 			http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
 			return
 		}
-		req.Params = make(grants.Params, len(raw))
-		for k, v := range raw {
-			if len(v) > 1 {
-				h.writeError(w, r, errRepeatedParam)
-				return
-			}
-			if v[0] != "" && k != "csrf_token" {
-				req.Params[k] = v[0]
-			}
+		pageParams, err := params(raw)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
 		}
+		delete(pageParams, "csrf_token")
+		req.Params = pageParams
 		page, err := p.ServePage(ctx, req)
 		if err != nil {
 			h.writeError(w, r, err)

@@ -81,6 +81,8 @@ type Handler struct {
 	root     http.Handler
 	draining atomic.Bool
 	metadata []byte
+	// discoverableScopes feeds the metadata's scopes_supported.
+	discoverableScopes scopeList
 }
 
 // New builds the handler and its routes. It fails when the installed

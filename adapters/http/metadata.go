@@ -1,10 +1,15 @@
 package http
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
+	"sync"
+	"time"
 
 	"github.com/identityd/identityd/grants"
 )
@@ -105,10 +110,63 @@ func mergeMembers(doc, members map[string]any) error {
 	return nil
 }
 
-func (h *Handler) serveMetadata(w http.ResponseWriter, _ *http.Request) {
+func (h *Handler) serveMetadata(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=3600")
-	_, _ = w.Write(h.metadata)
+	_, _ = w.Write(h.metadataDocument(r.Context()))
+}
+
+// metadataDocument is the RFC 8414 document as served: the members built
+// at start (h.metadata) and scopes_supported, which changes as scopes are
+// created and deleted. scopes_supported comes from the scope catalogue,
+// read at most once per scopeListTTL; when the store fails, the last list
+// read is served (an empty one before the first).
+func (h *Handler) metadataDocument(ctx context.Context) []byte {
+	scopes, _ := json.Marshal(h.discoverableScopes.get(ctx, h))
+	base := bytes.TrimSuffix(bytes.TrimSpace(h.metadata), []byte("}"))
+	out := make([]byte, 0, len(base)+len(scopes)+24)
+	out = append(out, base...)
+	out = append(out, `,"scopes_supported":`...)
+	out = append(out, scopes...)
+	return append(out, '}')
+}
+
+// scopeListTTL is how long a read of the scope catalogue serves the
+// metadata; a scope created or deleted shows there within it.
+const scopeListTTL = 30 * time.Second
+
+// scopeList caches the discoverable scope names, so a burst of metadata
+// requests costs one read of the store per scopeListTTL.
+type scopeList struct {
+	mu    sync.Mutex
+	names []string
+	read  time.Time
+}
+
+func (l *scopeList) get(ctx context.Context, h *Handler) []string {
+	if h.scopes == nil {
+		return []string{}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := h.clock.Now()
+	if l.names != nil && now.Sub(l.read) < scopeListTTL && !now.Before(l.read) {
+		return l.names
+	}
+	names, err := h.scopes.Discoverable(ctx)
+	if err != nil {
+		h.log.LogAttrs(ctx, slog.LevelWarn, "metadata: scope list unavailable; serving the last one read",
+			slog.String("request_id", requestID(ctx)), slog.String("error", err.Error()))
+		if l.names == nil {
+			return []string{}
+		}
+		return l.names
+	}
+	if names == nil {
+		names = []string{}
+	}
+	l.names, l.read = names, now
+	return names
 }
 
 func (h *Handler) jwks(w http.ResponseWriter, _ *http.Request) {

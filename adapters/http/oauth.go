@@ -16,7 +16,6 @@ var (
 	errNotPost       = core.NewOAuthError(core.CodeInvalidRequest, "the endpoint requires the POST method (RFC 6749 §3.2)")
 	errNotForm       = core.NewOAuthError(core.CodeInvalidRequest, "the request body must be application/x-www-form-urlencoded")
 	errBadForm       = core.NewOAuthError(core.CodeInvalidRequest, "the request body is not a valid form")
-	errRepeatedParam = core.NewOAuthError(core.CodeInvalidRequest, "a request parameter is included more than once (RFC 6749 §3.1)")
 	errTwoAuthMethod = core.NewOAuthError(core.CodeInvalidRequest, "the client used more than one authentication method (RFC 6749 §2.3)")
 	errNoClientAuth  = core.NewOAuthError(core.CodeInvalidClient, "client authentication is required")
 	errBadBasic      = core.NewOAuthError(core.CodeInvalidClient, "the Basic credentials are not form-encoded as RFC 6749 §2.3.1 requires")
@@ -25,37 +24,32 @@ var (
 	errNoToken       = core.NewOAuthError(core.CodeInvalidRequest, "token is required")
 )
 
-// oauthForm checks the method and content type of an OAuth endpoint request
-// and returns its body parameters, each present at most once.
-func oauthForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+// readParams reads the body parameters of an OAuth endpoint request once,
+// under RFC 6749's rules (§3.1, §3.2; core.OAuthParams): POST, form-encoded,
+// a parameter sent without a value treated as omitted, and a parameter sent
+// twice invalid_request naming it. Every endpoint that takes a form from a
+// client reads it here, so the rules hold everywhere.
+func readParams(w http.ResponseWriter, r *http.Request) (grants.Params, error) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		return nil, errNotPost
 	}
-	if _, err := parseForm(w, r); err != nil {
-		return nil, err
-	}
-	for _, v := range r.PostForm {
-		if len(v) > 1 {
-			return nil, errRepeatedParam
-		}
-	}
-	return r.PostForm, nil
-}
-
-// readParams reads the body parameters of an OAuth endpoint request once
-// (RFC 6749 §3.1, §3.2): POST, form-encoded, no parameter twice, and a
-// parameter without a value treated as omitted.
-func readParams(w http.ResponseWriter, r *http.Request) (grants.Params, error) {
-	form, err := oauthForm(w, r)
+	raw, err := parseForm(w, r)
 	if err != nil {
 		return nil, err
 	}
+	return params(raw)
+}
+
+// params applies core.OAuthParams to raw and returns one value per name.
+func params(raw url.Values) (grants.Params, error) {
+	form, repeated := core.OAuthParams(raw)
+	if len(repeated) > 0 {
+		return nil, core.ErrRepeatedParam(repeated[0])
+	}
 	p := make(grants.Params, len(form))
 	for k, v := range form {
-		if v[0] != "" {
-			p[k] = v[0]
-		}
+		p[k] = v[0]
 	}
 	return p, nil
 }
@@ -282,7 +276,9 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) {
 }
 
 // revoke is the revocation endpoint (RFC 7009 §2). token_type_hint is
-// optional and only a hint: the token's form tells its type.
+// optional and only a hint: the token's form tells its type. Success, also
+// for an unknown token, is 200 with the JSON body {}: RFC 7009 §2.2 leaves
+// the body open, and client libraries parse the answer as JSON.
 func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 	client, raw, err := h.tokenParam(w, r)
 	if err == nil {
@@ -293,5 +289,5 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	noStore(w)
-	w.WriteHeader(http.StatusOK)
+	writeJSON(w, http.StatusOK, struct{}{})
 }

@@ -123,7 +123,9 @@ func (s *Store) RotateRefreshToken(_ context.Context, hash string, fn func(core.
 	if _, taken := s.refresh[next.Hash]; taken {
 		return cloneRefresh(old), fmt.Errorf("refresh token: %w", core.ErrAlreadyExists)
 	}
-	old.RotatedAt = next.IssuedAt
+	if old.RotatedAt.IsZero() {
+		old.RotatedAt = next.IssuedAt
+	}
 	s.refresh[hash] = old
 	s.refresh[next.Hash] = cloneRefresh(next)
 	return cloneRefresh(old), nil

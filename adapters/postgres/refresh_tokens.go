@@ -79,7 +79,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, fn func(cor
 		if err != nil {
 			return err
 		}
-		if err := tx.GetContext(ctx, &r, `UPDATE refresh_tokens SET rotated_at = $2 WHERE hash = $1 RETURNING `+refreshTokenColumns,
+		if err := tx.GetContext(ctx, &r, `UPDATE refresh_tokens SET rotated_at = COALESCE(rotated_at, $2) WHERE hash = $1 RETURNING `+refreshTokenColumns,
 			hash, next.IssuedAt); err != nil {
 			return translate(ctx, err, what)
 		}

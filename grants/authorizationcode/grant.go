@@ -56,6 +56,8 @@ func (g *Grant) Contribute() grants.Contribution {
 			"response_types_supported":         []string{"code"},
 			"response_modes_supported":         []string{"query"},
 			"code_challenge_methods_supported": []string{core.PKCEMethodS256},
+			// RFC 9207 §3: every authorization response carries iss.
+			"authorization_response_iss_parameter_supported": true,
 		},
 	}
 }

@@ -488,6 +488,24 @@ func runRefreshTests(t *testing.T, newStore func(*testing.T) Store) {
 		require.NoError(t, err)
 		assert.Equal(t, next, got)
 	})
+	t.Run("a second rotation keeps the first rotation time", func(t *testing.T) {
+		s, rt := setup(t)
+		first := successor(rt)
+		_, err := s.RotateRefreshToken(ctx, rt.Hash, func(core.RefreshToken) (core.RefreshToken, error) { return first, nil })
+		require.NoError(t, err)
+		second := successor(rt)
+		second.IssuedAt = first.IssuedAt.Add(5 * time.Second)
+		_, err = s.RotateRefreshToken(ctx, rt.Hash, func(core.RefreshToken) (core.RefreshToken, error) { return second, nil })
+		require.NoError(t, err)
+		got, err := s.GetRefreshToken(ctx, rt.Hash)
+		require.NoError(t, err)
+		assert.True(t, got.RotatedAt.Equal(first.IssuedAt), "the reuse interval counts from the first rotation: %v", got.RotatedAt)
+		for _, h := range []string{first.Hash, second.Hash} {
+			got, err := s.GetRefreshToken(ctx, h)
+			require.NoError(t, err)
+			assert.True(t, got.RotatedAt.IsZero(), "both successors live")
+		}
+	})
 	t.Run("rotate error writes nothing and returns old", func(t *testing.T) {
 		s, rt := setup(t)
 		boom := errors.New("boom")
@@ -513,7 +531,7 @@ func runRefreshTests(t *testing.T, newStore func(*testing.T) Store) {
 			go func() {
 				defer wg.Done()
 				_, err := s.RotateRefreshToken(ctx, rt.Hash, func(old core.RefreshToken) (core.RefreshToken, error) {
-					if err := old.CheckRefresh(old.ClientID, base.Add(time.Minute)); err != nil {
+					if err := old.CheckRefresh(old.ClientID, base.Add(time.Minute), 0); err != nil {
 						return core.RefreshToken{}, err
 					}
 					return successor(old), nil

@@ -44,9 +44,9 @@ func TestMigrateNeedsOnlyDatabaseURL(t *testing.T) {
 	assert.Equal(t, "identityd: configuration: DATABASE_URL: is required to migrate (postgres://user:pass@host:5432/db?sslmode=...)\n", stderr)
 
 	dsn := pgtest.NewEmptySchema(t)
-	code, stdout, stderr := e2e.Run(t, map[string]string{"DATABASE_URL": dsn, "APP_ENV": "production"}, "migrate", "up")
+	code, _, stderr = e2e.Run(t, map[string]string{"DATABASE_URL": dsn, "APP_ENV": "production"}, "migrate", "up")
 	require.Equal(t, 0, code, stderr)
-	code, stdout, stderr = e2e.Run(t, map[string]string{"DATABASE_URL": dsn, "APP_ENV": "production"}, "migrate", "status")
+	code, stdout, stderr := e2e.Run(t, map[string]string{"DATABASE_URL": dsn, "APP_ENV": "production"}, "migrate", "status")
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, "00060_users_email_verified.sql")
 	assert.NotContains(t, stdout, "pending")

@@ -31,7 +31,13 @@ func TestRefreshRotation(t *testing.T) {
 		resp, _ := s.Do(t, http.MethodGet, "/api/clients", narrowed.AccessToken, nil)
 		assert.Equal(t, http.StatusForbidden, resp.StatusCode)
 
-		widened := refresh(t, s.Server, narrowed.RefreshToken, core.ScopeClientsRead)
+		// RFC 6749 §6: the new refresh token keeps the scope of the one
+		// presented, so the original grant is still within reach...
+		again := refresh(t, s.Server, narrowed.RefreshToken, core.ScopeClientsRead)
+		require.Equal(t, http.StatusOK, again.Status, again.ErrorDescription)
+		assert.Equal(t, core.ScopeClientsRead, again.Scope)
+		// ...and nothing beyond it.
+		widened := refresh(t, s.Server, again.RefreshToken, "orders:read")
 		assert.Equal(t, http.StatusBadRequest, widened.Status)
 		assert.Equal(t, "invalid_scope", widened.Error, "never widened")
 	})
