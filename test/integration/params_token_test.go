@@ -6,11 +6,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/identityd/identityd/app/apptest"
+	"github.com/identityd/identityd/core"
 )
 
 // postRaw posts body, form-encoded as given (so empty and repeated
@@ -263,4 +265,72 @@ func TestTokenParameterRulesRefreshToken(t *testing.T) {
 		})
 	}
 	assert.Equal(t, "a b", introspect(t, s.Server, c.ID, c.Secret, current)["scope"], "the last refresh token still holds the whole grant")
+}
+
+// RFC 8628 §3.1 and §3.4 under RFC 6749's parameter rules: at the device
+// authorization endpoint client_id (for a client that does not
+// authenticate) is required and scope optional; at the token endpoint
+// device_code is required. Empty is absent, repeated is invalid_request.
+func TestTokenParameterRulesDeviceCode(t *testing.T) {
+	t.Parallel()
+	s := startPeople(t, nil)
+	confidential := newClient(t, s.Server, false, true, []string{core.GrantDeviceCode}, "tv:watch", "tv:record")
+	public := newClient(t, s.Server, true, true, []string{core.GrantDeviceCode}, "tv:watch")
+	all := "tv:watch tv:record"
+
+	t.Run("device authorization endpoint", func(t *testing.T) {
+		tests := []struct {
+			name       string
+			client     webClient
+			basic      bool
+			body       string
+			wantStatus int
+			wantError  string
+		}{
+			{"basic", confidential, true, "", 200, ""},
+			{"basic with an empty client_secret", confidential, true, "client_secret=", 200, ""},
+			{"basic with an empty client_id", confidential, true, "client_id=&scope=", 200, ""},
+			{"scope", confidential, true, "scope=tv:watch", 200, ""},
+			{"public client by client_id", public, false, "client_id=" + public.ID, 200, ""},
+			{"public client with an empty client_secret", public, false, "client_id=" + public.ID + "&client_secret=", 200, ""},
+			{"scope repeated", confidential, true, "scope=tv:watch&scope=tv:record", 400, "invalid_request"},
+			{"client_id repeated", public, false, "client_id=" + public.ID + "&client_id=" + public.ID, 400, "invalid_request"},
+			{"public client without client_id", public, false, "scope=tv:watch", 401, "invalid_client"},
+			{"public client with an empty client_id", public, false, "client_id=", 401, "invalid_client"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				id, secret := "", ""
+				if tt.basic {
+					id, secret = tt.client.ID, tt.client.Secret
+				}
+				resp, body := postRaw(t, s.Server, "/oauth/device_authorization", id, secret, tt.body)
+				require.Equal(t, tt.wantStatus, resp.StatusCode, string(body))
+				da := decode[deviceAuth](t, body)
+				assert.Equal(t, tt.wantError, da.Error)
+				if tt.wantStatus == http.StatusOK {
+					assert.NotEmpty(t, da.DeviceCode)
+				}
+			})
+		}
+	})
+
+	t.Run("token endpoint", func(t *testing.T) {
+		status, da := startDevice(t, s.Server, confidential, "")
+		require.Equal(t, http.StatusOK, status)
+		code := url.QueryEscape(da.DeviceCode)
+		grant := "grant_type=" + url.QueryEscape(core.GrantDeviceCode)
+		tests := []tokenCase{
+			{"device_code missing", true, grant, 400, "invalid_request", ""},
+			{"device_code empty", true, grant + "&device_code=", 400, "invalid_request", ""},
+			{"device_code repeated", true, grant + "&device_code=" + code + "&device_code=" + code, 400, "invalid_request", ""},
+			{"pending, with an empty client_secret next to Basic", true, grant + "&client_secret=&device_code=" + code, 400, "authorization_pending", ""},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) { runTokenCase(t, s.Server, confidential.ID, confidential.Secret, tt) })
+		}
+		s.Clock.Advance(10 * time.Second) // past the polling interval
+		verifyDevice(t, s.Server, apptest.NewBrowser(t, s.URL), da, adminEmail, adminPassword, "")
+		runTokenCase(t, s.Server, confidential.ID, confidential.Secret, tokenCase{"approved", true, grant + "&scope=&device_code=" + code, 200, "", all})
+	})
 }
