@@ -17,7 +17,7 @@ import (
 // creates the built-in web client and the bootstrap admin at start.
 func accountsModule() fx.Option {
 	return fx.Options(
-		fx.Provide(newMailer, newAccounts, newAuthorizations, core.DefaultLoginThrottle),
+		fx.Provide(newMailer, newMailQueue, newAccounts, newAuthorizations, core.DefaultLoginThrottle),
 		fx.Invoke(bootstrapAccounts),
 	)
 }
@@ -26,10 +26,28 @@ func accountsModule() fx.Option {
 // endpoint.
 const SessionTTL = 8 * time.Hour
 
-// newMailer is the log mailer: no mail service is part of the contract. It
-// shows reset tokens only at LOG_LEVEL=debug in development.
-func newMailer(cfg Config, logger *slog.Logger) ports.Mailer {
-	return mail.NewLog(logger, cfg.Env == EnvDevelopment && cfg.Log.Level <= slog.LevelDebug)
+// newMailer sends through SMTP_URL when it is set. Without it, the log
+// mailer writes a line per mail, showing the token only at
+// LOG_LEVEL=debug in development.
+func newMailer(cfg Config, logger *slog.Logger) (ports.Mailer, error) {
+	if cfg.Mail.SMTP == nil {
+		return mail.NewLog(logger, cfg.Env == EnvDevelopment && cfg.Log.Level <= slog.LevelDebug), nil
+	}
+	tmpl, err := mail.NewTemplates(cfg.IssuerURL)
+	if err != nil {
+		return nil, err
+	}
+	return mail.NewSMTP(mail.SMTPOptions{URL: cfg.Mail.SMTP, From: cfg.Mail.From, Templates: tmpl})
+}
+
+// newMailQueue runs mail work off the request path; at stop it waits for
+// the queued mails as long as the stop allows. It takes the user
+// repository so that it is built after the stores and so, fx stopping in
+// reverse, stopped before them.
+func newMailQueue(lc fx.Lifecycle, logger *slog.Logger, _ ports.UserRepository) *service.MailQueue {
+	q := service.NewMailQueue(service.DefaultMailQueueConfig, logger)
+	lc.Append(fx.Hook{OnStop: q.Close})
+	return q
 }
 
 type accountParams struct {
@@ -48,12 +66,15 @@ type accountParams struct {
 	Audit     *service.Audit
 	Logger    *slog.Logger
 	Throttle  core.LoginThrottle
+	Mail      *service.MailQueue
+	Limits    ports.RateLimitStore
 }
 
 func newAccounts(p accountParams) (*service.Accounts, error) {
 	return service.NewAccounts(service.AccountConfig{ResetTTL: p.Cfg.Tokens.ResetTTL, Throttle: p.Throttle}, service.AccountDeps{
 		Users: p.Users, Devices: p.Devices, Resets: p.Resets, Clients: p.Clients, Passwords: p.Passwords, Secrets: p.Secrets, Mailer: p.Mailer,
 		Random: p.Random, Clock: p.Clock, Tokens: p.Tokens, Audit: p.Audit, Logger: p.Logger,
+		Mail: p.Mail, Limits: p.Limits,
 	})
 }
 

@@ -1,10 +1,12 @@
 package app
 
 import (
+	"context"
 	"log/slog"
 
 	"go.uber.org/fx"
 
+	"github.com/identityd/identityd/adapters/telemetry"
 	"github.com/identityd/identityd/ports"
 	"github.com/identityd/identityd/service"
 )
@@ -14,8 +16,17 @@ import (
 // and handlers use. The queue is drained when the application stops: its
 // stop hook is registered before the server's, so fx runs it after the
 // server has finished its in-flight requests.
-func newAudit(lc fx.Lifecycle, log ports.AuditLog, logger *slog.Logger, clock ports.Clock, random ports.Random) (*service.Audit, *service.AuditQueue) {
+func newAudit(lc fx.Lifecycle, log ports.AuditLog, logger *slog.Logger, clock ports.Clock, random ports.Random, metrics *telemetry.Metrics) (*service.Audit, *service.AuditQueue, error) {
 	q := service.NewAuditQueue(log, logger, service.DefaultAuditQueueSize)
-	lc.Append(fx.Hook{OnStop: q.Close})
-	return service.NewAudit(q, logger, clock, random), q
+	unregister, err := metrics.RegisterAudit(q.Pending, q.Dropped)
+	if err != nil {
+		_ = q.Close(context.Background())
+		return nil, nil, err
+	}
+	lc.Append(fx.Hook{OnStop: func(ctx context.Context) error {
+		err := q.Close(ctx)
+		_ = unregister()
+		return err
+	}})
+	return service.NewAudit(q, logger, clock, random), q, nil
 }

@@ -32,4 +32,5 @@ const (
 	AuditScopeDeleted        = "scope.deleted"
 	AuditPasswordReset       = "password.reset"
 	AuditRefreshReuse        = "refresh.reuse_detected"
+	AuditEmailVerified       = "email.verified"
 )

@@ -58,5 +58,10 @@ type Random interface {
 
 // Mailer sends mail to people.
 type Mailer interface {
+	// SendPasswordReset mails the link to /password-reset/confirm with
+	// token, valid for ttlMinutes.
 	SendPasswordReset(ctx context.Context, email, token string, ttlMinutes int) error
+	// SendEmailVerification mails the link to /verify-email with token,
+	// valid for ttlMinutes.
+	SendEmailVerification(ctx context.Context, email, token string, ttlMinutes int) error
 }

@@ -131,3 +131,11 @@ type Purger interface {
 type Pinger interface {
 	Ping(ctx context.Context) error
 }
+
+// AuditBatchLog is an AuditLog that also stores several events in one
+// round trip. Storing an event whose id is already stored does nothing,
+// so a batch may be sent again after a failure that hid its commit.
+type AuditBatchLog interface {
+	AuditLog
+	RecordAudits(ctx context.Context, events []core.AuditEvent) error
+}

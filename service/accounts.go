@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,7 +38,20 @@ type AccountDeps struct {
 	Tokens    *Tokens
 	Audit     *Audit
 	Logger    *slog.Logger
+	// Mail runs the work behind every mail off the request path; Limits
+	// counts the mails per account (MailsPerAccount).
+	Mail   *MailQueue
+	Limits ports.RateLimitStore
 }
+
+// MailsPerAccount is how many mails of one kind (reset, verification) an
+// account is sent at most: a few an hour, so nobody can mail-bomb a
+// person through the forms. Requests beyond it are answered as usual and
+// send nothing.
+var MailsPerAccount = core.RateLimit{Limit: 3, Window: time.Hour}
+
+// VerifyEmailTTL is how long an e-mail verification link stays valid.
+const VerifyEmailTTL = 48 * time.Hour
 
 // Accounts registers people, checks their passwords and manages their
 // accounts and sessions.
@@ -468,26 +482,146 @@ func (s *Accounts) RequestPasswordReset(ctx context.Context, typed string) error
 	if msg := core.ValidateEmail(email); msg != "" {
 		return &core.ValidationError{Fields: map[string]string{"email": msg}}
 	}
+	// Everything else, the lookup included, happens on the mail queue, so
+	// the answer takes the same time for known and unknown addresses.
+	s.d.Mail.enqueue("password reset", func(ctx context.Context, send func(func(context.Context) error) error) {
+		s.sendPasswordReset(ctx, typed, send)
+	})
+	return nil
+}
+
+// sendPasswordReset is the queued half of RequestPasswordReset.
+func (s *Accounts) sendPasswordReset(ctx context.Context, typed string, send func(func(context.Context) error) error) {
 	u, err := s.findUserByEmail(ctx, typed)
 	if errors.Is(err, core.ErrNotFound) {
 		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, Detail: "reset requested for an unknown email"})
-		return nil
+		return
 	}
 	if err != nil {
-		return err
+		s.d.Logger.LogAttrs(ctx, slog.LevelWarn, "password reset: look up account", slog.String("error", err.Error()))
+		return
+	}
+	if !s.allowMail(ctx, "password-reset", u.ID) {
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, SubjectID: u.ID, Detail: "reset requested; mail limit reached, nothing sent"})
+		return
 	}
 	raw := s.d.Random.NewToken()
 	now := s.d.Clock.Now()
 	r := core.PasswordReset{Hash: s.d.Secrets.Hash(raw), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.ResetTTL)}
 	if err := s.d.Resets.CreatePasswordReset(ctx, r); err != nil {
-		return fmt.Errorf("store password reset: %w", err)
+		s.d.Logger.LogAttrs(ctx, slog.LevelWarn, "password reset: store token", slog.String("user_id", u.ID), slog.String("error", err.Error()))
+		return
 	}
-	if err := s.d.Mailer.SendPasswordReset(ctx, u.Email, raw, int(s.cfg.ResetTTL/time.Minute)); err != nil {
-		// The answer must not depend on the mail; the failure is logged.
+	if err := send(func(ctx context.Context) error {
+		return s.d.Mailer.SendPasswordReset(ctx, u.Email, raw, int(s.cfg.ResetTTL/time.Minute))
+	}); err != nil {
 		s.d.Logger.LogAttrs(ctx, slog.LevelWarn, "password reset mail not sent", slog.String("user_id", u.ID), slog.String("error", err.Error()))
 	}
 	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, SubjectID: u.ID, Success: true, Detail: "reset requested"})
+}
+
+// allowMail counts one mail of kind to an account against MailsPerAccount.
+// When the counter cannot be reached the mail goes out (a person locked
+// out needs it more than a counter needs to be exact), with a warning.
+func (s *Accounts) allowMail(ctx context.Context, kind, userID string) bool {
+	if s.d.Limits == nil {
+		return true
+	}
+	res, err := s.d.Limits.Allow(ctx, "mail:"+kind+":"+userID, MailsPerAccount, s.d.Clock.Now())
+	if err != nil {
+		s.d.Logger.LogAttrs(ctx, slog.LevelWarn, "mail limit not counted", slog.String("kind", kind), slog.String("error", err.Error()))
+		return true
+	}
+	return res.Allowed
+}
+
+// verifyToken is the e-mail verification token of u, valid until exp: the
+// account id, the expiry and a keyed hash binding both to the address. It
+// is stored nowhere; it is single-use because its only effect, marking
+// the address verified, can happen once, after which it is refused.
+func (s *Accounts) verifyToken(u core.User, exp time.Time) string {
+	e := strconv.FormatInt(exp.Unix(), 36)
+	return u.ID + "." + e + "." + s.d.Secrets.Hash("verify-email\x00"+u.ID+"\x00"+u.Email+"\x00"+e)
+}
+
+// SendVerification mails u a link that verifies their address, unless
+// the address is verified already or MailsPerAccount is spent. The work
+// happens on the mail queue; it returns at once.
+func (s *Accounts) SendVerification(u core.User) {
+	if u.EmailVerified {
+		return
+	}
+	s.d.Mail.enqueue("verify e-mail", func(ctx context.Context, send func(func(context.Context) error) error) {
+		if !s.allowMail(ctx, "verify-email", u.ID) {
+			s.d.Logger.LogAttrs(ctx, slog.LevelInfo, "verification mail limit reached: nothing sent", slog.String("user_id", u.ID))
+			return
+		}
+		token := s.verifyToken(u, s.d.Clock.Now().Add(VerifyEmailTTL))
+		if err := send(func(ctx context.Context) error {
+			return s.d.Mailer.SendEmailVerification(ctx, u.Email, token, int(VerifyEmailTTL/time.Minute))
+		}); err != nil {
+			s.d.Logger.LogAttrs(ctx, slog.LevelWarn, "verification mail not sent", slog.String("user_id", u.ID), slog.String("error", err.Error()))
+		}
+	})
+}
+
+// ResendVerification sends the verification mail again to the account
+// with email, when it exists and is unverified; like a reset request it
+// answers the same for every address, and the work happens on the queue.
+func (s *Accounts) ResendVerification(ctx context.Context, typed string) error {
+	email, ok := normalizeEmail(typed)
+	if !ok {
+		return &core.ValidationError{Fields: map[string]string{"email": "must be a valid email address"}}
+	}
+	if msg := core.ValidateEmail(email); msg != "" {
+		return &core.ValidationError{Fields: map[string]string{"email": msg}}
+	}
+	s.d.Mail.enqueue("resend verification", func(ctx context.Context, _ func(func(context.Context) error) error) {
+		u, err := s.findUserByEmail(ctx, typed)
+		if err == nil {
+			s.SendVerification(u)
+		}
+	})
 	return nil
+}
+
+// errBadVerifyToken is the one answer to every token that does not verify.
+var errBadVerifyToken = &core.ValidationError{Fields: map[string]string{"token": "is invalid, already used or expired"}}
+
+// VerifyEmail marks the address of the token's account verified (OpenID
+// Connect Core §5.1 email_verified). A token that is malformed, expired,
+// for another address, or already used is a core.ValidationError on
+// "token".
+func (s *Accounts) VerifyEmail(ctx context.Context, token string) (core.User, error) {
+	if token == "" {
+		return core.User{}, &core.ValidationError{Fields: map[string]string{"token": "is required"}}
+	}
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 || len(token) > 512 || !isUUID(parts[0]) {
+		return core.User{}, errBadVerifyToken
+	}
+	exp, err := strconv.ParseInt(parts[1], 36, 64)
+	if err != nil || !s.d.Clock.Now().Before(time.Unix(exp, 0)) {
+		return core.User{}, errBadVerifyToken
+	}
+	var verified core.User
+	_, err = s.d.Users.UpdateUser(ctx, parts[0], func(u core.User) (core.User, error) {
+		want := "verify-email\x00" + u.ID + "\x00" + u.Email + "\x00" + parts[1]
+		if u.EmailVerified || !s.d.Secrets.Equal(parts[2], want) {
+			return u, errBadVerifyToken
+		}
+		u.EmailVerified, u.UpdatedAt = true, s.d.Clock.Now()
+		verified = u
+		return u, nil
+	})
+	if errors.Is(err, core.ErrNotFound) {
+		return core.User{}, errBadVerifyToken
+	}
+	if err != nil {
+		return core.User{}, err
+	}
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditEmailVerified, ActorID: verified.ID, SubjectID: verified.ID, Success: true})
+	return verified, nil
 }
 
 // ConfirmPasswordReset sets a new password with a reset token. The token
@@ -558,4 +692,24 @@ func (s *Accounts) EnsureUser(ctx context.Context, in RegisterInput) (bool, erro
 		return false, err
 	}
 	return true, nil
+}
+
+// isUUID reports whether s has the shape of the ids Random.NewID makes, so
+// nothing else reaches a store lookup.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f':
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -203,6 +203,20 @@ func (s *Authorizations) IssueCode(ctx context.Context, req AuthorizeRequest, us
 	return raw, nil
 }
 
+// tokenRedirectURI applies RFC 6749 §4.1.3 to the redirect_uri of a token
+// request: required when the authorization request included one, and then
+// identical to it (core.AuthCode.Redeem compares). When the authorization
+// request omitted it, the response went to the client's one registered URI;
+// a token request may omit redirect_uri then, or name exactly that URI,
+// which counts as omitting it. Any other value stays, and fails the
+// comparison.
+func tokenRedirectURI(client core.Client, c core.AuthCode, given string) string {
+	if c.RedirectURI == "" && len(client.RedirectURIs) == 1 && client.AllowsRedirect(given) {
+		return ""
+	}
+	return given
+}
+
 // Redeem exchanges a code for tokens (RFC 6749 §4.1.3, RFC 7636 §4.6). The
 // code is single-use: a second redemption fails with invalid_grant and
 // revokes every token issued from the first (RFC 6749 §4.1.2).
@@ -219,7 +233,7 @@ func (s *Authorizations) Redeem(ctx context.Context, client core.Client, code, r
 		if client.Public && c.CodeChallenge == "" {
 			return c, core.NewOAuthError(core.CodeInvalidGrant, "a public client's code must be bound to a PKCE challenge")
 		}
-		return c.Redeem(client.ID, redirectURI, verifier, now)
+		return c.Redeem(client.ID, tokenRedirectURI(client, c, redirectURI), verifier, now)
 	})
 	switch {
 	case errors.Is(err, core.ErrNotFound):

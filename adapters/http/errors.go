@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -9,6 +10,11 @@ import (
 
 	"github.com/identityd/identityd/core"
 )
+
+// StatusClientClosedRequest is the status recorded for a request whose
+// client went away before the answer (nginx's 499); it is not a server
+// error.
+const StatusClientClosedRequest = 499
 
 // errorBody is the one error shape of the contract (§3, §4) and RFC 6749
 // §5.2.
@@ -37,6 +43,16 @@ func newEdgeError(status int, code, description string) *edgeError {
 // is the only place that maps errors to statuses. Anything unexpected is
 // logged with the request id and answered without internals.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(r.Context().Err(), context.Canceled) {
+		// The client hung up: whatever failed after that (a cancelled
+		// query, a transaction the driver rolled back) is its doing,
+		// not the server's. Nobody reads the answer; metrics and logs
+		// count it as 499, nginx's "client closed request".
+		h.log.LogAttrs(r.Context(), slog.LevelDebug, "client closed the request",
+			slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()))
+		w.WriteHeader(StatusClientClosedRequest)
+		return
+	}
 	status, body := http.StatusInternalServerError, errorBody{Error: core.CodeServerError, Description: "the server could not complete the request"}
 	var (
 		oe   *core.OAuthError

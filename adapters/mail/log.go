@@ -32,3 +32,14 @@ func (m *Log) SendPasswordReset(ctx context.Context, email, token string, ttlMin
 	m.logger.LogAttrs(ctx, slog.LevelInfo, "password reset requested; no mail service is configured, so no mail was sent", attrs...)
 	return nil
 }
+
+// SendEmailVerification implements ports.Mailer.
+func (m *Log) SendEmailVerification(ctx context.Context, email, token string, ttlMinutes int) error {
+	attrs := []slog.Attr{slog.String("to", email), slog.Int("valid_minutes", ttlMinutes)}
+	if m.revealTokens {
+		m.logger.LogAttrs(ctx, slog.LevelDebug, "e-mail verification (development: token shown)", append(attrs, slog.String("verify_token", token))...)
+		return nil
+	}
+	m.logger.LogAttrs(ctx, slog.LevelInfo, "e-mail verification; no mail service is configured, so no mail was sent", attrs...)
+	return nil
+}

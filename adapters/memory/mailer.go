@@ -9,10 +9,18 @@ import (
 
 // SentMail is one message the recording mailer received.
 type SentMail struct {
+	// Kind is MailPasswordReset or MailVerifyEmail.
+	Kind       string
 	To         string
 	Token      string
 	TTLMinutes int
 }
+
+// Kinds of SentMail.
+const (
+	MailPasswordReset = "password-reset"
+	MailVerifyEmail   = "verify-email"
+)
 
 // Mailer records the mail it is asked to send, for tests to read.
 type Mailer struct {
@@ -29,7 +37,15 @@ func NewMailer() *Mailer { return &Mailer{} }
 func (m *Mailer) SendPasswordReset(_ context.Context, email, token string, ttlMinutes int) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.sent = append(m.sent, SentMail{To: email, Token: token, TTLMinutes: ttlMinutes})
+	m.sent = append(m.sent, SentMail{Kind: MailPasswordReset, To: email, Token: token, TTLMinutes: ttlMinutes})
+	return nil
+}
+
+// SendEmailVerification implements ports.Mailer.
+func (m *Mailer) SendEmailVerification(_ context.Context, email, token string, ttlMinutes int) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent = append(m.sent, SentMail{Kind: MailVerifyEmail, To: email, Token: token, TTLMinutes: ttlMinutes})
 	return nil
 }
 
@@ -40,12 +56,15 @@ func (m *Mailer) Sent() []SentMail {
 	return append([]SentMail(nil), m.sent...)
 }
 
-// LastTo returns the last message sent to email.
-func (m *Mailer) LastTo(email string) (SentMail, bool) {
+// LastTo returns the last password-reset message sent to email.
+func (m *Mailer) LastTo(email string) (SentMail, bool) { return m.Last(MailPasswordReset, email) }
+
+// Last returns the last message of kind sent to email.
+func (m *Mailer) Last(kind, email string) (SentMail, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i := len(m.sent) - 1; i >= 0; i-- {
-		if m.sent[i].To == email {
+		if m.sent[i].To == email && m.sent[i].Kind == kind {
 			return m.sent[i], true
 		}
 	}

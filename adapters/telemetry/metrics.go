@@ -21,6 +21,8 @@ const (
 	MetricRateLimitRejections = "identityd.ratelimit.rejections"
 	MetricDBConnectionCount   = "db.client.connection.count"
 	MetricDBConnectionMax     = "db.client.connection.max"
+	MetricAuditPending        = "identityd.audit.pending"
+	MetricAuditDropped        = "identityd.audit.dropped"
 )
 
 // Attribute keys.
@@ -51,6 +53,8 @@ type Metrics struct {
 	rateLimited     metric.Int64Counter
 	connCount       metric.Int64ObservableUpDownCounter
 	connMax         metric.Int64ObservableUpDownCounter
+	auditPending    metric.Int64ObservableUpDownCounter
+	auditDropped    metric.Int64ObservableCounter
 }
 
 // NewMetrics creates the instruments from mp.
@@ -93,6 +97,18 @@ func NewMetrics(mp metric.MeterProvider) (*Metrics, error) {
 		metric.WithDescription("The most open connections the pool allows."),
 	); err != nil {
 		return nil, fmt.Errorf("telemetry: create %s: %w", MetricDBConnectionMax, err)
+	}
+	if m.auditPending, err = m.meter.Int64ObservableUpDownCounter(MetricAuditPending,
+		metric.WithUnit("{event}"),
+		metric.WithDescription("Audit events waiting to be stored (the spool while the store is down)."),
+	); err != nil {
+		return nil, fmt.Errorf("telemetry: create %s: %w", MetricAuditPending, err)
+	}
+	if m.auditDropped, err = m.meter.Int64ObservableCounter(MetricAuditDropped,
+		metric.WithUnit("{event}"),
+		metric.WithDescription("Audit events never stored: over the queue's bound, or unwritten at shutdown."),
+	); err != nil {
+		return nil, fmt.Errorf("telemetry: create %s: %w", MetricAuditDropped, err)
 	}
 	return m, nil
 }
@@ -159,6 +175,20 @@ func (m *Metrics) RegisterPool(pool string, stats func() PoolStats) (func() erro
 	}, m.connCount, m.connMax)
 	if err != nil {
 		return nil, fmt.Errorf("telemetry: register the %s pool callback: %w", pool, err)
+	}
+	return reg.Unregister, nil
+}
+
+// RegisterAudit reports the audit queue on every collection: pending
+// events and the total dropped. The returned func unregisters it.
+func (m *Metrics) RegisterAudit(pending func() int, dropped func() uint64) (func() error, error) {
+	reg, err := m.meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		o.ObserveInt64(m.auditPending, int64(pending()))
+		o.ObserveInt64(m.auditDropped, int64(dropped()))
+		return nil
+	}, m.auditPending, m.auditDropped)
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: register the audit callback: %w", err)
 	}
 	return reg.Unregister, nil
 }

@@ -26,6 +26,7 @@ type composeService struct {
 	Volumes     []string                    `yaml:"volumes"`
 	DependsOn   map[string]composeDependsOn `yaml:"depends_on"`
 	Healthcheck *composeHealthcheck         `yaml:"healthcheck"`
+	NetworkMode string                      `yaml:"network_mode"`
 }
 
 type composeEnvFile struct {
@@ -59,7 +60,7 @@ func TestComposeServices(t *testing.T) {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	require.Equal(t, []string{"identityd", "postgres", "redis"}, names)
+	require.Equal(t, []string{"identityd", "mailpit", "postgres", "redis"}, names)
 
 	tests := []struct {
 		service     string
@@ -120,6 +121,23 @@ func TestComposeIdentityd(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "redis", rd.Scheme)
 	assert.Equal(t, "redis", rd.Hostname())
+}
+
+// The development mail catcher shares identityd's network namespace, so
+// SMTP_URL names a loopback host (where STARTTLS is not required) and its
+// web interface is published with identityd's ports.
+func TestComposeMailCatcher(t *testing.T) {
+	c := loadCompose(t)
+	mp := c.Services["mailpit"]
+	assert.True(t, strings.HasPrefix(mp.Image, "axllent/mailpit:"), mp.Image)
+	assert.Equal(t, "service:identityd", mp.NetworkMode)
+	id := c.Services["identityd"]
+	u, err := url.Parse(id.Environment["SMTP_URL"])
+	require.NoError(t, err)
+	assert.Equal(t, "smtp", u.Scheme)
+	assert.Equal(t, "localhost", u.Hostname())
+	assert.Equal(t, "1025", u.Port())
+	assert.Contains(t, id.Ports, "8025:8025")
 }
 
 func TestComposeVolumesAreDeclared(t *testing.T) {

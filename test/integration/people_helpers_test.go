@@ -1,6 +1,7 @@
 package integration_test
 
 import (
+	"log/slog"
 	"net/http"
 	"net/url"
 	"testing"
@@ -37,7 +38,16 @@ func startPeople(t *testing.T, overrides map[string]string, extra ...fx.Option) 
 		env[k] = v
 	}
 	ps := &peopleServer{mail: memory.NewMailer()}
-	opts := append([]fx.Option{fx.Decorate(func(ports.Mailer) ports.Mailer { return ps.mail }), fx.Populate(&ps.audit, &ps.queue)}, extra...)
+	opts := append([]fx.Option{
+		fx.Decorate(func(ports.Mailer) ports.Mailer { return ps.mail }),
+		// Mail work runs before the request returns, so a test reads the
+		// mail right after asking for it.
+		fx.Decorate(func(q *service.MailQueue, log *slog.Logger) *service.MailQueue {
+			cfg := service.DefaultMailQueueConfig
+			cfg.Inline = true
+			return service.NewMailQueue(cfg, log)
+		}),
+		fx.Populate(&ps.audit, &ps.queue)}, extra...)
 	ps.Server = apptest.Start(t, env, opts...)
 	return ps
 }

@@ -1,0 +1,97 @@
+package mail
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"net/url"
+	"strings"
+	texttemplate "text/template"
+	"time"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// Message is one rendered mail: a subject, a plain-text body and the same
+// in HTML.
+type Message struct {
+	To      string
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// kind is one sort of mail and where its link leads.
+type kind struct {
+	name    string
+	subject string
+	path    string
+}
+
+var (
+	kindReset  = kind{"password_reset", "Reset your password", "/password-reset/confirm"}
+	kindVerify = kind{"verify_email", "Confirm your e-mail address", "/verify-email"}
+)
+
+// Templates renders the mails from the embedded templates, with links
+// under the server's public base URL (ISSUER_URL).
+type Templates struct {
+	base string
+	site string
+	text map[string]*texttemplate.Template
+	html map[string]*htmltemplate.Template
+}
+
+// NewTemplates parses the templates; base is the public URL links start
+// with.
+func NewTemplates(base string) (*Templates, error) {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("mail templates: base URL %q is not absolute", base)
+	}
+	t := &Templates{base: strings.TrimRight(base, "/"), site: u.Host, text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
+	for _, k := range []kind{kindReset, kindVerify} {
+		tt, err := texttemplate.ParseFS(templateFS, "templates/"+k.name+".txt")
+		if err != nil {
+			return nil, fmt.Errorf("mail template %s: %w", k.name, err)
+		}
+		ht, err := htmltemplate.ParseFS(templateFS, "templates/layout.html", "templates/"+k.name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("mail template %s: %w", k.name, err)
+		}
+		t.text[k.name], t.html[k.name] = tt, ht
+	}
+	return t, nil
+}
+
+// render makes the message of kind k to email with the token's link.
+func (t *Templates) render(k kind, email, token string, ttlMinutes int) (Message, error) {
+	data := struct {
+		Subject, Email, Site, Link, ValidFor string
+	}{k.subject, email, t.site, t.base + k.path + "?token=" + url.QueryEscape(token), validFor(ttlMinutes)}
+	var text, html bytes.Buffer
+	if err := t.text[k.name].Execute(&text, data); err != nil {
+		return Message{}, fmt.Errorf("render %s: %w", k.name, err)
+	}
+	if err := t.html[k.name].ExecuteTemplate(&html, "layout", data); err != nil {
+		return Message{}, fmt.Errorf("render %s: %w", k.name, err)
+	}
+	return Message{To: email, Subject: k.subject, Text: text.String(), HTML: html.String()}, nil
+}
+
+// validFor says a lifetime in minutes the way a person reads it.
+func validFor(minutes int) string {
+	d := time.Duration(minutes) * time.Minute
+	switch {
+	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	case d >= 2*time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	case d == time.Hour:
+		return "one hour"
+	default:
+		return fmt.Sprintf("%d minutes", minutes)
+	}
+}

@@ -1,0 +1,100 @@
+package integration_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/identityd/identityd/app/apptest"
+)
+
+// Clients that hang up in the middle of refreshes and introspections, many
+// at once: what fails because they left (a cancelled query, a
+// transaction the driver already rolled back, a token write abandoned) is
+// their doing, never a 500 in the log, and the requests that stay get
+// their answer.
+func TestClientsThatHangUpCauseNoServerError(t *testing.T) {
+	t.Parallel()
+	s := startPeople(t, map[string]string{"RATE_LIMIT_ENABLED": "false"})
+	admin := s.AdminToken(t)
+	post := func(ctx context.Context, path, id, secret string, form url.Values) (int, map[string]any, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+path, strings.NewReader(form.Encode()))
+		if err != nil {
+			return 0, nil, err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if id != "" {
+			req.SetBasicAuth(id, secret)
+		}
+		resp, err := s.HTTP.Do(req)
+		if err != nil {
+			return 0, nil, err
+		}
+		defer resp.Body.Close()
+		data, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return 0, nil, err
+		}
+		var body map[string]any
+		_ = json.Unmarshal(data, &body)
+		return resp.StatusCode, body, nil
+	}
+
+	const workers, rounds = 4, 10
+	var wg sync.WaitGroup
+	for w := range workers {
+		email := "hangup-" + strconv.Itoa(w) + "@example.com"
+		register(t, s.Server, email, adminPassword)
+		wg.Go(func() {
+			token := login(t, s.Server, email, adminPassword).RefreshToken
+			for range rounds {
+				// Hang up after up to 3 ms: before, during or after
+				// the rotation's transaction.
+				ctx, cancel := context.WithTimeout(t.Context(), time.Duration(rand.IntN(3000))*time.Microsecond)
+				form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token}, "client_id": {"identity-web"}}
+				status, body, err := post(ctx, "/oauth/token", "", "", form)
+				cancel()
+				if err == nil {
+					assert.Less(t, status, 500, "%v", body)
+					if next, ok := body["refresh_token"].(string); ok {
+						token = next
+						continue
+					}
+				}
+				// Whether the rotation committed is unknown: try the
+				// same token again, else start a new family.
+				status, body, err = post(t.Context(), "/oauth/token", "", "", form)
+				if !assert.NoError(t, err) {
+					return
+				}
+				if next, ok := body["refresh_token"].(string); ok && status == http.StatusOK {
+					token = next
+				} else {
+					token = login(t, s.Server, email, adminPassword).RefreshToken
+				}
+				ctx, cancel = context.WithTimeout(t.Context(), time.Duration(rand.IntN(1000))*time.Microsecond)
+				status, body, err = post(ctx, "/oauth/introspect", apptest.AdminClientID, apptest.AdminClientSecret, url.Values{"token": {admin}})
+				cancel()
+				if err == nil {
+					assert.Less(t, status, 500, "%v", body)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, line := range strings.Split(s.Logs(), "\n") {
+		if strings.Contains(line, `"status":500`) || strings.Contains(line, `"level":"ERROR"`) {
+			t.Errorf("a client that hung up is logged as a server error: %s", line)
+		}
+	}
+}
