@@ -125,7 +125,7 @@ func (s *Tokens) newAccessToken(g Grant, familyID string, now time.Time) core.Ac
 		sub = g.Client.ID
 	}
 	return core.AccessToken{
-		JTI: s.random.NewID(), Issuer: s.cfg.Issuer, Subject: sub, Audience: []string{s.cfg.Issuer},
+		JTI: s.random.NewTimeID(), Issuer: s.cfg.Issuer, Subject: sub, Audience: []string{s.cfg.Issuer},
 		ClientID: g.Client.ID, Scopes: g.Scopes, IssuedAt: now, ExpiresAt: now.Add(s.cfg.AccessTTL),
 		UserID: g.UserID, FamilyID: familyID, AuthCodeID: g.AuthCodeID,
 	}
