@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: run build test test-short lint bench bench-go bench-scale cover
+.PHONY: run build test test-short lint vulncheck fuzz bench bench-go bench-scale cover
 
 ## run: start the server (in memory unless DATABASE_URL / REDIS_URL are set)
 run:
@@ -33,6 +33,26 @@ lint:
 	$(GO) vet ./...
 	$(GO) tool -modfile=tools/go.mod staticcheck ./...
 	$(GO) tool -modfile=tools/go.mod actionlint
+
+## vulncheck: govulncheck against the Go vulnerability database as shipped in
+## the module golang.org/x/vulndb (fetched through the Go module proxy, so it
+## works offline from vuln.go.dev); fails on a called vulnerability in a
+## required module, lists those of the standard library (fixed by a newer Go)
+VULNDB ?= v0.0.0-20261105234957-e22db6528018
+vulncheck:
+	@$(GO) mod download golang.org/x/vulndb@$(VULNDB)
+	$(GO) tool -modfile=tools/go.mod govulncheck -db file://$$($(GO) env GOMODCACHE)/golang.org/x/vulndb@$(VULNDB)/data/osv -format json ./... | (cd tools && $(GO) run ./vulncheck $(VULNCHECK_FLAGS))
+
+## fuzz: each fuzz target for FUZZTIME (seeds in testdata/fuzz); a failure
+## leaves the input in testdata/fuzz for a regression test
+FUZZTIME ?= 4s
+FUZZ_TARGETS := ./core:FuzzParseScope ./core:FuzzRedirectURI ./core:FuzzPKCE ./adapters/jwt:FuzzVerify \
+	./adapters/http:FuzzReadParams ./adapters/http:FuzzDecodeJSON ./adapters/http:FuzzCheckJSONText \
+	./adapters/http:FuzzAuthorizationHeader ./adapters/http:FuzzSessionCookies
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "== fuzz $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; done
 
 ## bench: load benchmark of the real binary under wrk; writes bench/results/latest.md
 ##        (settings: BENCH_DURATION, BENCH_CONNECTIONS, BENCH_DATABASE_URL, BENCH_REDIS_URL, ... see bench/cmd/bench)

@@ -145,3 +145,19 @@ func (s *Scopes) Discoverable(ctx context.Context) ([]string, error) {
 	slices.Sort(names)
 	return names, nil
 }
+
+// Descriptions returns the description of each scope among names that
+// exists and has one, by name, for the consent page.
+func (s *Scopes) Descriptions(ctx context.Context, names []string) (map[string]string, error) {
+	found, err := s.repo.FindScopes(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(found))
+	for _, sc := range found {
+		if sc.Description != "" {
+			out[sc.Name] = sc.Description
+		}
+	}
+	return out, nil
+}

@@ -27,29 +27,48 @@ func wantsHTMLErrors(r *http.Request) bool {
 	return v
 }
 
-// renderErrorPage is writeError's HTML form.
+// renderErrorPage is writeError's HTML form: a sentence for the person
+// and what to do, the RFC error code small for developers.
 func (h *Handler) renderErrorPage(w http.ResponseWriter, r *http.Request, status int, body errorBody) {
-	title := "This request cannot be completed"
+	page := errorPage{
+		Title:   "This request cannot be completed",
+		Message: "The link or form that brought you here is not valid: " + body.Description + ".",
+		Advice:  "Go back to the application you came from and try again. If it keeps happening, tell the people who run it.",
+		Code:    body.Error,
+	}
 	switch {
 	case status == http.StatusForbidden:
-		title = "The form has expired"
+		page.Title = "The form has expired"
+		page.Message = "This page was open too long, or it was sent from somewhere else, so it was not accepted. Nothing was changed."
+		if r.Method == http.MethodPost {
+			// GET of the same address shows the form afresh; for the
+			// authorization endpoint that restarts the sign-in.
+			page.Restart = r.URL.RequestURI()
+		}
+	case status == http.StatusTooManyRequests:
+		page.Title = "Too many attempts"
+		page.Message = "There have been too many requests from your network in a short time."
+		page.Advice = "Wait a few minutes, then try again."
 	case status == http.StatusServiceUnavailable:
-		title = "Temporarily unavailable"
+		page.Title = "Temporarily unavailable"
+		page.Message = "The sign-in service cannot answer right now."
+		page.Advice = "Try again in a minute."
 	case status >= 500:
-		title = "Something went wrong"
-	}
-	msg := body.Description
-	if len(body.Fields) > 0 {
+		page.Title = "Something went wrong"
+		page.Message = "The sign-in service ran into a problem it did not expect. Nothing you did caused it."
+		page.Advice = "Try again in a minute; if it keeps happening, tell the people who run this service."
+	case len(body.Fields) > 0:
 		names := make([]string, 0, len(body.Fields))
 		for k := range body.Fields {
 			names = append(names, k)
 		}
 		sort.Strings(names)
+		page.Message = "Some of what was sent is not valid:"
 		for _, k := range names {
-			msg += "; " + k + ": " + body.Fields[k]
+			page.Message += " " + k + ": " + body.Fields[k] + "."
 		}
 	}
-	if err := h.pages.render(w, status, "error", errorPage{Title: title, Message: msg, Code: body.Error}); err != nil {
+	if err := h.pages.render(w, status, "error", page); err != nil {
 		h.log.LogAttrs(r.Context(), slog.LevelError, "error page", slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()))
 	}
 }
@@ -134,18 +153,33 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
 }
 
+// scopeView is a scope on the consent page.
+type scopeView struct{ Name, Description string }
+
 // afterSignIn asks for consent unless the client is first-party.
 func (h *Handler) afterSignIn(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, user core.User) {
 	if req.Client.FirstParty {
 		h.issueCode(w, r, req, user)
 		return
 	}
+	names := core.GrantableScopes(user, req.Scopes)
+	descriptions := map[string]string{}
+	if h.scopes != nil && len(names) > 0 {
+		// Without descriptions the names are still shown.
+		if d, err := h.scopes.Descriptions(r.Context(), names); err == nil {
+			descriptions = d
+		}
+	}
+	scopes := make([]scopeView, len(names))
+	for i, n := range names {
+		scopes[i] = scopeView{Name: n, Description: descriptions[n]}
+	}
 	data := struct {
 		Title, ClientName, Email, Action, CSRF string
-		Scopes                                 []string
+		Scopes                                 []scopeView
 	}{
 		Title: "Allow access", ClientName: req.Client.Name, Email: user.Email, Action: r.URL.RequestURI(),
-		CSRF: h.sessions.csrfToken(w, r), Scopes: core.GrantableScopes(user, req.Scopes),
+		CSRF: h.sessions.csrfToken(w, r), Scopes: scopes,
 	}
 	if err := h.pages.render(w, http.StatusOK, "consent", data); err != nil {
 		h.writeError(w, r, err)

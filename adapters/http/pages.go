@@ -15,19 +15,25 @@ var pageFS embed.FS
 // small, without scripts, styled by one embedded stylesheet so they work
 // under a CSP of default-src 'none'; style-src 'self'.
 type pages struct {
-	byName map[string]*template.Template
-	css    []byte
+	byName  map[string]*template.Template
+	css     []byte
+	favicon []byte
 }
 
 func newPages() (*pages, error) {
 	p := &pages{byName: map[string]*template.Template{}}
-	for _, name := range []string{"login", "consent", "error", "grant"} {
+	for _, name := range []string{"login", "consent", "error", "grant", "index", "register", "reset", "reset_confirm", "notice"} {
 		t, err := template.ParseFS(pageFS, "pages/base.html", "pages/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse page %s: %w", name, err)
 		}
 		p.byName[name] = t
 	}
+	icon, err := pageFS.ReadFile("pages/favicon.svg")
+	if err != nil {
+		return nil, fmt.Errorf("read favicon: %w", err)
+	}
+	p.favicon = icon
 	css, err := pageFS.ReadFile("pages/identityd.css")
 	if err != nil {
 		return nil, fmt.Errorf("read stylesheet: %w", err)
@@ -69,8 +75,13 @@ func mustPages() *pages {
 	return p
 }
 
+// errorPage speaks to the person: what happened (Message) and what to do
+// (Advice, or a Restart link that starts the flow again); the RFC error
+// code is there, small, for developers.
 type errorPage struct {
 	Title   string
 	Message string
+	Advice  string
+	Restart string
 	Code    string
 }

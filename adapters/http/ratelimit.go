@@ -160,7 +160,7 @@ func (h *Handler) limitByIP(next http.Handler) http.Handler {
 		if !h.allow(w, r, tierGlobal, ip) {
 			return
 		}
-		if (path == "/api/auth" || strings.HasPrefix(path, "/api/auth/")) && !h.allow(w, r, tierAuth, ip) {
+		if isAuthPath(path) && !h.allow(w, r, tierAuth, ip) {
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -239,4 +239,17 @@ type rateLimitError struct {
 
 func (e *rateLimitError) Error() string {
 	return "rate limit exceeded; retry after " + strconv.Itoa(e.retryAfter) + "s"
+}
+
+// isAuthPath reports whether path counts against the /api/auth limit:
+// the API and the pages that do the same work (registration, password
+// reset, e-mail verification).
+func isAuthPath(path string) bool {
+	switch {
+	case path == "/api/auth", strings.HasPrefix(path, "/api/auth/"),
+		path == "/register", path == "/verify-email",
+		path == "/password-reset", strings.HasPrefix(path, "/password-reset/"):
+		return true
+	}
+	return false
 }
