@@ -21,6 +21,7 @@ import (
 	"github.com/identityd/identityd/grants/clientcredentials"
 	"github.com/identityd/identityd/grants/devicecode"
 	"github.com/identityd/identityd/grants/refreshtoken"
+	"github.com/identityd/identityd/grants/tokenexchange"
 	"github.com/identityd/identityd/ports"
 	"github.com/identityd/identityd/service"
 )
@@ -32,6 +33,7 @@ var GrantModules = fx.Options(
 	authorizationcode.Module,
 	refreshtoken.Module,
 	devicecode.Module,
+	tokenexchange.Module,
 )
 
 // StartError returns the cause of a failed start in one line, without

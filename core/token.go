@@ -23,6 +23,17 @@ type AccessToken struct {
 	// AuthCodeID is the hash of the authorization code it was issued for.
 	AuthCodeID string
 	RevokedAt  time.Time
+	// Act is the act claim of a token issued by token exchange for
+	// delegation (RFC 8693 §4.1); nil otherwise.
+	Act *Actor
+}
+
+// Actor is the act claim of RFC 8693 §4.1: the party acting for the
+// subject and, nested, the one that acted before it in a delegation
+// chain.
+type Actor struct {
+	Subject string `json:"sub"`
+	Actor   *Actor `json:"act,omitempty"`
 }
 
 // ActiveAt reports whether the token is valid at now: issued, not before
@@ -74,6 +85,9 @@ type TokenResponse struct {
 	ExpiresIn    int64  `json:"expires_in"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	Scope        string `json:"scope,omitempty"`
+	// IssuedTokenType is RFC 8693 §2.2.1's issued_token_type, set by
+	// token exchange only.
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
 }
 
 // Introspection is the response of RFC 7662 §2.2.

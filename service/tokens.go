@@ -76,6 +76,13 @@ type Grant struct {
 	// GrantType names the grant in the audit event ("login" for
 	// /api/auth/login).
 	GrantType string
+	// Subject, when set, is the sub of the access token instead of the
+	// user or client (token exchange keeps the subject token's).
+	Subject string
+	// Audience, when set, replaces the default aud (the issuer).
+	Audience []string
+	// Act is the act claim (RFC 8693 §4.1).
+	Act *core.Actor
 }
 
 // Issue signs an access token for g, records it, and creates a refresh
@@ -124,8 +131,15 @@ func (s *Tokens) newAccessToken(g Grant, familyID string, now time.Time) core.Ac
 	if sub == "" {
 		sub = g.Client.ID
 	}
+	if g.Subject != "" {
+		sub = g.Subject
+	}
+	aud := g.Audience
+	if len(aud) == 0 {
+		aud = []string{s.cfg.Issuer}
+	}
 	return core.AccessToken{
-		JTI: s.random.NewTimeID(), Issuer: s.cfg.Issuer, Subject: sub, Audience: []string{s.cfg.Issuer},
+		Act: g.Act, JTI: s.random.NewTimeID(), Issuer: s.cfg.Issuer, Subject: sub, Audience: aud,
 		ClientID: g.Client.ID, Scopes: g.Scopes, IssuedAt: now, ExpiresAt: now.Add(s.cfg.AccessTTL),
 		UserID: g.UserID, FamilyID: familyID, AuthCodeID: g.AuthCodeID,
 	}

@@ -37,7 +37,6 @@ func (r deviceCodeRow) device() core.DeviceCode {
 
 const deviceCodeColumns = `hash, user_code_hash, client_id, user_id, scopes, status, interval_seconds, issued_at, expires_at, last_polled_at`
 
-
 func intervalSeconds(d time.Duration) int64 { return int64((d + time.Second - 1) / time.Second) }
 
 // CreateDeviceCode implements ports.DeviceCodeRepository. Its client must

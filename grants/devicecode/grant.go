@@ -152,7 +152,7 @@ func (g *Grant) Authorize(ctx context.Context, r grants.Request) (any, error) {
 		return AuthorizationResponse{
 			DeviceCode: deviceCode, UserCode: shown, VerificationURI: verify,
 			VerificationURIComplete: verify + "?" + url.Values{"user_code": {shown}}.Encode(),
-			ExpiresIn: int64(g.ttl / time.Second), Interval: int64(DefaultInterval / time.Second),
+			ExpiresIn:               int64(g.ttl / time.Second), Interval: int64(DefaultInterval / time.Second),
 		}, nil
 	}
 	return nil, errors.New("store device code: no free user code")

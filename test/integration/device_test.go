@@ -15,11 +15,12 @@ import (
 
 	"github.com/identityd/identityd/app/apptest"
 	"github.com/identityd/identityd/core"
+	"github.com/identityd/identityd/grants/tokenexchange"
 )
 
 // installedGrantTypes are the grant types of app.GrantModules, as the
 // metadata lists them.
-var installedGrantTypes = []any{"authorization_code", "client_credentials", "refresh_token", core.GrantDeviceCode}
+var installedGrantTypes = []any{"authorization_code", "client_credentials", "refresh_token", core.GrantDeviceCode, tokenexchange.GrantType}
 
 // newClient registers a client with the given grant types and scopes.
 func newClient(t *testing.T, s *apptest.Server, public, firstParty bool, grantTypes []string, scopes ...string) webClient {
