@@ -109,10 +109,11 @@ type LoginBackoff struct {
 	LockedUntil  time.Time
 }
 
-// MaxLoginDevices is how many devices an account keeps (the ones that
-// signed in most recently); with the account's own bucket it bounds the
-// password guesses per account and hour to MaxLoginDevices+1 times what
-// one bucket of the throttle lets through.
+// MaxLoginDevices is how many devices of each kind (browsers by device
+// cookie, addresses) an account keeps: the ones that signed in most
+// recently. With the account's own bucket it bounds the password guesses
+// per account and hour to 2*MaxLoginDevices+1 times what one bucket of the
+// throttle lets through.
 const MaxLoginDevices = 10
 
 // LoginDevice is a browser (by its device cookie) or a network address (an

@@ -61,9 +61,11 @@ type LoginDeviceRepository interface {
 	UpdateLoginDevice(ctx context.Context, userID, key string, fn func(core.LoginDevice) (core.LoginDevice, error)) (core.LoginDevice, error)
 	// RememberLoginDevices records that the devices keys signed in to the
 	// account userID at `at`: new ones start without failures, known ones
-	// keep their back-off. Then only the `keep` devices of the account that
-	// signed in most recently are kept. core.ErrNotFound when there is no
-	// such account.
+	// keep their back-off. Then, of each kind of device (the part of the
+	// key before its first ':', e.g. "cookie" or "addr"), only the `keep`
+	// that signed in to the account most recently are kept, so devices of
+	// one kind never push out those of another. core.ErrNotFound when
+	// there is no such account.
 	RememberLoginDevices(ctx context.Context, userID string, keys []string, at time.Time, keep int) error
 }
 

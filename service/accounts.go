@@ -171,7 +171,7 @@ func deviceKeys(ctx context.Context) []string {
 // else the account's own bucket, which every other caller shares. So
 // guesses from anywhere else cannot keep the owner out of a device they
 // used before, and the guesses an account can receive per hour are bounded
-// by core.MaxLoginDevices+1 buckets. The attempt is counted before the
+// by 2*core.MaxLoginDevices+1 buckets. The attempt is counted before the
 // comparison and the bucket cleared after a match, so concurrent guesses
 // are throttled too; a match also remembers the caller's device.
 func (s *Accounts) checkPassword(ctx context.Context, u core.User, password string) error {

@@ -102,7 +102,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	r, device := h.withDevice(r)
+	r, device := h.withDevice(r, false)
 	resp, err := h.accounts.Login(r.Context(), in.Email, in.Password)
 	if err != nil {
 		h.writeError(w, r, err)
@@ -113,14 +113,22 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, loginJSON{AccessToken: resp.AccessToken, RefreshToken: resp.RefreshToken, TokenType: resp.TokenType, ExpiresIn: resp.ExpiresIn, Scope: resp.Scope})
 }
 
-// withDevice returns r carrying the browser's device identifier (its
-// device cookie's, or a new one) for the account service's login throttle,
-// and that identifier, which the handler sets as the device cookie once
-// the person has proved the account theirs.
-func (h *Handler) withDevice(r *http.Request) (*http.Request, string) {
-	id := h.sessions.device(r)
+// withDevice returns r carrying the caller's device identifier for the
+// account service's login throttle, and the identifier to set as the
+// device cookie once the person has proved the account theirs. A sign-in
+// form always carries one, new when the browser has none (a browser that
+// posts the form keeps cookies: its CSRF cookie shows it). An API call
+// carries only one it presented, so a caller that keeps no cookies is
+// known by its address alone and does not register a new device at every
+// login; one that keeps the cookie set on its first login is known by it
+// from the next.
+func (h *Handler) withDevice(r *http.Request, form bool) (*http.Request, string) {
+	id, presented := h.sessions.device(r)
 	info := service.RequestInfoFrom(r.Context())
-	info.Device = id
+	info.Device = ""
+	if form || presented {
+		info.Device = id
+	}
 	return r.WithContext(service.WithRequestInfo(r.Context(), info)), id
 }
 
@@ -233,7 +241,7 @@ func (h *Handler) confirmReset(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	r, device := h.withDevice(r)
+	r, device := h.withDevice(r, false)
 	if err := h.accounts.ConfirmPasswordReset(r.Context(), in.Token, in.Password); err != nil {
 		h.writeError(w, r, err)
 		return

@@ -136,7 +136,7 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		h.issueCode(w, r, req, user)
 		return
 	}
-	r, device := h.withDevice(r)
+	r, device := h.withDevice(r, true)
 	user, err = h.accounts.SignIn(r.Context(), form.Get("email"), form.Get("password"), req.Client.ID, "authorization endpoint")
 	if errors.Is(err, core.ErrInvalidCredentials) {
 		h.renderLogin(w, r, req, form.Get("email"), "The email or password is incorrect.", http.StatusUnauthorized)

@@ -144,7 +144,12 @@ func FuzzSessionCookies(f *testing.F) {
 					t.Fatalf("a CSRF token that is not the seed's MAC was accepted: %q", token)
 				}
 			}
-			_ = s.device(r)
+			if id, ok := s.device(r); ok {
+				c, err := r.Cookie(s.deviceCookie)
+				if err != nil || c.Value != id+"."+b64(s.mac("device", id)) {
+					t.Fatalf("a device cookie without the server's signature was accepted: %q", device)
+				}
+			}
 		})
 	})
 }

@@ -74,7 +74,7 @@ func (h *Handler) grantPage(p grants.PageHandler) http.Handler {
 				h.renderSignIn(w, r, "", "", http.StatusOK)
 				return
 			}
-			r, device := h.withDevice(r)
+			r, device := h.withDevice(r, true)
 			user, err := h.accounts.SignIn(r.Context(), raw.Get("email"), raw.Get("password"), "", r.URL.Path)
 			if errors.Is(err, core.ErrInvalidCredentials) {
 				h.renderSignIn(w, r, raw.Get("email"), "The email or password is incorrect.", http.StatusUnauthorized)

@@ -181,7 +181,7 @@ func (h *Handler) resetConfirmPage(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return
 		}
-		r, device := h.withDevice(r)
+		r, device := h.withDevice(r, true)
 		err := h.accounts.ConfirmPasswordReset(r.Context(), token, form.Get("password"))
 		var v *core.ValidationError
 		switch {

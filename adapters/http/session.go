@@ -141,24 +141,24 @@ func (s *sessions) checkCSRF(r *http.Request, token string) bool {
 const deviceTTL = 365 * 24 * time.Hour
 
 // device returns the identifier of the browser's device cookie (OWASP's
-// "device cookie") when it is present and well signed, else a new random
-// one. The cookie is set by setDevice after a
-// successful sign-in or password reset; the account service keeps which
-// accounts signed in from which identifiers (core.LoginDevice), so the
-// cookie binds the browser to those accounts, and a forged or copied-in
-// value is useless without the signature and the account's record.
-func (s *sessions) device(r *http.Request) string {
+// "device cookie") and true when it is present and well signed, else a new
+// random one and false. The cookie is set by setDevice after a successful
+// sign-in or password reset; the account service keeps which accounts
+// signed in from which identifiers (core.LoginDevice), so the cookie binds
+// the browser to those accounts, and a forged or copied-in value is
+// useless without the signature and the account's record.
+func (s *sessions) device(r *http.Request) (string, bool) {
 	if c, err := r.Cookie(s.deviceCookie); err == nil {
 		if raw, sig, ok := strings.Cut(c.Value, "."); ok && len(raw) == 22 {
 			want := b64(s.mac("device", raw))
 			if hmac.Equal([]byte(want), []byte(sig)) {
-				return raw
+				return raw, true
 			}
 		}
 	}
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
-	return b64(b)
+	return b64(b), false
 }
 
 // setDevice (re)sets the device cookie to id for another deviceTTL.

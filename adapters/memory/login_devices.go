@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/identityd/identityd/core"
@@ -49,18 +50,21 @@ func (s *Store) RememberLoginDevices(_ context.Context, userID string, keys []st
 	if len(m) <= keep {
 		return nil
 	}
-	all := make([]core.LoginDevice, 0, len(m))
+	kinds := map[string][]core.LoginDevice{}
 	for _, d := range m {
-		all = append(all, d)
+		kind, _, _ := strings.Cut(d.Key, ":")
+		kinds[kind] = append(kinds[kind], d)
 	}
-	sort.Slice(all, func(i, j int) bool {
-		if !all[i].LastLoginAt.Equal(all[j].LastLoginAt) {
-			return all[i].LastLoginAt.After(all[j].LastLoginAt)
+	for _, all := range kinds {
+		sort.Slice(all, func(i, j int) bool {
+			if !all[i].LastLoginAt.Equal(all[j].LastLoginAt) {
+				return all[i].LastLoginAt.After(all[j].LastLoginAt)
+			}
+			return all[i].Key < all[j].Key
+		})
+		for _, d := range all[min(max(keep, 0), len(all)):] {
+			delete(m, d.Key)
 		}
-		return all[i].Key < all[j].Key
-	})
-	for _, d := range all[max(keep, 0):] {
-		delete(m, d.Key)
 	}
 	return nil
 }

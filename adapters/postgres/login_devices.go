@@ -64,7 +64,7 @@ func (s *Store) UpdateLoginDevice(ctx context.Context, userID, key string, fn fu
 
 // RememberLoginDevices implements ports.LoginDeviceRepository in one
 // transaction: an upsert of the keys, then the deletion of the account's
-// devices beyond the keep most recent.
+// devices beyond the keep most recent of each kind.
 func (s *Store) RememberLoginDevices(ctx context.Context, userID string, keys []string, at time.Time, keep int) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
@@ -76,8 +76,11 @@ func (s *Store) RememberLoginDevices(ctx context.Context, userID string, keys []
 			userID, pq.StringArray(keys), at); err != nil {
 			return translate(ctx, err, what)
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM login_devices WHERE user_id = $1 AND device_key NOT IN (
-			SELECT device_key FROM login_devices WHERE user_id = $1 ORDER BY last_login_at DESC, device_key LIMIT $2)`,
+		_, err := tx.ExecContext(ctx, `DELETE FROM login_devices d USING (
+			SELECT device_key, row_number() OVER (PARTITION BY split_part(device_key, ':', 1)
+				ORDER BY last_login_at DESC, device_key) AS n
+			FROM login_devices WHERE user_id = $1) r
+			WHERE d.user_id = $1 AND d.device_key = r.device_key AND r.n > $2`,
 			userID, keep)
 		return translate(ctx, err, what)
 	})

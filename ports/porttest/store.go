@@ -779,6 +779,21 @@ func runLoginDeviceTests(t *testing.T, newStore func(*testing.T) Store) {
 			}
 		}
 	})
+	t.Run("one kind of device never pushes out another", func(t *testing.T) {
+		s := newStore(t)
+		u := newUser(uniq("u") + "@example.com")
+		require.NoError(t, s.CreateUser(ctx, u))
+		require.NoError(t, s.RememberLoginDevices(ctx, u.ID, []string{"cookie:old"}, base, 2))
+		for i := range 5 {
+			require.NoError(t, s.RememberLoginDevices(ctx, u.ID, []string{fmt.Sprintf("addr:192.0.2.%d", i)}, base.Add(time.Duration(i+1)*time.Minute), 2))
+		}
+		_, err := s.UpdateLoginDevice(ctx, u.ID, "cookie:old", count)
+		assert.NoError(t, err, "five newer addresses leave the browser known")
+		_, err = s.UpdateLoginDevice(ctx, u.ID, "addr:192.0.2.2", count)
+		assert.ErrorIs(t, err, core.ErrNotFound)
+		_, err = s.UpdateLoginDevice(ctx, u.ID, "addr:192.0.2.4", count)
+		assert.NoError(t, err)
+	})
 	t.Run("concurrent updates each see the one before", func(t *testing.T) {
 		s := newStore(t)
 		u := newUser(uniq("u") + "@example.com")

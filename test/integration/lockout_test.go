@@ -147,6 +147,31 @@ func TestLockoutNeverKeepsTheOwnerOut(t *testing.T) {
 		assert.Greater(t, attackers, perHour[0]+perHour[1], "guesses during a wait were not counted")
 	})
 
+	t.Run("an API client that keeps the device cookie is known by it anywhere", func(t *testing.T) {
+		withCookie := func(addr, cookie string) *http.Response {
+			t.Helper()
+			req, err := http.NewRequest(http.MethodPost, s.URL+"/api/auth/login", strings.NewReader(`{"email":"ada@example.com","password":"`+userPassword+`"}`))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-Forwarded-For", addr)
+			if cookie != "" {
+				req.AddCookie(&http.Cookie{Name: "identityd_device", Value: cookie})
+			}
+			resp, err := s.HTTP.Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			return resp
+		}
+		guess() // the account is locked for a quarter of an hour now
+		first := withCookie(home, "")
+		require.Equal(t, http.StatusOK, first.StatusCode)
+		cookie := deviceCookie(first)
+		require.NotEmpty(t, cookie)
+		require.Equal(t, http.StatusOK, withCookie(home, cookie).StatusCode, "presented once: now known")
+		assert.Equal(t, http.StatusOK, withCookie("192.0.2.200", cookie).StatusCode, "from a new address, by its cookie")
+		assert.Equal(t, http.StatusUnauthorized, withCookie("192.0.2.201", "").StatusCode, "without it, a new address is refused")
+	})
+
 	t.Run("an owner on a new device is refused like a wrong password until they reset the password there", func(t *testing.T) {
 		const phone = "2001:db8:bbbb:2::99"
 		guess() // the account is locked now
@@ -173,12 +198,15 @@ func TestLockoutNeverKeepsTheOwnerOut(t *testing.T) {
 	t.Run("a known device has its own bounded bucket", func(t *testing.T) {
 		// Someone behind the owner's home address guessing locks only that
 		// address's bucket: the account's and the browser's are apart.
-		for range policy.FreeAttempts {
+		for i := 1; i <= policy.LockAfter; i++ {
 			resp, _ := doFrom(t, s.Server, home, http.MethodPost, "/api/auth/login", map[string]string{"email": email, "password": wrong})
 			require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+			if i < policy.LockAfter {
+				s.Clock.Advance(policy.Wait(i))
+			}
 		}
 		resp, _ := doFrom(t, s.Server, home, http.MethodPost, "/api/auth/login", map[string]string{"email": email, "password": "New-Password-42!"})
-		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "home is in its delay now")
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "home is locked now")
 		signOut(t, s.Server, browser)
 		moveTo(browser, home)
 		page := browser.Open(authorizeURL(s.Server, codeParams(app, newPKCE(), "")))
