@@ -23,6 +23,12 @@ test:
 	@{ $(GO) test -json -race -count=1 ./...; \
 	   TEST_BACKEND=postgres $(GO) test -json -race -count=1 ./test/...; } | $(GO) run ./test/skipreport
 
+## browser: install Debian's chromium for the headless-browser end-to-end
+## test (it skips without it, and fails then under REQUIRE_SERVICES=1)
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || \
+	  { echo "installing chromium (apt-get)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 ## test-short: the tests without the race detector
 test-short:
 	$(GO) test -count=1 ./...
