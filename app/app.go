@@ -28,13 +28,13 @@ import (
 
 // GrantModules is the list of installed grant types. Adding a grant type
 // is adding its package and one line here.
-var GrantModules = fx.Options(
+var GrantModules = []fx.Option{
 	clientcredentials.Module,
 	authorizationcode.Module,
 	refreshtoken.Module,
 	devicecode.Module,
 	tokenexchange.Module,
-)
+}
 
 // StartError returns the cause of a failed start in one line, without
 // fx's dependency chain: the error the failing constructor or start hook
@@ -53,8 +53,19 @@ func New(cfg Config, logger *slog.Logger, banner io.Writer, extra ...fx.Option) 
 	return fx.New(Options(cfg, logger, banner), fx.Options(extra...))
 }
 
+// NewWithGrants is New with grantModules instead of GrantModules.
+func NewWithGrants(cfg Config, logger *slog.Logger, banner io.Writer, grantModules []fx.Option, extra ...fx.Option) *fx.App {
+	return fx.New(OptionsWithGrants(cfg, logger, banner, grantModules), fx.Options(extra...))
+}
+
 // Options is the fx graph of the server.
 func Options(cfg Config, logger *slog.Logger, banner io.Writer) fx.Option {
+	return OptionsWithGrants(cfg, logger, banner, GrantModules)
+}
+
+// OptionsWithGrants is Options with grantModules installed instead of
+// GrantModules (a test builds the server without a grant with it).
+func OptionsWithGrants(cfg Config, logger *slog.Logger, banner io.Writer, grantModules []fx.Option) fx.Option {
 	return fx.Options(
 		fx.Supply(cfg, logger, Banner{banner}),
 		fx.WithLogger(func() fxevent.Logger {
@@ -78,7 +89,7 @@ func Options(cfg Config, logger *slog.Logger, banner io.Writer) fx.Option {
 		storeModule(cfg),
 		fx.Provide(newAudit, newTokens, newClients, service.NewScopes, newGrantSettings),
 		grants.Module,
-		GrantModules,
+		fx.Options(grantModules...),
 		fx.Provide(newHandler, newServer),
 		fx.Provide(newNotices),
 		fx.Invoke(bootstrap, startServer, showNotices, startJanitor),

@@ -159,6 +159,13 @@ func ServerEnv(t testing.TB, port int, overrides map[string]string) map[string]s
 // test ends. extra fx options are appended to the graph.
 func Start(t testing.TB, overrides map[string]string, extra ...fx.Option) *Server {
 	t.Helper()
+	return StartWithGrants(t, overrides, app.GrantModules, extra...)
+}
+
+// StartWithGrants is Start with grantModules installed instead of
+// app.GrantModules.
+func StartWithGrants(t testing.TB, overrides map[string]string, grantModules []fx.Option, extra ...fx.Option) *Server {
+	t.Helper()
 	port := FreePort(t)
 	env := ServerEnv(t, port, overrides)
 	cfg, err := app.LoadConfig(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
@@ -170,7 +177,7 @@ func Start(t testing.TB, overrides map[string]string, extra ...fx.Option) *Serve
 	}
 	logger := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: cfg.Log.Level}))
 	opts := append([]fx.Option{fx.Decorate(func(ports.Clock) ports.Clock { return s.Clock })}, extra...)
-	s.app = app.New(cfg, logger, io.Discard, opts...)
+	s.app = app.NewWithGrants(cfg, logger, io.Discard, grantModules, opts...)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	require.NoError(t, s.app.Start(ctx))
