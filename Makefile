@@ -33,12 +33,13 @@ browser:
 test-short:
 	$(GO) test -count=1 ./...
 
-## lint: formatting, vet, staticcheck and actionlint (pinned in tools/go.mod)
+## lint: formatting, vet, staticcheck, actionlint and govulncheck (pinned in tools/go.mod)
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool -modfile=tools/go.mod staticcheck ./...
 	$(GO) tool -modfile=tools/go.mod actionlint
+	$(MAKE) --no-print-directory vulncheck
 
 ## vulncheck: govulncheck against the Go vulnerability database as shipped in
 ## the module golang.org/x/vulndb (fetched through the Go module proxy, so it
@@ -47,7 +48,10 @@ lint:
 VULNDB ?= v0.0.0-20261105234957-e22db6528018
 vulncheck:
 	@$(GO) mod download golang.org/x/vulndb@$(VULNDB)
-	$(GO) tool -modfile=tools/go.mod govulncheck -db file://$$($(GO) env GOMODCACHE)/golang.org/x/vulndb@$(VULNDB)/data/osv -format json ./... | (cd tools && $(GO) run ./vulncheck $(VULNCHECK_FLAGS))
+	@out=$$(mktemp); trap 'rm -f "$$out"' EXIT; \
+	echo "govulncheck -db golang.org/x/vulndb@$(VULNDB) ./..."; \
+	$(GO) tool -modfile=tools/go.mod govulncheck -db file://$$($(GO) env GOMODCACHE)/golang.org/x/vulndb@$(VULNDB)/data/osv -format json ./... > "$$out" && \
+	(cd tools && $(GO) run ./vulncheck $(VULNCHECK_FLAGS)) < "$$out"
 
 ## fuzz: each fuzz target for FUZZTIME (seeds in testdata/fuzz); a failure
 ## leaves the input in testdata/fuzz for a regression test

@@ -54,6 +54,10 @@ type Random interface {
 	NewID() string
 	// NewToken returns a URL-safe secret of at least 256 bits.
 	NewToken() string
+	// NewTimeID returns a unique identifier that sorts by creation time
+	// (a UUIDv7), for rows written in their millions, such as access
+	// tokens: consecutive ids land on the same index pages.
+	NewTimeID() string
 }
 
 // Mailer sends mail to people.

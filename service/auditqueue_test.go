@@ -103,8 +103,9 @@ func (fixedClock) Now() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, tim
 
 type seqRandom struct{}
 
-func (seqRandom) NewID() string    { return "id" }
-func (seqRandom) NewToken() string { return "token" }
+func (seqRandom) NewID() string     { return "id" }
+func (seqRandom) NewToken() string  { return "token" }
+func (seqRandom) NewTimeID() string { return "time-id" }
 
 // flakyLog fails every write while down is set, and stores batches.
 type flakyLog struct {

@@ -157,7 +157,7 @@ func (s *Tokens) newAccessToken(g Grant, familyID string, now time.Time) core.Ac
 		aud = []string{s.cfg.Issuer}
 	}
 	return core.AccessToken{
-		Act: g.Act, JTI: s.random.NewID(), Issuer: s.cfg.Issuer, Subject: sub, Audience: aud,
+		Act: g.Act, JTI: s.random.NewTimeID(), Issuer: s.cfg.Issuer, Subject: sub, Audience: aud,
 		ClientID: g.Client.ID, Scopes: g.Scopes, IssuedAt: now, ExpiresAt: now.Add(s.cfg.AccessTTL),
 		UserID: g.UserID, FamilyID: familyID, AuthCodeID: g.AuthCodeID,
 	}

@@ -29,6 +29,7 @@ type saveRequest struct {
 type batcher struct {
 	maxRows  int
 	maxDelay time.Duration
+	timeout  time.Duration // bounds each caller's wait; 0: none
 	insert   func(context.Context, []core.AccessToken) (map[string]bool, error)
 
 	mu      sync.RWMutex // guards closed against sends on reqs
@@ -39,8 +40,9 @@ type batcher struct {
 	done    chan struct{}
 }
 
-func newBatcher(opts StoreOptions, insert func(context.Context, []core.AccessToken) (map[string]bool, error)) *batcher {
+func newBatcher(opts StoreOptions, timeout time.Duration, insert func(context.Context, []core.AccessToken) (map[string]bool, error)) *batcher {
 	b := &batcher{
+		timeout:  timeout,
 		maxRows:  opts.BatchMaxRows,
 		maxDelay: opts.BatchMaxDelay,
 		insert:   insert,
@@ -52,8 +54,16 @@ func newBatcher(opts StoreOptions, insert func(context.Context, []core.AccessTok
 	return b
 }
 
-// save queues t and waits for its INSERT to commit, or for ctx to end.
+// save queues t and waits for its INSERT to commit, for ctx to end, or
+// for the query timeout: a caller in flight when the database stalls
+// gives up as soon as one arriving later would, rather than wait for the
+// INSERTs ahead of it.
 func (b *batcher) save(ctx context.Context, t core.AccessToken) error {
+	if b.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, b.timeout)
+		defer cancel()
+	}
 	req := saveRequest{ctx: ctx, token: t, done: make(chan error, 1)}
 	b.mu.RLock()
 	if b.closed {
@@ -65,15 +75,24 @@ func (b *batcher) save(ctx context.Context, t core.AccessToken) error {
 		b.mu.RUnlock()
 	case <-ctx.Done():
 		b.mu.RUnlock()
-		return fmt.Errorf("save access token: %w", ctx.Err())
+		return waitErr(ctx)
 	}
 	select {
 	case err := <-req.done:
 		return err
 	case <-ctx.Done():
 		// The row may still be written; the caller gave up waiting.
-		return fmt.Errorf("save access token: %w", ctx.Err())
+		return waitErr(ctx)
 	}
+}
+
+// waitErr is the error of a caller that stopped waiting: the store did not
+// answer in time (core.ErrUnavailable), or the caller went away.
+func waitErr(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("save access token: %w: %w", core.ErrUnavailable, ctx.Err())
+	}
+	return fmt.Errorf("save access token: %w", ctx.Err())
 }
 
 // close refuses new rows, writes the queued ones and waits for every

@@ -3,12 +3,14 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"github.com/XSAM/otelsql"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -85,6 +87,10 @@ type DB struct {
 	queryTimeout time.Duration
 	// conns is shared with every connection the pool dials.
 	conns *deadlines
+	// connector dials a connection outside the pool, for Ping.
+	connector driver.Connector
+	maxIdle   int
+	resetMu   sync.Mutex
 }
 
 // Open connects to the database at opts.URL and returns once it answers a
@@ -113,7 +119,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	sqlDB.SetMaxIdleConns(opts.MaxIdleConns)
 	sqlDB.SetConnMaxLifetime(opts.ConnMaxLifetime)
 	sqlDB.SetConnMaxIdleTime(opts.ConnMaxIdleTime)
-	db := &DB{db: sqlx.NewDb(sqlDB, "postgres"), queryTimeout: opts.QueryTimeout, conns: conns}
+	db := &DB{db: sqlx.NewDb(sqlDB, "postgres"), queryTimeout: opts.QueryTimeout, conns: conns, connector: connector, maxIdle: opts.MaxIdleConns}
 
 	delay := opts.RetryInitial
 	for attempt := 1; ; attempt++ {
@@ -141,14 +147,44 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 }
 
 // Ping implements ports.Pinger: it checks that the database answers within
-// the query timeout.
+// the query timeout. It reports the database, not one pooled connection:
+// when a pooled connection fails (one that died in a restart, say), it asks
+// again over a connection of its own, and drops the idle ones, which are
+// likely dead too.
 func (d *DB) Ping(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, d.queryTimeout)
 	defer cancel()
-	if err := d.db.PingContext(ctx); err != nil {
+	err := d.db.PingContext(ctx)
+	if err == nil || ctx.Err() != nil {
 		return translate(ctx, err, "postgres: ping")
 	}
+	if ferr := d.pingFresh(ctx); ferr != nil {
+		return translate(ctx, ferr, "postgres: ping")
+	}
+	d.resetIdle()
 	return nil
+}
+
+// pingFresh dials a connection outside the pool, pings and closes it.
+func (d *DB) pingFresh(ctx context.Context) error {
+	conn, err := d.connector.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if p, ok := conn.(driver.Pinger); ok {
+		return p.Ping(ctx)
+	}
+	return nil
+}
+
+// resetIdle closes the pool's idle connections; new ones are dialled as
+// needed.
+func (d *DB) resetIdle() {
+	d.resetMu.Lock()
+	defer d.resetMu.Unlock()
+	d.db.SetMaxIdleConns(0)
+	d.db.SetMaxIdleConns(d.maxIdle)
 }
 
 // SQL returns the underlying *sql.DB, for migrations and diagnostics.

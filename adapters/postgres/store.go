@@ -72,7 +72,7 @@ func NewStore(db *DB, opts StoreOptions) *Store {
 	opts = opts.withDefaults()
 	s := &Store{db: db.db, timeout: db.queryTimeout, pinger: db}
 	if opts.BatchMaxRows > 1 {
-		s.tokens = newBatcher(opts, s.insertAccessTokens)
+		s.tokens = newBatcher(opts, db.queryTimeout, s.insertAccessTokens)
 	}
 	return s
 }
