@@ -189,20 +189,22 @@ func newPasswordHasher(cfg Config) ports.PasswordHasher {
 
 type tokenParams struct {
 	fx.In
-	Cfg     Config
-	Signer  ports.TokenSigner
-	Access  ports.AccessTokenRepository
-	Refresh ports.RefreshTokenRepository
-	Revoked ports.RevocationCache
-	Hasher  ports.SecretHasher
-	Random  ports.Random
-	Clock   ports.Clock
-	Audit   *service.Audit
+	IDTokens ports.IDTokenSigner
+	Users    ports.UserRepository
+	Cfg      Config
+	Signer   ports.TokenSigner
+	Access   ports.AccessTokenRepository
+	Refresh  ports.RefreshTokenRepository
+	Revoked  ports.RevocationCache
+	Hasher   ports.SecretHasher
+	Random   ports.Random
+	Clock    ports.Clock
+	Audit    *service.Audit
 }
 
 func newTokens(p tokenParams) *service.Tokens {
 	return service.NewTokens(service.TokenConfig{Issuer: p.Cfg.IssuerURL, AccessTTL: p.Cfg.Tokens.AccessTTL, RefreshTTL: p.Cfg.Tokens.RefreshTTL, ReuseInterval: p.Cfg.Tokens.RefreshReuseInterval},
-		service.TokenDeps{Signer: p.Signer, Access: p.Access, Refresh: p.Refresh, Revoked: p.Revoked, Hasher: p.Hasher, Random: p.Random, Clock: p.Clock, Audit: p.Audit})
+		service.TokenDeps{Signer: p.Signer, IDTokens: p.IDTokens, Users: p.Users, Access: p.Access, Refresh: p.Refresh, Revoked: p.Revoked, Hasher: p.Hasher, Random: p.Random, Clock: p.Clock, Audit: p.Audit})
 }
 
 type clientParams struct {

@@ -18,6 +18,9 @@ var managementScopeDescriptions = map[string]string{
 	core.ScopeClientsRead:  "Read OAuth clients",
 	core.ScopeClientsWrite: "Create, change and delete OAuth clients",
 	core.ScopeClientsAdmin: "Give clients management scopes and first-party status",
+	core.ScopeOpenID:       "Sign you in with your identityd account",
+	core.ScopeProfile:      "Your name",
+	core.ScopeEmail:        "Your e-mail address and whether it is verified",
 }
 
 // devAdminClientID is the bootstrap client a development server on
@@ -46,13 +49,13 @@ func builtinClientIDs(cfg Config) []string {
 	return ids
 }
 
-// bootstrap makes what the server needs to be usable: the management
-// scopes, and the bootstrap admin client when configured. A development
+// bootstrap makes what the server needs to be usable: the management and
+// OpenID Connect scopes, and the bootstrap admin client when configured. A development
 // server on in-memory adapters with no bootstrap client gets a generated
 // one, whose credentials are shown once on the banner.
 func bootstrap(cfg Config, scopes *service.Scopes, clients *service.Clients, log *slog.Logger, notices *Notices) error {
 	ctx := service.WithActor(context.Background(), service.ActorBootstrap)
-	for _, name := range core.ManagementScopes() {
+	for _, name := range append(core.ManagementScopes(), core.OpenIDScopes()...) {
 		if err := scopes.Ensure(ctx, name, managementScopeDescriptions[name]); err != nil {
 			return fmt.Errorf("bootstrap scope %s: %w", name, err)
 		}

@@ -16,8 +16,14 @@ type Client struct {
 	Scopes       []string
 	Public       bool
 	FirstParty   bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// PostLogoutRedirectURIs are where RP-Initiated Logout may send the
+	// browser back (exact match).
+	PostLogoutRedirectURIs []string
+	// IDTokenSignedResponseAlg is the JWS alg of the client's ID tokens
+	// (OpenID Connect Dynamic Client Registration §2); empty: RS256.
+	IDTokenSignedResponseAlg string
+	CreatedAt                time.Time
+	UpdatedAt                time.Time
 }
 
 // Grant type names of RFC 6749.
@@ -26,6 +32,25 @@ const (
 	GrantAuthorizationCode = "authorization_code"
 	GrantRefreshToken      = "refresh_token"
 )
+
+// IDTokenAlgorithms are the JWS algorithms ID tokens may be signed with:
+// RS256 (OpenID Connect's mandatory one, the default), ES256 and EdDSA.
+func IDTokenAlgorithms() []string { return []string{"RS256", "ES256", "EdDSA"} }
+
+// IDTokenAlg is the alg of the client's ID tokens.
+func (c Client) IDTokenAlg() string {
+	if c.IDTokenSignedResponseAlg == "" {
+		return "RS256"
+	}
+	return c.IDTokenSignedResponseAlg
+}
+
+// AllowsPostLogoutRedirect reports whether uri is exactly one of the
+// client's registered post_logout_redirect_uris (RP-Initiated Logout 1.0
+// §3).
+func (c Client) AllowsPostLogoutRedirect(uri string) bool {
+	return contains(c.PostLogoutRedirectURIs, uri)
+}
 
 // AllowsGrant reports whether the client may use grant type gt.
 func (c Client) AllowsGrant(gt string) bool { return contains(c.GrantTypes, gt) }
@@ -91,6 +116,18 @@ func ValidateClient(c Client, knownGrant func(string) bool) error {
 			v.Add("redirect_uris", err.Error())
 			break
 		}
+	}
+	if len(c.PostLogoutRedirectURIs) > 20 {
+		v.Add("post_logout_redirect_uris", "must be at most 20")
+	}
+	for _, r := range c.PostLogoutRedirectURIs {
+		if err := ValidateRedirectURI(r); err != nil {
+			v.Add("post_logout_redirect_uris", err.Error())
+			break
+		}
+	}
+	if c.IDTokenSignedResponseAlg != "" && !contains(IDTokenAlgorithms(), c.IDTokenSignedResponseAlg) {
+		v.Add("id_token_signed_response_alg", "must be one of RS256, ES256, EdDSA")
 	}
 	if len(c.Scopes) > 100 {
 		v.Add("scopes", "must be at most 100")

@@ -19,9 +19,13 @@ type AuthCode struct {
 	Scopes              []string
 	CodeChallenge       string
 	CodeChallengeMethod string
-	IssuedAt            time.Time
-	ExpiresAt           time.Time
-	RedeemedAt          time.Time
+	// Nonce is the OpenID Connect nonce of the request, echoed in the ID
+	// token; AuthTime is when the person signed in.
+	Nonce      string
+	AuthTime   time.Time
+	IssuedAt   time.Time
+	ExpiresAt  time.Time
+	RedeemedAt time.Time
 }
 
 // ErrCodeReused means an authorization code was presented a second time.

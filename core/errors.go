@@ -40,6 +40,12 @@ const (
 	CodeInvalidToken            = "invalid_token"
 	CodeInsufficientScope       = "insufficient_scope"
 	CodeUnsupportedTokenType    = "unsupported_token_type"
+	// OpenID Connect Core §3.1.2.6.
+	CodeLoginRequired          = "login_required"
+	CodeConsentRequired        = "consent_required"
+	CodeInteractionRequired    = "interaction_required"
+	CodeRequestNotSupported    = "request_not_supported"
+	CodeRequestURINotSupported = "request_uri_not_supported"
 )
 
 // OAuthError is an error with an RFC 6749 error code. The description is

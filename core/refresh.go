@@ -24,6 +24,10 @@ type RefreshToken struct {
 	RotatedAt  time.Time
 	RevokedAt  time.Time
 	AuthCodeID string
+	// AuthTime is when the person signed in for the family's first
+	// tokens; an ID token issued on refresh repeats it (OpenID Connect
+	// Core §12.2).
+	AuthTime time.Time
 }
 
 // ErrRefreshReused means a rotated or revoked refresh token was presented.

@@ -23,6 +23,18 @@ const (
 	ScopeClientsWrite = "clients:write"
 )
 
+// The OpenID Connect scopes (Core §3.1.2.1, §5.4): openid asks for an ID
+// token; profile and email for the standard claims of §5.1.
+const (
+	ScopeOpenID  = "openid"
+	ScopeProfile = "profile"
+	ScopeEmail   = "email"
+)
+
+// OpenIDScopes lists the three OpenID Connect scopes, which exist from the
+// start.
+func OpenIDScopes() []string { return []string{ScopeOpenID, ScopeProfile, ScopeEmail} }
+
 // ManagementScopes lists the scopes of the management API.
 func ManagementScopes() []string {
 	return []string{ScopeScopesRead, ScopeScopesWrite, ScopeClientsRead, ScopeClientsWrite, ScopeClientsAdmin}

@@ -85,6 +85,9 @@ type TokenResponse struct {
 	ExpiresIn    int64  `json:"expires_in"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	Scope        string `json:"scope,omitempty"`
+	// IDToken is the OpenID Connect ID token, issued with scope openid
+	// (Core §3.1.3.3, §12.2).
+	IDToken string `json:"id_token,omitempty"`
 	// IssuedTokenType is RFC 8693 §2.2.1's issued_token_type, set by
 	// token exchange only.
 	IssuedTokenType string `json:"issued_token_type,omitempty"`

@@ -21,8 +21,11 @@ type User struct {
 	// EmailVerified is true once the person followed the verification
 	// link mailed to Email (OpenID Connect Core §5.1 email_verified).
 	EmailVerified bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// SessionsEndedAt is when the person last signed out: browser sessions
+	// opened before it are over.
+	SessionsEndedAt time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 	// FailedLogins counts consecutive failed logins; LockedUntil is when
 	// the current back-off ends.
 	FailedLogins int

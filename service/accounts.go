@@ -350,11 +350,35 @@ func (s *Accounts) Logout(ctx context.Context, t core.AccessToken) error {
 	if err := s.d.Tokens.RevokeFamily(ctx, t.FamilyID); err != nil {
 		return err
 	}
+	// Signing out through the API signs the person out of the
+	// authorization endpoint too: a browser session left open would hand
+	// out new codes, and so new tokens, after the logout.
+	if t.UserID != "" {
+		if err := s.EndSessions(ctx, t.UserID); err != nil {
+			return err
+		}
+	}
 	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorID: t.UserID, SubjectID: t.UserID, ClientID: t.ClientID, Success: true, Detail: "logout"})
 	return nil
 }
 
 // Get returns an account.
+// EndSessions ends every browser session of the person at the
+// authorization endpoint: sessions opened before now no longer sign
+// anyone in, on any instance (RP-Initiated Logout, "Not you? Sign out",
+// POST /api/auth/logout).
+func (s *Accounts) EndSessions(ctx context.Context, userID string) error {
+	now := s.d.Clock.Now()
+	_, err := s.d.Users.UpdateUser(ctx, userID, func(u core.User) (core.User, error) {
+		u.SessionsEndedAt = now.Truncate(time.Millisecond)
+		return u, nil
+	})
+	if errors.Is(err, core.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
 func (s *Accounts) Get(ctx context.Context, id string) (core.User, error) {
 	return s.d.Users.GetUser(ctx, id)
 }

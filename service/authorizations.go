@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/identityd/identityd/core"
@@ -28,9 +30,94 @@ type AuthorizeRequest struct {
 	Scopes              []string
 	CodeChallenge       string
 	CodeChallengeMethod string
+	// OpenID Connect Core §3.1.2.1: Nonce is echoed in the ID token;
+	// Prompt holds none, login, consent or select_account; MaxAge is the
+	// longest age in seconds of a sign-in to accept (-1: any); LoginHint
+	// prefills the sign-in form; HintSubject is the sub of a valid
+	// id_token_hint. ui_locales, claims_locales and display are accepted
+	// and ignored.
+	Nonce       string
+	Prompt      []string
+	MaxAge      int
+	LoginHint   string
+	HintSubject string
 	// Key identifies the authorization request: a hash of its parameters,
 	// the same for every post of its consent form.
 	Key string
+}
+
+// HasPrompt reports whether the request's prompt parameter holds value.
+func (r AuthorizeRequest) HasPrompt(value string) bool {
+	for _, p := range r.Prompt {
+		if p == value {
+			return true
+		}
+	}
+	return false
+}
+
+// NeedsSignIn reports whether the person must sign in (again) although a
+// session of user, opened at authTime, exists (OpenID Connect Core
+// §3.1.2.1): prompt=login or select_account, a sign-in older than
+// max_age, or an id_token_hint for another person.
+func (r AuthorizeRequest) NeedsSignIn(user core.User, authTime, now time.Time) bool {
+	switch {
+	case r.HasPrompt("login"), r.HasPrompt("select_account"):
+		return true
+	case r.MaxAge >= 0 && now.Sub(authTime) > time.Duration(r.MaxAge)*time.Second:
+		return true
+	case r.HintSubject != "" && r.HintSubject != user.ID:
+		return true
+	}
+	return false
+}
+
+// maxAgeLimit bounds max_age (ten years in seconds).
+const maxAgeLimit = 10 * 365 * 24 * 3600
+
+// parseOpenID reads the OpenID Connect parameters of an authorization
+// request into req (Core §3.1.2.1, §6.1, §6.2).
+func (s *Authorizations) parseOpenID(ctx context.Context, q url.Values, req *AuthorizeRequest) error {
+	if m := q.Get("response_mode"); m != "" && m != "query" {
+		return invalidRequest("only response_mode=query is supported")
+	}
+	req.Nonce = q.Get("nonce")
+	if len(req.Nonce) > 512 {
+		return invalidRequest("nonce must be at most 512 characters")
+	}
+	req.LoginHint = q.Get("login_hint")
+	if len(req.LoginHint) > 254 {
+		req.LoginHint = ""
+	}
+	for _, p := range strings.Fields(q.Get("prompt")) {
+		switch p {
+		case "none", "login", "consent", "select_account":
+		default:
+			return invalidRequest("prompt must be none, login, consent or select_account")
+		}
+		if !req.HasPrompt(p) {
+			req.Prompt = append(req.Prompt, p)
+		}
+	}
+	if req.HasPrompt("none") && len(req.Prompt) > 1 {
+		return invalidRequest("prompt=none cannot be combined with another value")
+	}
+	req.MaxAge = -1
+	if v := q.Get("max_age"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > maxAgeLimit {
+			return invalidRequest("max_age must be a non-negative number of seconds")
+		}
+		req.MaxAge = n
+	}
+	if raw := q.Get("id_token_hint"); raw != "" {
+		claims, err := s.tokens.ParseIDToken(ctx, raw)
+		if err != nil {
+			return invalidRequest("id_token_hint is not an ID token issued here").Wrap(err)
+		}
+		req.HintSubject = claims.Subject
+	}
+	return nil
 }
 
 // Authorizations validates authorization requests, issues authorization
@@ -117,6 +204,14 @@ func (s *Authorizations) Validate(ctx context.Context, q url.Values) (AuthorizeR
 	if len(repeated) > 0 {
 		return req, core.ErrRepeatedParam(repeated[0])
 	}
+	// OpenID Connect Core §6: request objects are not supported, and say
+	// so before anything they might have carried is found missing.
+	if q.Has("request") {
+		return req, core.NewOAuthError(core.CodeRequestNotSupported, "the request parameter (request objects) is not supported")
+	}
+	if q.Has("request_uri") {
+		return req, core.NewOAuthError(core.CodeRequestURINotSupported, "the request_uri parameter is not supported")
+	}
 	switch rt := q.Get("response_type"); rt {
 	case "":
 		return req, invalidRequest("response_type is required")
@@ -132,6 +227,9 @@ func (s *Authorizations) Validate(ctx context.Context, q url.Values) (AuthorizeR
 		return req, err
 	}
 	if req.Scopes, err = core.NarrowScope(requested, client.Scopes); err != nil {
+		return req, err
+	}
+	if err := s.parseOpenID(ctx, q, &req); err != nil {
 		return req, err
 	}
 	req.CodeChallenge, req.CodeChallengeMethod = q.Get("code_challenge"), q.Get("code_challenge_method")
@@ -189,13 +287,13 @@ func (s *Authorizations) Approve(ctx context.Context, req AuthorizeRequest, user
 // IssueCode makes the authorization code for an approved request by user
 // (RFC 6749 §4.1.2). Only its hash is stored; the management scopes are
 // dropped for a user without the admin role.
-func (s *Authorizations) IssueCode(ctx context.Context, req AuthorizeRequest, user core.User) (string, error) {
+func (s *Authorizations) IssueCode(ctx context.Context, req AuthorizeRequest, user core.User, authTime time.Time) (string, error) {
 	raw := s.random.NewToken()
 	now := s.clock.Now()
 	c := core.AuthCode{
 		Hash: s.secrets.Hash(raw), ClientID: req.Client.ID, UserID: user.ID, RedirectURI: req.RedirectURI,
 		Scopes: core.GrantableScopes(user, req.Scopes), CodeChallenge: req.CodeChallenge, CodeChallengeMethod: req.CodeChallengeMethod,
-		IssuedAt: now, ExpiresAt: now.Add(s.ttl),
+		IssuedAt: now, ExpiresAt: now.Add(s.ttl), Nonce: req.Nonce, AuthTime: authTime,
 	}
 	if err := s.codes.CreateAuthCode(ctx, c); err != nil {
 		return "", fmt.Errorf("store authorization code: %w", err)
@@ -250,5 +348,6 @@ func (s *Authorizations) Redeem(ctx context.Context, client core.Client, code, r
 	return s.tokens.Issue(ctx, Grant{
 		Client: client, UserID: stored.UserID, Scopes: stored.Scopes,
 		WithRefresh: client.AllowsGrant(core.GrantRefreshToken), AuthCodeID: hash, GrantType: core.GrantAuthorizationCode,
+		Nonce: stored.Nonce, AuthTime: stored.AuthTime,
 	})
 }

@@ -95,6 +95,10 @@ type ClientInput struct {
 	// on update.
 	Public     *bool
 	FirstParty bool
+	// PostLogoutRedirectURIs and IDTokenSignedResponseAlg are the OpenID
+	// Connect registration fields.
+	PostLogoutRedirectURIs   []string
+	IDTokenSignedResponseAlg string
 	// Secret, when set on creation, is used instead of a generated one
 	// (the bootstrap client); it must be at least 32 characters.
 	Secret string
@@ -145,6 +149,7 @@ func (s *Clients) Create(ctx context.Context, caller core.Caller, in ClientInput
 	c := core.Client{
 		ID: in.ID, Name: in.Name, RedirectURIs: dedupe(in.RedirectURIs), GrantTypes: dedupe(in.GrantTypes),
 		Scopes: dedupe(in.Scopes), Public: in.Public != nil && *in.Public, FirstParty: in.FirstParty, CreatedAt: now, UpdatedAt: now,
+		PostLogoutRedirectURIs: dedupe(in.PostLogoutRedirectURIs), IDTokenSignedResponseAlg: in.IDTokenSignedResponseAlg,
 	}
 	if c.ID == "" {
 		c.ID = s.random.NewID()
@@ -207,6 +212,7 @@ func (s *Clients) Update(ctx context.Context, caller core.Caller, id string, in 
 	}
 	apply := func(c core.Client) core.Client {
 		c.Name, c.RedirectURIs, c.GrantTypes, c.Scopes, c.FirstParty = in.Name, dedupe(in.RedirectURIs), dedupe(in.GrantTypes), dedupe(in.Scopes), in.FirstParty
+		c.PostLogoutRedirectURIs, c.IDTokenSignedResponseAlg = dedupe(in.PostLogoutRedirectURIs), in.IDTokenSignedResponseAlg
 		c.UpdatedAt = s.clock.Now()
 		return c
 	}

@@ -26,6 +26,8 @@ type TokenConfig struct {
 type Tokens struct {
 	cfg     TokenConfig
 	signer  ports.TokenSigner
+	ids     ports.IDTokenSigner
+	users   ports.UserRepository
 	access  ports.AccessTokenRepository
 	refresh ports.RefreshTokenRepository
 	revoked ports.RevocationCache
@@ -37,20 +39,24 @@ type Tokens struct {
 
 // TokenDeps are the ports Tokens uses.
 type TokenDeps struct {
-	Signer  ports.TokenSigner
-	Access  ports.AccessTokenRepository
-	Refresh ports.RefreshTokenRepository
-	Revoked ports.RevocationCache
-	Hasher  ports.SecretHasher
-	Random  ports.Random
-	Clock   ports.Clock
+	Signer ports.TokenSigner
+	// IDTokens signs ID tokens and Users gives their claims; with either
+	// nil no ID token is issued.
+	IDTokens ports.IDTokenSigner
+	Users    ports.UserRepository
+	Access   ports.AccessTokenRepository
+	Refresh  ports.RefreshTokenRepository
+	Revoked  ports.RevocationCache
+	Hasher   ports.SecretHasher
+	Random   ports.Random
+	Clock    ports.Clock
 	// Audit records issue and revocation; nil records nothing.
 	Audit *Audit
 }
 
 // NewTokens returns the token service.
 func NewTokens(cfg TokenConfig, d TokenDeps) *Tokens {
-	return &Tokens{cfg: cfg, signer: d.Signer, access: d.Access, refresh: d.Refresh, revoked: d.Revoked, hasher: d.Hasher, random: d.Random, clock: d.Clock, audit: d.Audit}
+	return &Tokens{cfg: cfg, signer: d.Signer, ids: d.IDTokens, users: d.Users, access: d.Access, refresh: d.Refresh, revoked: d.Revoked, hasher: d.Hasher, random: d.Random, clock: d.Clock, audit: d.Audit}
 }
 
 // Issuer is the configured issuer URL.
@@ -76,6 +82,10 @@ type Grant struct {
 	// GrantType names the grant in the audit event ("login" for
 	// /api/auth/login).
 	GrantType string
+	// Nonce and AuthTime come from the authorization request and the
+	// sign-in; with scope openid they go into the ID token.
+	Nonce    string
+	AuthTime time.Time
 	// Subject, when set, is the sub of the access token instead of the
 	// user or client (token exchange keeps the subject token's).
 	Subject string
@@ -104,14 +114,22 @@ func (s *Tokens) Issue(ctx context.Context, g Grant) (core.TokenResponse, error)
 	if g.WithRefresh {
 		rt := core.RefreshToken{
 			Hash: s.hasher.Hash(refreshRaw), FamilyID: familyID, ClientID: g.Client.ID, UserID: g.UserID,
-			Scopes: g.Scopes, IssuedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL), AuthCodeID: g.AuthCodeID,
+			Scopes: g.Scopes, IssuedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL), AuthCodeID: g.AuthCodeID, AuthTime: g.AuthTime,
 		}
 		if err := s.refresh.CreateRefreshToken(ctx, rt); err != nil {
 			return core.TokenResponse{}, fmt.Errorf("store refresh token: %w", err)
 		}
 	}
+	resp := s.response(signed, refreshRaw, g.Scopes)
+	if g.GrantType != core.GrantAuthorizationCode {
+		// An ID token records a sign-in: only the code flow has one.
+		g.Scopes = nil
+	}
+	if resp.IDToken, err = s.idToken(ctx, g.Client, g.UserID, g.Scopes, g.Nonce, g.AuthTime, signed, now); err != nil {
+		return core.TokenResponse{}, err
+	}
 	s.auditIssued(ctx, at, g.GrantType, g.WithRefresh)
-	return s.response(signed, refreshRaw, g.Scopes), nil
+	return resp, nil
 }
 
 // signAndRecord signs an access token and keeps its record.
@@ -202,8 +220,16 @@ func (s *Tokens) Rotate(ctx context.Context, client core.Client, raw string, sco
 	if err != nil {
 		return core.TokenResponse{}, err
 	}
+	resp := s.response(signed, nextRaw, granted)
+	authTime := old.AuthTime
+	if authTime.IsZero() {
+		authTime = old.IssuedAt
+	}
+	if resp.IDToken, err = s.idToken(ctx, client, old.UserID, granted, "", authTime, signed, now); err != nil {
+		return core.TokenResponse{}, err
+	}
 	s.auditIssued(ctx, at, core.GrantRefreshToken, true)
-	return s.response(signed, nextRaw, granted), nil
+	return resp, nil
 }
 
 // Validate checks a bearer access token: signature, typ, issuer, time

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -101,13 +102,20 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		h.redirectError(w, r, req, err)
 		return
 	}
-	user, signedIn := h.sessionUser(r)
+	user, authTime, signedIn := h.session(r)
 	if r.Method == http.MethodGet {
-		if !signedIn {
-			h.renderLogin(w, r, req, "", "", http.StatusOK)
-			return
+		switch {
+		case signedIn && !req.NeedsSignIn(user, authTime, h.clock.Now()):
+			h.afterSignIn(w, r, req, user, authTime)
+		case req.HasPrompt("none") && signedIn && req.HintSubject != "" && req.HintSubject != user.ID:
+			// OpenID Connect Core §3.1.2.6: another person is signed in
+			// and none may be asked.
+			h.redirectError(w, r, req, core.NewOAuthError(core.CodeInteractionRequired, "another account is signed in"))
+		case req.HasPrompt("none"):
+			h.redirectError(w, r, req, core.NewOAuthError(core.CodeLoginRequired, "the person must sign in"))
+		default:
+			h.renderLogin(w, r, req, req.LoginHint, "", http.StatusOK)
 		}
-		h.afterSignIn(w, r, req, user)
 		return
 	}
 
@@ -133,7 +141,7 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 			h.writeError(w, r, err)
 			return
 		}
-		h.issueCode(w, r, req, user)
+		h.issueCode(w, r, req, user, authTime)
 		return
 	}
 	r, device := h.withDevice(r, true)
@@ -146,8 +154,15 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	h.sessions.start(w, user, h.clock.Now())
+	now := h.clock.Now()
+	h.sessions.start(w, user, now)
 	h.sessions.setDevice(w, device)
+	if req.HasPrompt("login") || req.HasPrompt("select_account") || req.MaxAge >= 0 || req.HintSubject != "" {
+		// The request asks for a fresh sign-in, which the GET would ask
+		// for again: go on from this one.
+		h.afterSignIn(w, r, req, user, now)
+		return
+	}
 	// Post/redirect/get: the GET finds the session and goes on to consent
 	// or the code.
 	http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
@@ -157,9 +172,16 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 type scopeView struct{ Name, Description string }
 
 // afterSignIn asks for consent unless the client is first-party.
-func (h *Handler) afterSignIn(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, user core.User) {
-	if req.Client.FirstParty {
-		h.issueCode(w, r, req, user)
+func (h *Handler) afterSignIn(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, user core.User, authTime time.Time) {
+	consent := !req.Client.FirstParty || req.HasPrompt("consent")
+	if !consent {
+		h.issueCode(w, r, req, user, authTime)
+		return
+	}
+	if req.HasPrompt("none") {
+		// Consent is not remembered: a client that is not first-party
+		// always needs it, and none may not ask (Core §3.1.2.6).
+		h.redirectError(w, r, req, core.NewOAuthError(core.CodeConsentRequired, "the person must approve the request"))
 		return
 	}
 	names := core.GrantableScopes(user, req.Scopes)
@@ -175,10 +197,10 @@ func (h *Handler) afterSignIn(w http.ResponseWriter, r *http.Request, req servic
 		scopes[i] = scopeView{Name: n, Description: descriptions[n]}
 	}
 	data := struct {
-		Title, ClientName, Email, Action, CSRF string
-		Scopes                                 []scopeView
+		Title, ClientName, Email, Action, CSRF, SignOut string
+		Scopes                                          []scopeView
 	}{
-		Title: "Allow access", ClientName: req.Client.Name, Email: user.Email, Action: r.URL.RequestURI(),
+		Title: "Allow access", ClientName: req.Client.Name, Email: user.Email, Action: r.URL.RequestURI(), SignOut: signOutLink(r),
 		CSRF: h.sessions.csrfToken(w, r), Scopes: scopes,
 	}
 	if err := h.pages.render(w, http.StatusOK, "consent", data); err != nil {
@@ -187,8 +209,13 @@ func (h *Handler) afterSignIn(w http.ResponseWriter, r *http.Request, req servic
 }
 
 func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, email, msg string, status int) {
-	data := struct{ Title, ClientName, Email, Error, Action, CSRF string }{
-		Title: "Sign in", ClientName: req.Client.Name, Email: email, Error: msg, Action: r.URL.RequestURI(), CSRF: h.sessions.csrfToken(w, r),
+	data := struct{ Title, ClientName, Email, Error, Action, CSRF, SignedInAs, SignOut string }{
+		Title: "Sign in", SignOut: signOutLink(r), ClientName: req.Client.Name, Email: email, Error: msg, Action: r.URL.RequestURI(), CSRF: h.sessions.csrfToken(w, r),
+	}
+	if u, ok := h.sessionUser(r); ok {
+		// prompt=login, max_age or id_token_hint asked for a sign-in
+		// although someone is signed in: let them leave that session.
+		data.SignedInAs = u.Email
 	}
 	if err := h.pages.render(w, status, "login", data); err != nil {
 		h.writeError(w, r, err)
@@ -196,21 +223,28 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, req servic
 }
 
 // sessionUser returns the signed-in user of the browser, if the session
-// cookie is valid and the account and its password are unchanged.
+// cookie is valid, the account and its password are unchanged and the
+// person has not signed out since.
 func (h *Handler) sessionUser(r *http.Request) (core.User, bool) {
-	id, tag, ok := h.sessions.userID(r, h.clock.Now())
-	if !ok {
-		return core.User{}, false
-	}
-	u, err := h.accounts.Get(r.Context(), id)
-	if err != nil || !h.sessions.valid(u, tag) {
-		return core.User{}, false
-	}
-	return u, true
+	u, _, ok := h.session(r)
+	return u, ok
 }
 
-func (h *Handler) issueCode(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, user core.User) {
-	code, err := h.authz.IssueCode(r.Context(), req, user)
+// session is sessionUser with the time the person signed in.
+func (h *Handler) session(r *http.Request) (core.User, time.Time, bool) {
+	id, tag, authTime, ok := h.sessions.userID(r, h.clock.Now())
+	if !ok {
+		return core.User{}, time.Time{}, false
+	}
+	u, err := h.accounts.Get(r.Context(), id)
+	if err != nil || !h.sessions.valid(u, tag) || core.SessionEndedFor(u, authTime) {
+		return core.User{}, time.Time{}, false
+	}
+	return u, authTime, true
+}
+
+func (h *Handler) issueCode(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, user core.User, authTime time.Time) {
+	code, err := h.authz.IssueCode(r.Context(), req, user, authTime)
 	if err != nil {
 		h.redirectError(w, r, req, err)
 		return

@@ -11,16 +11,20 @@ import (
 )
 
 type clientJSON struct {
-	ClientID     string    `json:"client_id"`
-	ClientSecret string    `json:"client_secret,omitempty"`
-	Name         string    `json:"name"`
-	RedirectURIs []string  `json:"redirect_uris"`
-	GrantTypes   []string  `json:"grant_types"`
-	Scopes       []string  `json:"scopes"`
-	Public       bool      `json:"public"`
-	FirstParty   bool      `json:"first_party"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	ClientID     string   `json:"client_id"`
+	ClientSecret string   `json:"client_secret,omitempty"`
+	Name         string   `json:"name"`
+	RedirectURIs []string `json:"redirect_uris"`
+	GrantTypes   []string `json:"grant_types"`
+	Scopes       []string `json:"scopes"`
+	Public       bool     `json:"public"`
+	FirstParty   bool     `json:"first_party"`
+	// PostLogoutRedirectURIs and IDTokenSignedResponseAlg are OpenID
+	// Connect Dynamic Client Registration §2 metadata.
+	PostLogoutRedirectURIs   []string  `json:"post_logout_redirect_uris"`
+	IDTokenSignedResponseAlg string    `json:"id_token_signed_response_alg"`
+	CreatedAt                time.Time `json:"created_at"`
+	UpdatedAt                time.Time `json:"updated_at"`
 }
 
 func nonNil(v []string) []string {
@@ -34,6 +38,7 @@ func toClientJSON(c core.Client) clientJSON {
 	return clientJSON{
 		ClientID: c.ID, Name: c.Name, RedirectURIs: nonNil(c.RedirectURIs), GrantTypes: nonNil(c.GrantTypes),
 		Scopes: nonNil(c.Scopes), Public: c.Public, FirstParty: c.FirstParty, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs), IDTokenSignedResponseAlg: c.IDTokenAlg(),
 	}
 }
 
@@ -44,10 +49,16 @@ type clientInput struct {
 	Scopes       []string `json:"scopes"`
 	Public       *bool    `json:"public"`
 	FirstParty   bool     `json:"first_party"`
+	// PostLogoutRedirectURIs: where RP-Initiated Logout may return
+	// (exact match); IDTokenSignedResponseAlg: RS256 (default), ES256 or
+	// EdDSA.
+	PostLogoutRedirectURIs   []string `json:"post_logout_redirect_uris"`
+	IDTokenSignedResponseAlg string   `json:"id_token_signed_response_alg"`
 }
 
 func (in clientInput) toService() service.ClientInput {
-	return service.ClientInput{Name: in.Name, RedirectURIs: in.RedirectURIs, GrantTypes: in.GrantTypes, Scopes: in.Scopes, Public: in.Public, FirstParty: in.FirstParty}
+	return service.ClientInput{Name: in.Name, RedirectURIs: in.RedirectURIs, GrantTypes: in.GrantTypes, Scopes: in.Scopes, Public: in.Public, FirstParty: in.FirstParty,
+		PostLogoutRedirectURIs: in.PostLogoutRedirectURIs, IDTokenSignedResponseAlg: in.IDTokenSignedResponseAlg}
 }
 
 func (h *Handler) clientRoutes(api *mux.Router) {

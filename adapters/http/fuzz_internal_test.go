@@ -135,7 +135,7 @@ func FuzzSessionCookies(f *testing.F) {
 		r := httptest.NewRequest(http.MethodGet, "/oauth/authorize", nil)
 		r.Header.Set("Cookie", "identityd_session="+session+"; identityd_csrf="+csrf+"; identityd_device="+device)
 		within(t, "cookies", func() {
-			if id, _, ok := s.userID(r, now); ok {
+			if id, _, _, ok := s.userID(r, now); ok {
 				t.Fatalf("a session cookie without the server's signature was accepted: %q -> %q", session, id)
 			}
 			if s.checkCSRF(r, token) {

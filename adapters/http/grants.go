@@ -117,7 +117,7 @@ func (h *Handler) grantPage(p grants.PageHandler) http.Handler {
 
 // renderSignIn shows the sign-in page posting back to the current URL.
 func (h *Handler) renderSignIn(w http.ResponseWriter, r *http.Request, email, msg string, status int) {
-	data := struct{ Title, ClientName, Email, Error, Action, CSRF string }{
+	data := struct{ Title, ClientName, Email, Error, Action, CSRF, SignedInAs, SignOut string }{
 		Title: "Sign in", ClientName: "identityd", Email: email, Error: msg, Action: r.URL.RequestURI(), CSRF: h.sessions.csrfToken(w, r),
 	}
 	if err := h.pages.render(w, status, "login", data); err != nil {

@@ -138,6 +138,7 @@ func (h *Handler) routes() {
 	r.HandleFunc("/oauth/revoke", h.revoke)
 	r.HandleFunc("/assets/identityd.css", h.stylesheet).Methods(http.MethodGet, http.MethodHead)
 	h.grantRoutes(r)
+	h.openIDRoutes(r)
 
 	api := r.PathPrefix("/api").Subrouter()
 	h.authRoutes(api)

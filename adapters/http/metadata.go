@@ -70,6 +70,11 @@ func (h *Handler) buildMetadata() ([]byte, error) {
 			return nil, fmt.Errorf("metadata of grant %s: %w", g.GrantType(), err)
 		}
 	}
+	if h.openID() {
+		if err := mergeMembers(doc, h.openIDMetadata(iss)); err != nil {
+			return nil, fmt.Errorf("OpenID metadata: %w", err)
+		}
+	}
 	return json.Marshal(doc)
 }
 

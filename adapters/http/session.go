@@ -72,38 +72,50 @@ func (s *sessions) cookie(name, value string, maxAge int) *http.Cookie {
 	}
 }
 
-// start sets the session cookie for u.
+// start sets the session cookie for u, signed in at now (the auth_time of
+// OpenID Connect, kept to the millisecond so a sign-in right after a
+// sign-out is told apart from the sessions it ended).
 func (s *sessions) start(w http.ResponseWriter, u core.User, now time.Time) {
-	payload := strings.Join([]string{u.ID, strconv.FormatInt(now.Add(s.cfg.TTL).Unix(), 10), s.passwordTag(u)}, "|")
+	payload := strings.Join([]string{u.ID, strconv.FormatInt(now.Add(s.cfg.TTL).Unix(), 10), s.passwordTag(u), strconv.FormatInt(now.UnixMilli(), 10)}, "|")
 	value := b64([]byte(payload)) + "." + b64(s.mac("session", payload))
 	http.SetCookie(w, s.cookie(s.sessionCookie, value, int(s.cfg.TTL/time.Second)))
 }
 
-// userID returns the user id of a well-signed, unexpired session cookie
-// and the password tag to compare with the user's current one.
-func (s *sessions) userID(r *http.Request, now time.Time) (id, tag string, ok bool) {
+// end clears the session cookie of this browser.
+func (s *sessions) end(w http.ResponseWriter) {
+	http.SetCookie(w, s.cookie(s.sessionCookie, "", -1))
+}
+
+// userID returns the user id of a well-signed, unexpired session cookie,
+// the password tag to compare with the user's current one, and when the
+// person signed in.
+func (s *sessions) userID(r *http.Request, now time.Time) (id, tag string, authTime time.Time, ok bool) {
 	c, err := r.Cookie(s.sessionCookie)
 	if err != nil {
-		return "", "", false
+		return "", "", time.Time{}, false
 	}
 	enc, sig, found := strings.Cut(c.Value, ".")
 	if !found {
-		return "", "", false
+		return "", "", time.Time{}, false
 	}
 	raw, err1 := base64.RawURLEncoding.DecodeString(enc)
 	mac, err2 := base64.RawURLEncoding.DecodeString(sig)
 	if err1 != nil || err2 != nil || !hmac.Equal(mac, s.mac("session", string(raw))) {
-		return "", "", false
+		return "", "", time.Time{}, false
 	}
 	parts := strings.Split(string(raw), "|")
-	if len(parts) != 3 {
-		return "", "", false
+	if len(parts) != 4 {
+		return "", "", time.Time{}, false
 	}
 	exp, err := strconv.ParseInt(parts[1], 10, 64)
 	if err != nil || !now.Before(time.Unix(exp, 0)) {
-		return "", "", false
+		return "", "", time.Time{}, false
 	}
-	return parts[0], parts[2], true
+	at, err := strconv.ParseInt(parts[3], 10, 64)
+	if err != nil {
+		return "", "", time.Time{}, false
+	}
+	return parts[0], parts[2], time.UnixMilli(at).UTC(), true
 }
 
 // valid reports whether a session's password tag still matches u.

@@ -21,6 +21,8 @@ type clientRow struct {
 	Scopes       pq.StringArray `db:"scopes"`
 	Public       bool           `db:"public"`
 	FirstParty   bool           `db:"first_party"`
+	PostLogout   pq.StringArray `db:"post_logout_redirect_uris"`
+	IDTokenAlg   string         `db:"id_token_signed_response_alg"`
 	CreatedAt    time.Time      `db:"created_at"`
 	UpdatedAt    time.Time      `db:"updated_at"`
 }
@@ -29,14 +31,14 @@ func (r clientRow) client() core.Client {
 	return core.Client{
 		ID: r.ClientID, Name: r.Name, SecretHash: r.SecretHash.String,
 		RedirectURIs: r.RedirectURIs, GrantTypes: r.GrantTypes, Scopes: r.Scopes,
-		Public: r.Public, FirstParty: r.FirstParty,
+		Public: r.Public, FirstParty: r.FirstParty, PostLogoutRedirectURIs: r.PostLogout, IDTokenSignedResponseAlg: r.IDTokenAlg,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 }
 
 // selectClient reads clients with their scope names in held order.
 const selectClient = `SELECT c.client_id, c.name, c.secret_hash, c.redirect_uris, c.grant_types,
-	c.public, c.first_party, c.created_at, c.updated_at,
+	c.public, c.first_party, c.created_at, c.updated_at, c.post_logout_redirect_uris, c.id_token_signed_response_alg,
 	(SELECT array_agg(cs.scope_name ORDER BY cs.position) FROM client_scopes cs WHERE cs.client_id = c.client_id) AS scopes
 	FROM oauth_clients c`
 
@@ -61,10 +63,11 @@ func (s *Store) CreateClient(ctx context.Context, c core.Client) error {
 	what := fmt.Sprintf("create client %q", c.ID)
 	return s.inTx(ctx, what, func(tx *sqlx.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO oauth_clients
-			(client_id, name, secret_hash, redirect_uris, grant_types, public, first_party, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			(client_id, name, secret_hash, redirect_uris, grant_types, public, first_party, created_at, updated_at,
+			post_logout_redirect_uris, id_token_signed_response_alg)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 			c.ID, c.Name, nullString(c.SecretHash), pq.StringArray(c.RedirectURIs), pq.StringArray(c.GrantTypes),
-			c.Public, c.FirstParty, c.CreatedAt, c.UpdatedAt)
+			c.Public, c.FirstParty, c.CreatedAt, c.UpdatedAt, pq.StringArray(c.PostLogoutRedirectURIs), c.IDTokenSignedResponseAlg)
 		if err != nil {
 			return translate(ctx, err, what)
 		}
@@ -144,10 +147,11 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(core.Client
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE oauth_clients SET name = $2, secret_hash = $3, redirect_uris = $4,
-			grant_types = $5, public = $6, first_party = $7, created_at = $8, updated_at = $9
+			grant_types = $5, public = $6, first_party = $7, created_at = $8, updated_at = $9,
+			post_logout_redirect_uris = $10, id_token_signed_response_alg = $11
 			WHERE client_id = $1`,
 			id, c.Name, nullString(c.SecretHash), pq.StringArray(c.RedirectURIs), pq.StringArray(c.GrantTypes),
-			c.Public, c.FirstParty, c.CreatedAt, c.UpdatedAt)
+			c.Public, c.FirstParty, c.CreatedAt, c.UpdatedAt, pq.StringArray(c.PostLogoutRedirectURIs), c.IDTokenSignedResponseAlg)
 		if err != nil {
 			return translate(ctx, err, what)
 		}

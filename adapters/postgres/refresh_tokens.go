@@ -18,6 +18,7 @@ type refreshTokenRow struct {
 	UserID     sql.NullString `db:"user_id"`
 	Scopes     pq.StringArray `db:"scopes"`
 	AuthCodeID sql.NullString `db:"auth_code_id"`
+	AuthTime   sql.NullTime   `db:"auth_time"`
 	IssuedAt   time.Time      `db:"issued_at"`
 	ExpiresAt  time.Time      `db:"expires_at"`
 	RotatedAt  sql.NullTime   `db:"rotated_at"`
@@ -28,17 +29,17 @@ func (r refreshTokenRow) token() core.RefreshToken {
 	return core.RefreshToken{
 		Hash: r.Hash, FamilyID: r.FamilyID, ClientID: r.ClientID, UserID: r.UserID.String, Scopes: r.Scopes,
 		IssuedAt: r.IssuedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(), RotatedAt: fromNullTime(r.RotatedAt),
-		RevokedAt: fromNullTime(r.RevokedAt), AuthCodeID: r.AuthCodeID.String,
+		RevokedAt: fromNullTime(r.RevokedAt), AuthCodeID: r.AuthCodeID.String, AuthTime: fromNullTime(r.AuthTime),
 	}
 }
 
-const refreshTokenColumns = `hash, family_id, client_id, user_id, scopes, auth_code_id, issued_at, expires_at, rotated_at, revoked_at`
+const refreshTokenColumns = `hash, family_id, client_id, user_id, scopes, auth_code_id, issued_at, expires_at, rotated_at, revoked_at, auth_time`
 
 func insertRefreshToken(ctx context.Context, db sqlx.ExecerContext, t core.RefreshToken) error {
 	_, err := db.ExecContext(ctx, `INSERT INTO refresh_tokens (`+refreshTokenColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		t.Hash, t.FamilyID, t.ClientID, nullString(t.UserID), pq.StringArray(t.Scopes), nullString(t.AuthCodeID),
-		t.IssuedAt, t.ExpiresAt, nullTime(t.RotatedAt), nullTime(t.RevokedAt))
+		t.IssuedAt, t.ExpiresAt, nullTime(t.RotatedAt), nullTime(t.RevokedAt), nullTime(t.AuthTime))
 	return translate(ctx, err, "create refresh token")
 }
 

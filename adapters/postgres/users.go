@@ -20,6 +20,7 @@ type userRow struct {
 	LastName     string         `db:"last_name"`
 	Roles        pq.StringArray `db:"roles"`
 	Verified     bool           `db:"email_verified"`
+	SessionsEnd  sql.NullTime   `db:"sessions_ended_at"`
 	FailedLogins int            `db:"failed_logins"`
 	LockedUntil  sql.NullTime   `db:"locked_until"`
 	CreatedAt    time.Time      `db:"created_at"`
@@ -29,20 +30,20 @@ type userRow struct {
 func (r userRow) user() core.User {
 	return core.User{
 		ID: r.ID, Email: r.Email, PasswordHash: r.PasswordHash, FirstName: r.FirstName, LastName: r.LastName,
-		Roles: r.Roles, EmailVerified: r.Verified, FailedLogins: r.FailedLogins, LockedUntil: fromNullTime(r.LockedUntil),
+		Roles: r.Roles, EmailVerified: r.Verified, SessionsEndedAt: fromNullTime(r.SessionsEnd), FailedLogins: r.FailedLogins, LockedUntil: fromNullTime(r.LockedUntil),
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 }
 
-const userColumns = `id, email, password_hash, first_name, last_name, roles, failed_logins, locked_until, created_at, updated_at, email_verified`
+const userColumns = `id, email, password_hash, first_name, last_name, roles, failed_logins, locked_until, created_at, updated_at, email_verified, sessions_ended_at`
 
 // CreateUser implements ports.UserRepository.
 func (s *Store) CreateUser(ctx context.Context, u core.User) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+	_, err := s.db.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		u.ID, u.Email, u.PasswordHash, u.FirstName, u.LastName, pq.StringArray(u.Roles), u.FailedLogins,
-		nullTime(u.LockedUntil), u.CreatedAt, u.UpdatedAt, u.EmailVerified)
+		nullTime(u.LockedUntil), u.CreatedAt, u.UpdatedAt, u.EmailVerified, nullTime(u.SessionsEndedAt))
 	return translate(ctx, err, "create user")
 }
 
@@ -86,10 +87,10 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(core.User) (c
 			return err
 		}
 		err = tx.GetContext(ctx, &r, `UPDATE users SET email = $2, password_hash = $3, first_name = $4, last_name = $5,
-			roles = $6, failed_logins = $7, locked_until = $8, created_at = $9, updated_at = $10, email_verified = $11
+			roles = $6, failed_logins = $7, locked_until = $8, created_at = $9, updated_at = $10, email_verified = $11, sessions_ended_at = $12
 			WHERE id = $1 RETURNING `+userColumns,
 			id, u.Email, u.PasswordHash, u.FirstName, u.LastName, pq.StringArray(u.Roles), u.FailedLogins,
-			nullTime(u.LockedUntil), u.CreatedAt, u.UpdatedAt, u.EmailVerified)
+			nullTime(u.LockedUntil), u.CreatedAt, u.UpdatedAt, u.EmailVerified, nullTime(u.SessionsEndedAt))
 		if err != nil {
 			return translate(ctx, err, what)
 		}

@@ -1,10 +1,10 @@
 package e2e_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"regexp"
@@ -14,6 +14,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/identityd/identityd/adapters/mail/smtptest"
 	"github.com/identityd/identityd/app/apptest"
@@ -118,18 +120,54 @@ func TestBrowserRegisterVerifyForgetResetSignIn(t *testing.T) {
 	heading = title(t, ctx)
 	assert.Equal(t, "Password changed", heading)
 
-	// Sign in with the new password; the account says it is verified.
-	body, _ := json.Marshal(map[string]string{"email": email, "password": second})
-	resp, err := http.Post(p.URL+"/api/auth/login", "application/json", bytes.NewReader(body))
-	require.NoError(t, err)
-	var tokens struct {
-		AccessToken string `json:"access_token"`
+	// Sign in with the new password on the sign-in page of a code flow
+	// (RFC 6749 §4.1, PKCE), approve, and land back at the application.
+	codes := make(chan string, 1)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case codes <- r.URL.Query().Get("code"):
+		default:
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(`<!doctype html><title>Notebook</title><h1 id="page-title">Back at Notebook</h1>`))
+	}))
+	t.Cleanup(app.Close)
+	admin := (&clientcredentials.Config{
+		ClientID: apptest.AdminClientID, ClientSecret: apptest.AdminClientSecret, TokenURL: p.URL + "/oauth/token",
+	}).Client(context.Background())
+	resp, c := postJSON(t, admin, p.URL+"/api/clients", map[string]any{
+		"name": "Notebook", "grant_types": []string{"authorization_code"}, "public": true,
+		"redirect_uris": []string{app.URL + "/callback"},
+	})
+	require.Equal(t, http.StatusCreated, resp.StatusCode, "%v", c)
+	cfg := oauth2.Config{
+		ClientID:    c["client_id"].(string),
+		Endpoint:    oauth2.Endpoint{AuthURL: p.URL + "/oauth/authorize", TokenURL: p.URL + "/oauth/token", AuthStyle: oauth2.AuthStyleInParams},
+		RedirectURL: app.URL + "/callback",
 	}
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&tokens))
-	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	verifier := oauth2.GenerateVerifier()
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(cfg.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier))),
+		chromedp.WaitVisible("#password"),
+		chromedp.SendKeys("#email", email),
+		chromedp.SendKeys("#password", second+"\n"),
+		chromedp.WaitVisible(`button[value="approve"]`),
+		chromedp.Click(`button[value="approve"]`),
+		chromedp.WaitVisible("#page-title"),
+	))
+	assert.Equal(t, "Back at Notebook", title(t, ctx))
+	var code string
+	select {
+	case code = <-codes:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the browser never came back to the application")
+	}
+	tok, err := cfg.Exchange(context.Background(), code, oauth2.VerifierOption(verifier))
+	require.NoError(t, err)
+
+	// The account says it is verified.
 	req, _ := http.NewRequest(http.MethodGet, p.URL+"/api/auth/me", nil)
-	req.Header.Set("Authorization", "Bearer "+tokens.AccessToken)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	resp, err = http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	var me struct {
@@ -137,5 +175,6 @@ func TestBrowserRegisterVerifyForgetResetSignIn(t *testing.T) {
 	}
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&me))
 	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.True(t, me.EmailVerified)
 }

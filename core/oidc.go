@@ -1,0 +1,60 @@
+package core
+
+import "time"
+
+// UserClaims are the standard claims of OpenID Connect Core §5.1 that the
+// profile and email scopes release (§5.4). Absent claims are omitted.
+type UserClaims struct {
+	Name          string `json:"name,omitempty"`
+	GivenName     string `json:"given_name,omitempty"`
+	FamilyName    string `json:"family_name,omitempty"`
+	UpdatedAt     int64  `json:"updated_at,omitempty"`
+	Email         string `json:"email,omitempty"`
+	EmailVerified *bool  `json:"email_verified,omitempty"`
+}
+
+// ClaimsOf returns the claims of u that scopes release: profile gives
+// name, given_name, family_name and updated_at (seconds since the epoch);
+// email gives email and email_verified.
+func ClaimsOf(u User, scopes []string) UserClaims {
+	var c UserClaims
+	if contains(scopes, ScopeProfile) {
+		c.GivenName, c.FamilyName = u.FirstName, u.LastName
+		switch {
+		case u.FirstName != "" && u.LastName != "":
+			c.Name = u.FirstName + " " + u.LastName
+		default:
+			c.Name = u.FirstName + u.LastName
+		}
+		c.UpdatedAt = u.UpdatedAt.Unix()
+	}
+	if contains(scopes, ScopeEmail) {
+		verified := u.EmailVerified
+		c.Email, c.EmailVerified = u.Email, &verified
+	}
+	return c
+}
+
+// IDTokenClaims is the claim set of an ID token (OpenID Connect Core §2,
+// §3.1.3.6). auth_time, at_hash and amr are always present.
+type IDTokenClaims struct {
+	Issuer    string   `json:"iss"`
+	Subject   string   `json:"sub"`
+	Audience  string   `json:"aud"`
+	ExpiresAt int64    `json:"exp"`
+	IssuedAt  int64    `json:"iat"`
+	AuthTime  int64    `json:"auth_time"`
+	Nonce     string   `json:"nonce,omitempty"`
+	AtHash    string   `json:"at_hash"`
+	AMR       []string `json:"amr"`
+	UserClaims
+}
+
+// AMRPassword is the amr value of a sign-in with a password (RFC 8176 §2).
+const AMRPassword = "pwd"
+
+// SessionEndedFor reports whether a browser session that signed u in at
+// authTime has ended: u signed out everywhere after it.
+func SessionEndedFor(u User, authTime time.Time) bool {
+	return !u.SessionsEndedAt.IsZero() && !authTime.After(u.SessionsEndedAt)
+}
