@@ -44,6 +44,14 @@ func TestConfigDefaults(t *testing.T) {
 	assert.Len(t, cfg.Tokens.Secret, 32, "a random development key")
 	assert.NotEqual(t, cfg.Tokens.Secret, cfg.Tokens.RefreshSecret)
 	assert.Len(t, cfg.Warnings, 2)
+	assert.False(t, cfg.Redis.Cluster)
+}
+
+func TestConfigRedisCluster(t *testing.T) {
+	cfg, err := app.LoadConfig(lookup(map[string]string{"REDIS_CLUSTER": "true",
+		"REDIS_URL": "rediss://:pw@cache.example.com:6380?addr=cache2.example.com:6380", "DATABASE_URL": "postgres://x"}))
+	require.NoError(t, err)
+	assert.True(t, cfg.Redis.Cluster)
 }
 
 func TestConfigErrors(t *testing.T) {
@@ -68,6 +76,8 @@ func TestConfigErrors(t *testing.T) {
 		{"bad origin", map[string]string{"CORS_ORIGIN": "app.example.com"}, "CORS_ORIGIN"},
 		{"bad database url", map[string]string{"DATABASE_URL": "mysql://x", "REDIS_URL": "redis://x"}, "DATABASE_URL"},
 		{"bad redis url", map[string]string{"REDIS_URL": "http://x", "DATABASE_URL": "postgres://x"}, "REDIS_URL"},
+		{"bad redis cluster flag", map[string]string{"REDIS_CLUSTER": "maybe"}, "REDIS_CLUSTER"},
+		{"bad redis cluster url", map[string]string{"REDIS_CLUSTER": "true", "REDIS_URL": "redis://h:6379?addr=h2:6379&nope=1", "DATABASE_URL": "postgres://x"}, "REDIS_URL"},
 		{"bad rate", map[string]string{"RATE_LIMIT_TOKEN": "fifty"}, "RATE_LIMIT_TOKEN"},
 		{"half bootstrap client", map[string]string{"BOOTSTRAP_ADMIN_CLIENT_ID": "x"}, "BOOTSTRAP_ADMIN_CLIENT_ID and"},
 		{"short bootstrap secret", map[string]string{"BOOTSTRAP_ADMIN_CLIENT_ID": "x", "BOOTSTRAP_ADMIN_CLIENT_SECRET": "short"}, "at least 32"},

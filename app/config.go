@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
+	goredis "github.com/redis/go-redis/v9"
 	"log/slog"
 	"net"
 	netmail "net/mail"
@@ -104,6 +105,9 @@ type DatabaseConfig struct {
 type RedisConfig struct {
 	URL       string
 	KeyPrefix string
+	// Cluster: URL names one seed node of a Redis Cluster, further seeds
+	// as ?addr=host:port (REDIS_CLUSTER).
+	Cluster bool
 }
 
 // RateLimitConfig holds the thresholds of contract §6.
@@ -405,9 +409,14 @@ func LoadConfig(lookup Lookup) (Config, error) {
 	l.database(&c)
 	c.Redis.URL = l.str("REDIS_URL", "")
 	c.Redis.KeyPrefix = l.str("REDIS_KEY_PREFIX", "identityd:")
+	c.Redis.Cluster = l.boolean("REDIS_CLUSTER", false)
 	if c.Redis.URL != "" {
 		if u, err := url.Parse(c.Redis.URL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
 			l.fail("REDIS_URL: must be a redis:// or rediss:// URL")
+		} else if c.Redis.Cluster {
+			if _, err := goredis.ParseClusterURL(c.Redis.URL); err != nil {
+				l.fail("REDIS_URL: with REDIS_CLUSTER=true must be a cluster URL (seed node, more as ?addr=host:port): %v", err)
+			}
 		}
 	}
 

@@ -89,7 +89,7 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 			return Stores{}, fmt.Errorf("migrate: %w", err)
 		}
 	}
-	rc, err := redis.Open(ctx, redis.Options{URL: cfg.Redis.URL, KeyPrefix: cfg.Redis.KeyPrefix, Logger: log, TracerProvider: tp})
+	rc, err := redis.Open(ctx, redis.Options{URL: cfg.Redis.URL, Cluster: cfg.Redis.Cluster, KeyPrefix: cfg.Redis.KeyPrefix, Logger: log, TracerProvider: tp})
 	if err != nil {
 		_ = db.Close()
 		return Stores{}, fmt.Errorf("redis: %w", err)

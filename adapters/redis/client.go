@@ -19,6 +19,11 @@ type Options struct {
 	// URL is redis://[:password@]host:6379/0, or rediss:// for TLS (Azure
 	// Cache for Redis listens on 6380 with TLS).
 	URL string
+	// Cluster makes URL one seed node of a Redis Cluster, further seeds
+	// as ?addr=host:port&addr=... (go-redis ParseClusterURL). Every script
+	// of this package touches keys of one hash slot, so it runs on a
+	// cluster as on one node.
+	Cluster bool
 	// KeyPrefix starts every key this adapter writes (default "identityd:"),
 	// so one Redis can serve several deployments or tests.
 	KeyPrefix string
@@ -76,7 +81,7 @@ func (o Options) withDefaults() Options {
 // Client is a connection pool to Redis with the key prefix and command
 // timeout every cache of this package uses.
 type Client struct {
-	rdb     *goredis.Client
+	rdb     goredis.UniversalClient
 	prefix  string
 	timeout time.Duration
 }
@@ -88,30 +93,13 @@ var _ ports.Pinger = (*Client)(nil)
 // a malformed URL fails at once.
 func Open(ctx context.Context, opts Options) (*Client, error) {
 	opts = opts.withDefaults()
-	ro, err := goredis.ParseURL(opts.URL)
+	rdb, err := newUniversal(opts)
 	if err != nil {
-		return nil, fmt.Errorf("redis: parse URL: %w", err)
+		return nil, err
 	}
-	ro.DialTimeout = opts.DialTimeout
-	ro.ReadTimeout = opts.ReadTimeout
-	ro.WriteTimeout = opts.WriteTimeout
-	ro.ContextTimeoutEnabled = true
-	if opts.PoolSize > 0 {
-		ro.PoolSize = opts.PoolSize
-	}
-	if ro.TLSConfig != nil {
-		ro.TLSConfig.MinVersion = tls.VersionTLS12
-		if opts.TLSConfig != nil {
-			cfg := opts.TLSConfig.Clone()
-			if cfg.ServerName == "" {
-				cfg.ServerName = ro.TLSConfig.ServerName
-			}
-			ro.TLSConfig = cfg
-		}
-	}
-	rdb := goredis.NewClient(ro)
 	if opts.TracerProvider != nil {
 		if err := redisotel.InstrumentTracing(rdb, redisotel.WithTracerProvider(opts.TracerProvider)); err != nil {
+			_ = rdb.Close()
 			return nil, fmt.Errorf("redis: instrument tracing: %w", err)
 		}
 	}
@@ -133,6 +121,52 @@ func Open(ctx context.Context, opts Options) (*Client, error) {
 		}
 		delay = min(delay*2, opts.RetryMax)
 	}
+}
+
+// newUniversal builds a single-node or a cluster client from opts.URL with
+// the timeouts and TLS settings of opts; it does not connect.
+func newUniversal(opts Options) (goredis.UniversalClient, error) {
+	if opts.Cluster {
+		co, err := goredis.ParseClusterURL(opts.URL)
+		if err != nil {
+			return nil, fmt.Errorf("redis: parse cluster URL: %w", err)
+		}
+		co.DialTimeout, co.ReadTimeout, co.WriteTimeout = opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout
+		co.ContextTimeoutEnabled = true
+		if opts.PoolSize > 0 {
+			co.PoolSize = opts.PoolSize
+		}
+		co.TLSConfig = tlsConfig(co.TLSConfig, opts.TLSConfig)
+		return goredis.NewClusterClient(co), nil
+	}
+	ro, err := goredis.ParseURL(opts.URL)
+	if err != nil {
+		return nil, fmt.Errorf("redis: parse URL: %w", err)
+	}
+	ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout = opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout
+	ro.ContextTimeoutEnabled = true
+	if opts.PoolSize > 0 {
+		ro.PoolSize = opts.PoolSize
+	}
+	ro.TLSConfig = tlsConfig(ro.TLSConfig, opts.TLSConfig)
+	return goredis.NewClient(ro), nil
+}
+
+// tlsConfig is nil for redis:// (fromURL nil), else TLS 1.2 or later with
+// override's settings when given, keeping the URL's server name.
+func tlsConfig(fromURL, override *tls.Config) *tls.Config {
+	if fromURL == nil {
+		return nil
+	}
+	fromURL.MinVersion = tls.VersionTLS12
+	if override == nil {
+		return fromURL
+	}
+	cfg := override.Clone()
+	if cfg.ServerName == "" {
+		cfg.ServerName = fromURL.ServerName
+	}
+	return cfg
 }
 
 // Ping implements ports.Pinger.
