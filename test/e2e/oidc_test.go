@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -219,4 +220,49 @@ func TestOIDCRelyingParty(t *testing.T) {
 		assert.Equal(t, signedOut+"?state=bye", page.Left.String())
 		assert.False(t, signedIn(), "the session ended")
 	})
+}
+
+// Under JWT_SIGNING_ALG=ES256 the access tokens are ES256 while the
+// client's id_token stays RS256; go-oidc verifies the id_token through the
+// JWKS, which publishes both keys, and userinfo accepts the ES256 access
+// token. The stores hold keys the same way on either backend (the
+// integration suites run both), so this second binary runs once.
+func TestOIDCWithAsymmetricAccessTokens(t *testing.T) {
+	t.Parallel()
+	if os.Getenv(apptest.EnvBackend) == "postgres" {
+		t.Skip("runs once, on the memory backend")
+	}
+	p := e2e.Start(t, map[string]string{"JWT_SIGNING_ALG": "ES256"})
+	userID := registerUser(t, p, userEmail, userPassword)
+	ctx := oidc.ClientContext(context.Background(), checked(t))
+	issuer := strings.Replace(p.URL, "127.0.0.1", "localhost", 1)
+	provider, err := oidc.NewProvider(ctx, issuer)
+	require.NoError(t, err, "discovery")
+	id, secret := oidcClient(t, p, oidc.RS256, false)
+	cfg := &oauth2.Config{
+		ClientID: id, ClientSecret: secret, RedirectURL: callback, Endpoint: provider.Endpoint(),
+		Scopes: []string{oidc.ScopeOpenID, "email"},
+	}
+	b := apptest.NewBrowser(t, issuer)
+	verifier, nonce := oauth2.GenerateVerifier(), oauth2.GenerateVerifier()
+	page := signIn(t, b, b.Open(cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("nonce", nonce))))
+	require.Equal(t, "s", page.Left.Query().Get("state"))
+	tok, err := cfg.Exchange(ctx, page.Left.Query().Get("code"), oauth2.VerifierOption(verifier))
+	require.NoError(t, err)
+	raw, _ := tok.Extra("id_token").(string)
+	idt, err := provider.Verifier(&oidc.Config{ClientID: id, SupportedSigningAlgs: []string{oidc.RS256}}).Verify(ctx, raw)
+	require.NoError(t, err)
+	assert.Equal(t, nonce, idt.Nonce)
+	assert.Equal(t, userID, idt.Subject)
+	require.NoError(t, idt.VerifyAccessToken(tok.AccessToken), "at_hash")
+
+	// The access token is ES256 and verifies with the same JWKS.
+	keys := oidc.NewRemoteKeySet(ctx, issuer+"/.well-known/jwks.json")
+	_, err = oidc.NewVerifier(issuer, keys, &oidc.Config{SkipClientIDCheck: true, SupportedSigningAlgs: []string{oidc.ES256}}).Verify(ctx, tok.AccessToken)
+	require.NoError(t, err, "the access token is ES256 and its key is published")
+
+	info, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+	require.NoError(t, err)
+	assert.Equal(t, idt.Subject, info.Subject)
+	assert.Equal(t, userEmail, info.Email)
 }
