@@ -98,7 +98,8 @@ func TestRequestsInFlightDuringAStallEndWithinTheBound(t *testing.T) {
 
 // redisStallBound is how long any request may take while Redis stalls:
 // each command is bounded at 500 ms and a request runs at most a few
-// (its rate-limit checks), with room for a loaded machine.
+// (one per rate-limit tier: two for a token request), with room for a
+// loaded machine.
 const redisStallBound = 3 * time.Second
 
 // runStallUnderLoad keeps requests going to n, stalls its dependency with
