@@ -191,8 +191,22 @@ func recordRoute(next http.Handler) http.Handler {
 // (RFC 6750 §2.1, RFC 9068 §4) and puts it in the context, with its subject and client as the actor of the
 // changes the services audit.
 func (h *Handler) authenticate(next http.Handler) http.Handler {
+	return h.authenticateFrom(headerToken, next)
+}
+
+// tokenFinder finds the access token of a request: ok is false when there
+// is none; an error is a malformed request.
+type tokenFinder func(w http.ResponseWriter, r *http.Request) (token string, ok bool, err error)
+
+// authenticateFrom is authenticate with the token that find finds.
+func (h *Handler) authenticateFrom(find tokenFinder, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		raw, ok := bearerToken(r)
+		raw, ok, err := find(w, r)
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="identityd", error="invalid_request"`)
+			h.writeError(w, r, err)
+			return
+		}
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="identityd"`)
 			h.writeError(w, r, newEdgeError(http.StatusUnauthorized, core.CodeInvalidToken, "a Bearer access token is required"))
@@ -206,6 +220,44 @@ func (h *Handler) authenticate(next http.Handler) http.Handler {
 		ctx := service.WithActor(context.WithValue(r.Context(), keyToken, t), service.Actor{ID: t.Subject, ClientID: t.ClientID})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// headerToken finds the token in the Authorization header alone (RFC 6750
+// §2.1).
+func headerToken(_ http.ResponseWriter, r *http.Request) (string, bool, error) {
+	t, ok := bearerToken(r)
+	return t, ok, nil
+}
+
+// errTwoTokens answers a request that sends its access token both ways:
+// "Clients MUST NOT use more than one method to transmit the token in each
+// request" (RFC 6750 §2).
+var errTwoTokens = core.NewOAuthError(core.CodeInvalidRequest, "the access token must be sent either in the Authorization header or in the body, not both")
+
+// headerOrBodyToken finds the token in the Authorization header (RFC 6750
+// §2.1) or, in a POST whose body is application/x-www-form-urlencoded, in
+// its access_token parameter (§2.2). Both at once, or access_token
+// repeated, is invalid_request. The query string (§2.3) is never read, and
+// a GET body never is either ("the "GET" method MUST NOT be used", §2.2).
+func headerOrBodyToken(w http.ResponseWriter, r *http.Request) (string, bool, error) {
+	if r.Method != http.MethodPost || !hasMediaType(r, "application/x-www-form-urlencoded") {
+		return headerToken(w, r)
+	}
+	form, err := parseForm(w, r)
+	if err != nil {
+		return "", false, err
+	}
+	if !form.Has("access_token") {
+		return headerToken(w, r)
+	}
+	if r.Header.Get("Authorization") != "" {
+		return "", false, errTwoTokens
+	}
+	if len(form["access_token"]) > 1 {
+		return "", false, core.ErrRepeatedParam("access_token")
+	}
+	t := form.Get("access_token")
+	return t, t != "", nil
 }
 
 func bearerToken(r *http.Request) (string, bool) {

@@ -20,7 +20,7 @@ func (h *Handler) openIDRoutes(r *mux.Router) {
 		return
 	}
 	r.HandleFunc("/.well-known/openid-configuration", h.serveMetadata).Methods(http.MethodGet)
-	r.Handle("/oauth/userinfo", h.authenticate(http.HandlerFunc(h.userinfo))).Methods(http.MethodGet, http.MethodPost)
+	r.Handle("/oauth/userinfo", h.authenticateFrom(headerOrBodyToken, http.HandlerFunc(h.userinfo))).Methods(http.MethodGet, http.MethodPost)
 	r.HandleFunc("/oauth/logout", h.logoutPage).Methods(http.MethodGet, http.MethodPost)
 }
 
@@ -53,10 +53,11 @@ func (h *Handler) openIDMetadata(iss string) map[string]any {
 }
 
 // userinfo is the UserInfo endpoint (OpenID Connect Core §5.3): GET or
-// POST with a Bearer access token (RFC 6750 §2.1) that has the openid
-// scope. It answers the claims the token's scopes release, with the sub of
-// the ID token. Errors are RFC 6750 §3.1: invalid_token (401) and
-// insufficient_scope (403), with WWW-Authenticate.
+// POST with a Bearer access token (RFC 6750 §2.1, or §2.2's access_token
+// in a form-encoded POST body) that has the openid scope. It answers the
+// claims the token's scopes release, with the sub of the ID token. Errors
+// are RFC 6750 §3.1: invalid_request (400: the token sent both ways),
+// invalid_token (401) and insufficient_scope (403), with WWW-Authenticate.
 func (h *Handler) userinfo(w http.ResponseWriter, r *http.Request) {
 	t, _ := tokenFrom(r.Context())
 	sub, claims, err := h.tokens.UserInfo(r.Context(), t)

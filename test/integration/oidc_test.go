@@ -132,6 +132,50 @@ func TestOpenIDConnectCodeFlow(t *testing.T) {
 		assert.Contains(t, resp.Header.Get("WWW-Authenticate"), `error="insufficient_scope"`)
 	})
 
+	t.Run("userinfo takes the access token in a form body", func(t *testing.T) {
+		form := func(t *testing.T, method, header string, body url.Values, query string) (*http.Response, map[string]any) {
+			t.Helper()
+			req, err := http.NewRequest(method, s.URL+"/oauth/userinfo"+query, strings.NewReader(body.Encode()))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if header != "" {
+				req.Header.Set("Authorization", "Bearer "+header)
+			}
+			resp, err := s.HTTP.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			var out map[string]any
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+			return resp, out
+		}
+		// RFC 6750 §2.2.
+		resp, info := form(t, http.MethodPost, "", url.Values{"access_token": {tr.AccessToken}}, "")
+		require.Equal(t, http.StatusOK, resp.StatusCode, info)
+		assert.Equal(t, claims["sub"], info["sub"])
+		// The header with an unrelated form body still works.
+		resp, info = form(t, http.MethodPost, tr.AccessToken, url.Values{"other": {"x"}}, "")
+		assert.Equal(t, http.StatusOK, resp.StatusCode, info)
+
+		resp, info = form(t, http.MethodPost, tr.AccessToken, url.Values{"access_token": {tr.AccessToken}}, "")
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "both ways at once (RFC 6750 §2)")
+		assert.Equal(t, "invalid_request", info["error"])
+		assert.Contains(t, resp.Header.Get("WWW-Authenticate"), `error="invalid_request"`)
+		resp, info = form(t, http.MethodPost, "", url.Values{"access_token": {tr.AccessToken, tr.AccessToken}}, "")
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+		assert.Equal(t, "invalid_request", info["error"])
+		resp, info = form(t, http.MethodPost, "", url.Values{"access_token": {tr.AccessToken + "x"}}, "")
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+		assert.Equal(t, "invalid_token", info["error"])
+
+		// Never from a GET body or the query string (§2.3 is not offered).
+		resp, _ = form(t, http.MethodGet, "", url.Values{"access_token": {tr.AccessToken}}, "")
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "a GET body is not read")
+		resp, _ = form(t, http.MethodPost, "", nil, "?access_token="+url.QueryEscape(tr.AccessToken))
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the query string is not read")
+		resp, _ = form(t, http.MethodGet, "", nil, "?access_token="+url.QueryEscape(tr.AccessToken))
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the query string is not read")
+	})
+
 	t.Run("refresh returns a new ID token for the same sign-in", func(t *testing.T) {
 		next := tokenRequest(t, s.Server, c, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr.RefreshToken}})
 		require.NotEmpty(t, next.IDToken)
