@@ -73,7 +73,7 @@ func (s *Store) SaveAccessToken(ctx context.Context, t core.AccessToken) error {
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO access_tokens (`+accessTokenColumns+`)
+	_, err := s.exec(ctx, `INSERT INTO access_tokens (`+accessTokenColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, accessTokenArgs(t)...)
 	return translate(ctx, err, "save access token")
 }
@@ -124,7 +124,7 @@ func (s *Store) insertAccessTokens(ctx context.Context, tokens []core.AccessToke
 func (s *Store) GetAccessToken(ctx context.Context, jti string) (core.AccessToken, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	t, err := scanAccessToken(s.db.QueryRowContext(ctx, `SELECT `+accessTokenColumns+` FROM access_tokens WHERE jti = $1`, jti))
+	t, err := scanAccessToken(s.queryRow(ctx, `SELECT `+accessTokenColumns+` FROM access_tokens WHERE jti = $1`, jti))
 	return t, translate(ctx, err, "access token")
 }
 
@@ -133,7 +133,7 @@ func (s *Store) GetAccessToken(ctx context.Context, jti string) (core.AccessToke
 func (s *Store) RevokeAccessToken(ctx context.Context, jti string, at time.Time) (core.AccessToken, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	t, err := scanAccessToken(s.db.QueryRowContext(ctx, `UPDATE access_tokens SET revoked_at = COALESCE(revoked_at, $2)
+	t, err := scanAccessToken(s.queryRow(ctx, `UPDATE access_tokens SET revoked_at = COALESCE(revoked_at, $2)
 		WHERE jti = $1 RETURNING `+accessTokenColumns, jti, at))
 	return t, translate(ctx, err, "revoke access token")
 }

@@ -43,7 +43,7 @@ func refreshTokenArgs(t core.RefreshToken) []any {
 func (s *Store) CreateRefreshToken(ctx context.Context, t core.RefreshToken) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO refresh_tokens (`+refreshTokenColumns+`)
+	_, err := s.exec(ctx, `INSERT INTO refresh_tokens (`+refreshTokenColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, refreshTokenArgs(t)...)
 	return translate(ctx, err, "create refresh token")
 }
@@ -52,7 +52,7 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t core.RefreshToken) err
 func (s *Store) GetRefreshToken(ctx context.Context, hash string) (core.RefreshToken, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	t, err := scanRefreshToken(s.db.QueryRowContext(ctx, `SELECT `+refreshTokenColumns+` FROM refresh_tokens WHERE hash = $1`, hash))
+	t, err := scanRefreshToken(s.queryRow(ctx, `SELECT `+refreshTokenColumns+` FROM refresh_tokens WHERE hash = $1`, hash))
 	return t, translate(ctx, err, "refresh token")
 }
 
@@ -86,7 +86,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, fn func(cor
 	const what = "rotate refresh token"
 	for {
 		var version string
-		old, err := scanRefreshToken(s.db.QueryRowContext(ctx,
+		old, err := scanRefreshToken(s.queryRow(ctx,
 			`SELECT `+refreshTokenColumns+`, xmin::text FROM refresh_tokens WHERE hash = $1`, hash), &version)
 		if err != nil {
 			return core.RefreshToken{}, translate(ctx, err, what)
@@ -97,7 +97,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, fn func(cor
 		}
 		args := append([]any{hash, version, next.IssuedAt}, refreshTokenArgs(next)...)
 		var one int
-		err = s.db.QueryRowContext(ctx, rotateRefreshToken, args...).Scan(&one)
+		err = s.queryRow(ctx, rotateRefreshToken, args...).Scan(&one)
 		switch {
 		case err == nil:
 			// The row was the version read: what the update left is

@@ -44,7 +44,7 @@ func (s *Store) CreateUser(ctx context.Context, u core.User) error {
 func (s *Store) GetUser(ctx context.Context, id string) (core.User, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	u, err := scanUser(s.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 	if err != nil {
 		return core.User{}, translate(ctx, err, fmt.Sprintf("user %q", id))
 	}
@@ -71,7 +71,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(core.User) (c
 	what := func() string { return fmt.Sprintf("update user %q", id) }
 	for {
 		var version string
-		old, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+`, xmin::text FROM users WHERE id = $1`, id), &version)
+		old, err := scanUser(s.queryRow(ctx, `SELECT `+userColumns+`, xmin::text FROM users WHERE id = $1`, id), &version)
 		if err != nil {
 			return core.User{}, translate(ctx, err, what())
 		}
@@ -79,7 +79,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(core.User) (c
 		if err != nil {
 			return core.User{}, err
 		}
-		updated, err := scanUser(s.db.QueryRowContext(ctx, `UPDATE users SET email = $3, password_hash = $4, first_name = $5,
+		updated, err := scanUser(s.queryRow(ctx, `UPDATE users SET email = $3, password_hash = $4, first_name = $5,
 			last_name = $6, roles = $7, failed_logins = $8, locked_until = $9, created_at = $10, updated_at = $11,
 			email_verified = $12, sessions_ended_at = $13
 			WHERE id = $1 AND xmin = $2::xid RETURNING `+userColumns,
