@@ -54,6 +54,7 @@ type Store struct {
 
 var (
 	_ ports.ClientRepository        = (*Store)(nil)
+	_ ports.ClientSecretKeys        = (*Store)(nil)
 	_ ports.ScopeRepository         = (*Store)(nil)
 	_ ports.UserRepository          = (*Store)(nil)
 	_ ports.AccessTokenRepository   = (*Store)(nil)
