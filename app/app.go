@@ -153,7 +153,7 @@ func newSigner(p signerParams) (signerResult, error) {
 		RotationInterval: p.Cfg.Tokens.RotationInterval,
 		// A lagging instance signs with a retired key until its next
 		// refresh; clocks may differ by up to 30s.
-		PublishFor:   p.Cfg.Tokens.AccessTTL + keyRefreshEvery + 30*time.Second,
+		PublishFor:   publishFor(p.Cfg),
 		RefreshEvery: keyRefreshEvery,
 	}, p.Keys, p.Clock, ring, p.Log)
 	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)

@@ -95,13 +95,14 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		_ = db.Close()
 		return Stores{}, fmt.Errorf("redis: %w", err)
 	}
-	keys, err := postgres.NewSigningKeys(db, deriveKey(cfg.Tokens.RefreshSecret, "identityd signing key encryption v1"), clock)
+	keys, err := postgres.NewSigningKeys(db, signingKeyEncryptionKey(cfg.Tokens.RefreshSecret), signingKeyEncryptionKey(cfg.Tokens.PreviousRefreshSecret), clock)
 	if err != nil {
 		_ = rc.Close()
 		_ = db.Close()
 		return Stores{}, err
 	}
 	store := postgres.NewStore(db, postgres.StoreOptions{})
+	noteKeyRotation(ctx, cfg, clock, keys, store, log)
 	unregister, err := metrics.RegisterPool("postgres", func() telemetry.PoolStats {
 		st := db.SQL().Stats()
 		return telemetry.PoolStats{InUse: st.InUse, Idle: st.Idle, Max: st.MaxOpenConnections}
