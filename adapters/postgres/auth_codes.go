@@ -3,38 +3,31 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"time"
+	"errors"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/identityd/identityd/core"
 )
 
-type authCodeRow struct {
-	Hash                string         `db:"hash"`
-	ClientID            string         `db:"client_id"`
-	UserID              string         `db:"user_id"`
-	RedirectURI         string         `db:"redirect_uri"`
-	Scopes              pq.StringArray `db:"scopes"`
-	CodeChallenge       string         `db:"code_challenge"`
-	CodeChallengeMethod string         `db:"code_challenge_method"`
-	Nonce               string         `db:"nonce"`
-	AuthTime            sql.NullTime   `db:"auth_time"`
-	IssuedAt            time.Time      `db:"issued_at"`
-	ExpiresAt           time.Time      `db:"expires_at"`
-	RedeemedAt          sql.NullTime   `db:"redeemed_at"`
-}
-
-func (r authCodeRow) code() core.AuthCode {
-	return core.AuthCode{
-		Hash: r.Hash, ClientID: r.ClientID, UserID: r.UserID, RedirectURI: r.RedirectURI, Scopes: r.Scopes,
-		CodeChallenge: r.CodeChallenge, CodeChallengeMethod: r.CodeChallengeMethod, Nonce: r.Nonce, AuthTime: fromNullTime(r.AuthTime),
-		IssuedAt: r.IssuedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(), RedeemedAt: fromNullTime(r.RedeemedAt),
-	}
-}
-
 const authCodeColumns = `hash, client_id, user_id, redirect_uri, scopes, code_challenge, code_challenge_method, issued_at, expires_at, redeemed_at, nonce, auth_time`
+
+// scanAuthCode reads authCodeColumns, in that order, and then extra.
+func scanAuthCode(row interface{ Scan(...any) error }, extra ...any) (core.AuthCode, error) {
+	var (
+		c                  core.AuthCode
+		scopes             pq.StringArray
+		redeemed, authTime sql.NullTime
+	)
+	dest := append([]any{&c.Hash, &c.ClientID, &c.UserID, &c.RedirectURI, &scopes, &c.CodeChallenge, &c.CodeChallengeMethod,
+		&c.IssuedAt, &c.ExpiresAt, &redeemed, &c.Nonce, &authTime}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return core.AuthCode{}, err
+	}
+	c.Scopes, c.IssuedAt, c.ExpiresAt = scopes, c.IssuedAt.UTC(), c.ExpiresAt.UTC()
+	c.RedeemedAt, c.AuthTime = fromNullTime(redeemed), fromNullTime(authTime)
+	return c, nil
+}
 
 // CreateAuthCode implements ports.AuthCodeRepository. Its client and user
 // must exist (core.ErrConflict otherwise).
@@ -48,34 +41,40 @@ func (s *Store) CreateAuthCode(ctx context.Context, c core.AuthCode) error {
 	return translate(ctx, err, "create authorization code")
 }
 
-// UpdateAuthCode implements ports.AuthCodeRepository: the row is locked
-// while fn runs, so of concurrent redemptions each sees the one before.
+// UpdateAuthCode implements ports.AuthCodeRepository without a
+// transaction: it reads the code with its row version, calls fn, and
+// writes the result only over the version read. When another update came
+// in between, it reads again and calls fn on that one's result, so of
+// concurrent updates each sees the one before, as under a row lock. Two
+// round trips.
 func (s *Store) UpdateAuthCode(ctx context.Context, hash string, fn func(core.AuthCode) (core.AuthCode, error)) (core.AuthCode, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	const what = "update authorization code"
-	var out core.AuthCode
-	err := s.inTx(ctx, what, func(tx *sqlx.Tx) error {
-		var r authCodeRow
-		if err := tx.GetContext(ctx, &r, `SELECT `+authCodeColumns+` FROM authorization_codes WHERE hash = $1 FOR UPDATE`, hash); err != nil {
-			return translate(ctx, err, what)
-		}
-		out = r.code()
-		c, err := fn(r.code())
+	for {
+		var version string
+		old, err := scanAuthCode(s.db.QueryRowContext(ctx,
+			`SELECT `+authCodeColumns+`, xmin::text FROM authorization_codes WHERE hash = $1`, hash), &version)
 		if err != nil {
-			return err
+			return core.AuthCode{}, translate(ctx, err, what)
 		}
-		err = tx.GetContext(ctx, &r, `UPDATE authorization_codes SET client_id = $2, user_id = $3, redirect_uri = $4,
-			scopes = $5, code_challenge = $6, code_challenge_method = $7, issued_at = $8, expires_at = $9, redeemed_at = $10,
-			nonce = $11, auth_time = $12
-			WHERE hash = $1 RETURNING `+authCodeColumns,
-			hash, c.ClientID, c.UserID, c.RedirectURI, pq.StringArray(c.Scopes), c.CodeChallenge, c.CodeChallengeMethod,
-			c.IssuedAt, c.ExpiresAt, nullTime(c.RedeemedAt), c.Nonce, nullTime(c.AuthTime))
+		c, err := fn(old)
 		if err != nil {
-			return translate(ctx, err, what)
+			return old, err
 		}
-		out = r.code()
-		return nil
-	})
-	return out, err
+		updated, err := scanAuthCode(s.db.QueryRowContext(ctx, `UPDATE authorization_codes SET client_id = $3, user_id = $4,
+			redirect_uri = $5, scopes = $6, code_challenge = $7, code_challenge_method = $8, issued_at = $9, expires_at = $10,
+			redeemed_at = $11, nonce = $12, auth_time = $13
+			WHERE hash = $1 AND xmin = $2::xid RETURNING `+authCodeColumns,
+			hash, version, c.ClientID, c.UserID, c.RedirectURI, pq.StringArray(c.Scopes), c.CodeChallenge, c.CodeChallengeMethod,
+			c.IssuedAt, c.ExpiresAt, nullTime(c.RedeemedAt), c.Nonce, nullTime(c.AuthTime)))
+		switch {
+		case err == nil:
+			return updated, nil
+		case errors.Is(err, sql.ErrNoRows) && ctx.Err() == nil:
+			continue // changed since it was read
+		default:
+			return old, translate(ctx, err, what)
+		}
+	}
 }

@@ -101,7 +101,16 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if opts.URL == "" {
 		return nil, errors.New("postgres: no connection URL")
 	}
-	connector, err := pq.NewConnector(opts.URL)
+	cfg, err := pq.NewConfig(opts.URL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse connection URL: %w", err)
+	}
+	// A statement with parameters goes out as Parse, Bind, Execute and
+	// Sync in one write: one round trip instead of two (a Parse and
+	// Describe first, then the rest). []byte parameters are then sent in
+	// binary, which only bytea columns receive here.
+	cfg.BinaryParameters = true
+	connector, err := pq.NewConnectorConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse connection URL: %w", err)
 	}

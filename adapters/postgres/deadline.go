@@ -11,6 +11,10 @@ import (
 // Migrate can lift it for the pool at once.
 type deadlines struct {
 	timeout atomic.Int64 // a time.Duration; 0: no bound
+	// writes counts the writes to every connection of the pool: the driver
+	// sends each message batch in one write and waits for the answer, so
+	// it is the number of round trips to the server.
+	writes atomic.Int64
 }
 
 // lift removes the bound until the returned func restores it.
@@ -67,6 +71,7 @@ func (c *deadlineConn) Read(p []byte) (int, error) {
 
 // Write implements net.Conn.
 func (c *deadlineConn) Write(p []byte) (int, error) {
+	c.conns.writes.Add(1)
 	if err := c.arm(c.Conn.SetWriteDeadline); err != nil {
 		return 0, err
 	}

@@ -3,44 +3,39 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/identityd/identityd/core"
 )
 
-type refreshTokenRow struct {
-	Hash       string         `db:"hash"`
-	FamilyID   string         `db:"family_id"`
-	ClientID   string         `db:"client_id"`
-	UserID     sql.NullString `db:"user_id"`
-	Scopes     pq.StringArray `db:"scopes"`
-	AuthCodeID sql.NullString `db:"auth_code_id"`
-	AuthTime   sql.NullTime   `db:"auth_time"`
-	IssuedAt   time.Time      `db:"issued_at"`
-	ExpiresAt  time.Time      `db:"expires_at"`
-	RotatedAt  sql.NullTime   `db:"rotated_at"`
-	RevokedAt  sql.NullTime   `db:"revoked_at"`
-}
-
-func (r refreshTokenRow) token() core.RefreshToken {
-	return core.RefreshToken{
-		Hash: r.Hash, FamilyID: r.FamilyID, ClientID: r.ClientID, UserID: r.UserID.String, Scopes: r.Scopes,
-		IssuedAt: r.IssuedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(), RotatedAt: fromNullTime(r.RotatedAt),
-		RevokedAt: fromNullTime(r.RevokedAt), AuthCodeID: r.AuthCodeID.String, AuthTime: fromNullTime(r.AuthTime),
-	}
-}
-
 const refreshTokenColumns = `hash, family_id, client_id, user_id, scopes, auth_code_id, issued_at, expires_at, rotated_at, revoked_at, auth_time`
 
-func insertRefreshToken(ctx context.Context, db sqlx.ExecerContext, t core.RefreshToken) error {
-	_, err := db.ExecContext(ctx, `INSERT INTO refresh_tokens (`+refreshTokenColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		t.Hash, t.FamilyID, t.ClientID, nullString(t.UserID), pq.StringArray(t.Scopes), nullString(t.AuthCodeID),
-		t.IssuedAt, t.ExpiresAt, nullTime(t.RotatedAt), nullTime(t.RevokedAt), nullTime(t.AuthTime))
-	return translate(ctx, err, "create refresh token")
+// scanRefreshToken reads refreshTokenColumns, in that order, and then
+// extra.
+func scanRefreshToken(row interface{ Scan(...any) error }, extra ...any) (core.RefreshToken, error) {
+	var (
+		t                          core.RefreshToken
+		userID, authCodeID         sql.NullString
+		scopes                     pq.StringArray
+		rotated, revoked, authTime sql.NullTime
+	)
+	dest := append([]any{&t.Hash, &t.FamilyID, &t.ClientID, &userID, &scopes, &authCodeID, &t.IssuedAt, &t.ExpiresAt,
+		&rotated, &revoked, &authTime}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return core.RefreshToken{}, err
+	}
+	t.UserID, t.AuthCodeID, t.Scopes = userID.String, authCodeID.String, scopes
+	t.IssuedAt, t.ExpiresAt = t.IssuedAt.UTC(), t.ExpiresAt.UTC()
+	t.RotatedAt, t.RevokedAt, t.AuthTime = fromNullTime(rotated), fromNullTime(revoked), fromNullTime(authTime)
+	return t, nil
+}
+
+func refreshTokenArgs(t core.RefreshToken) []any {
+	return []any{t.Hash, t.FamilyID, t.ClientID, nullString(t.UserID), pq.StringArray(t.Scopes), nullString(t.AuthCodeID),
+		t.IssuedAt, t.ExpiresAt, nullTime(t.RotatedAt), nullTime(t.RevokedAt), nullTime(t.AuthTime)}
 }
 
 // CreateRefreshToken implements ports.RefreshTokenRepository. Its client
@@ -48,49 +43,68 @@ func insertRefreshToken(ctx context.Context, db sqlx.ExecerContext, t core.Refre
 func (s *Store) CreateRefreshToken(ctx context.Context, t core.RefreshToken) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	return insertRefreshToken(ctx, s.db, t)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO refresh_tokens (`+refreshTokenColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, refreshTokenArgs(t)...)
+	return translate(ctx, err, "create refresh token")
 }
 
 // GetRefreshToken implements ports.RefreshTokenRepository.
 func (s *Store) GetRefreshToken(ctx context.Context, hash string) (core.RefreshToken, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	var r refreshTokenRow
-	if err := s.db.GetContext(ctx, &r, `SELECT `+refreshTokenColumns+` FROM refresh_tokens WHERE hash = $1`, hash); err != nil {
-		return core.RefreshToken{}, translate(ctx, err, "refresh token")
-	}
-	return r.token(), nil
+	t, err := scanRefreshToken(s.db.QueryRowContext(ctx, `SELECT `+refreshTokenColumns+` FROM refresh_tokens WHERE hash = $1`, hash))
+	return t, translate(ctx, err, "refresh token")
 }
 
-// RotateRefreshToken implements ports.RefreshTokenRepository. The row is
-// locked (SELECT ... FOR UPDATE) while fn runs, so concurrent rotations of
-// one token queue and each later one sees it rotated.
+// rotateRefreshToken marks the token hash rotated at $3 (keeping an earlier
+// rotation time) and inserts its successor ($4...$14), in one statement and
+// only while the row is still the version read ($2, its xmin): a concurrent
+// rotation or revocation since makes it match no row.
+const rotateRefreshToken = `WITH rotated AS (
+	UPDATE refresh_tokens SET rotated_at = COALESCE(rotated_at, $3)
+	WHERE hash = $1 AND xmin = $2::xid
+	RETURNING ` + refreshTokenColumns + `
+), successor AS (
+	INSERT INTO refresh_tokens (` + refreshTokenColumns + `)
+	SELECT $4::text, $5::text, $6::text, $7::text, $8::text[], $9::text,
+		$10::timestamptz, $11::timestamptz, $12::timestamptz, $13::timestamptz, $14::timestamptz
+	FROM rotated
+)
+SELECT ` + refreshTokenColumns + ` FROM rotated`
+
+// RotateRefreshToken implements ports.RefreshTokenRepository without a
+// transaction: it reads the token with its row version, calls fn, and
+// writes the rotation and the successor in one statement that applies only
+// to the version read. When another writer changed the row in between
+// (a concurrent rotation, a revocation), it reads again and calls fn again
+// on what that writer left, so of concurrent rotations of one token each
+// later one sees it rotated, as under a row lock. Two round trips.
 func (s *Store) RotateRefreshToken(ctx context.Context, hash string, fn func(core.RefreshToken) (core.RefreshToken, error)) (core.RefreshToken, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	const what = "rotate refresh token"
-	var old core.RefreshToken
-	err := s.inTx(ctx, what, func(tx *sqlx.Tx) error {
-		var r refreshTokenRow
-		if err := tx.GetContext(ctx, &r, `SELECT `+refreshTokenColumns+` FROM refresh_tokens WHERE hash = $1 FOR UPDATE`, hash); err != nil {
-			return translate(ctx, err, what)
-		}
-		old = r.token()
-		next, err := fn(r.token())
+	for {
+		var version string
+		old, err := scanRefreshToken(s.db.QueryRowContext(ctx,
+			`SELECT `+refreshTokenColumns+`, xmin::text FROM refresh_tokens WHERE hash = $1`, hash), &version)
 		if err != nil {
-			return err
+			return core.RefreshToken{}, translate(ctx, err, what)
 		}
-		if err := tx.GetContext(ctx, &r, `UPDATE refresh_tokens SET rotated_at = COALESCE(rotated_at, $2) WHERE hash = $1 RETURNING `+refreshTokenColumns,
-			hash, next.IssuedAt); err != nil {
-			return translate(ctx, err, what)
+		next, err := fn(old)
+		if err != nil {
+			return old, err
 		}
-		if err := insertRefreshToken(ctx, tx, next); err != nil {
-			return err
+		args := append([]any{hash, version, next.IssuedAt}, refreshTokenArgs(next)...)
+		rotated, err := scanRefreshToken(s.db.QueryRowContext(ctx, rotateRefreshToken, args...))
+		switch {
+		case err == nil:
+			return rotated, nil
+		case errors.Is(err, sql.ErrNoRows) && ctx.Err() == nil:
+			continue // changed since it was read
+		default:
+			return old, translate(ctx, err, what)
 		}
-		old = r.token()
-		return nil
-	})
-	return old, err
+	}
 }
 
 // RevokeRefreshTokens implements ports.RefreshTokenRepository.

@@ -26,11 +26,16 @@ func NewChangeNotifier(c *Client, logger *slog.Logger) *ChangeNotifier {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	n := &ChangeNotifier{c: c, channel: c.key("changes", "notify"), logger: logger,
+	n := &ChangeNotifier{c: c, channel: ChangeChannel(c.prefix), logger: logger,
 		pending: make(chan struct{}, 1), done: make(chan struct{})}
 	go n.publish()
 	return n
 }
+
+// ChangeChannel is the pub/sub channel of the notices of the deployment
+// whose key prefix is prefix. On a Redis Cluster its subscribers listen on
+// the master that serves the channel name's hash slot.
+func ChangeChannel(prefix string) string { return prefix + "changes:notify" }
 
 // Notify implements ports.ChangeNotifier: notices that pile up while one
 // is being sent go out as one.

@@ -23,28 +23,69 @@ import (
 // accept the others' tokens.
 const sharedIssuer = "http://identityd.test"
 
-// sharedEnv makes a fresh PostgreSQL schema and Redis key prefix and
-// returns the variables that put every instance given them on that one
-// store. It skips the test without PostgreSQL and Redis (fails under
-// REQUIRE_SERVICES=1).
-func sharedEnv(t *testing.T, extra map[string]string) map[string]string {
+// The two kinds of Redis identityd runs on: one server, and a Redis
+// Cluster (REDIS_CLUSTER=true; Azure Cache for Redis at scale is one).
+// Every test of how instances converge runs on both; the janitor's, which
+// are PostgreSQL's alone, on one server.
+const (
+	oneRedis     = "redis"
+	redisCluster = "redis cluster"
+)
+
+var redisKinds = []string{oneRedis, redisCluster}
+
+// cluster is the three-master cluster the tests that do not fail Redis
+// share, each under a key prefix of its own.
+var cluster redistest.SharedCluster
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	cluster.Stop()
+	os.Exit(code)
+}
+
+// forEachRedis runs fn as a parallel subtest on each kind of Redis.
+func forEachRedis(t *testing.T, fn func(t *testing.T, kind string)) {
 	t.Helper()
-	if os.Getenv(apptest.EnvBackend) == "postgres" {
-		// These tests pick their own backend; the TEST_BACKEND=postgres
-		// pass would run them again exactly as the first pass did.
-		t.Skip("runs on PostgreSQL and Redis in every pass; nothing more to run with TEST_BACKEND=postgres")
+	for _, kind := range redisKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			fn(t, kind)
+		})
 	}
-	redisURL, prefix := redistest.New(t)
+}
+
+// sharedEnv makes a fresh PostgreSQL schema and Redis key prefix, on the
+// test Redis or on the shared cluster, and returns the variables that put
+// every instance given them on that one store. It skips the test without
+// PostgreSQL and Redis (fails under REQUIRE_SERVICES=1).
+func sharedEnv(t *testing.T, kind string, extra map[string]string) map[string]string {
+	t.Helper()
+	skipOnBackendPass(t)
 	env := map[string]string{
-		"DATABASE_URL":     pgtest.NewSchema(t),
-		"REDIS_URL":        redisURL,
-		"REDIS_KEY_PREFIX": prefix,
-		"ISSUER_URL":       sharedIssuer,
+		"DATABASE_URL": pgtest.NewSchema(t),
+		"ISSUER_URL":   sharedIssuer,
+	}
+	if kind == redisCluster {
+		c := cluster.Get(t)
+		env["REDIS_URL"], env["REDIS_CLUSTER"], env["REDIS_KEY_PREFIX"] = c.URL(), "true", c.Prefix(t)
+	} else {
+		env["REDIS_URL"], env["REDIS_KEY_PREFIX"] = redistest.New(t)
 	}
 	for k, v := range extra {
 		env[k] = v
 	}
 	return env
+}
+
+// skipOnBackendPass skips under TEST_BACKEND=postgres: these tests pick
+// their own backend, so that pass would run them again exactly as the
+// first pass did.
+func skipOnBackendPass(t *testing.T) {
+	t.Helper()
+	if os.Getenv(apptest.EnvBackend) == "postgres" {
+		t.Skip("runs on PostgreSQL and Redis in every pass; nothing more to run with TEST_BACKEND=postgres")
+	}
 }
 
 // The bounds within which a change committed on one instance takes effect

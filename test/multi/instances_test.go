@@ -25,20 +25,24 @@ const (
 // Two in-process servers on one schema and one key prefix.
 func TestTwoServersShareOneStore(t *testing.T) {
 	t.Parallel()
-	env := sharedEnv(t, map[string]string{"RATE_LIMIT_TOKEN": tokenLimitEnv})
-	a := apptest.Start(t, env)
-	b := apptest.Start(t, env)
-	runSharedStore(t, node{name: "a", url: a.URL}, node{name: "b", url: b.URL})
+	forEachRedis(t, func(t *testing.T, kind string) {
+		env := sharedEnv(t, kind, map[string]string{"RATE_LIMIT_TOKEN": tokenLimitEnv})
+		a := apptest.Start(t, env)
+		b := apptest.Start(t, env)
+		runSharedStore(t, node{name: "a", url: a.URL}, node{name: "b", url: b.URL})
+	})
 }
 
 // Two identityd processes on one schema and one key prefix, as two
 // replicas of a deployment run.
 func TestTwoBinariesShareOneStore(t *testing.T) {
 	t.Parallel()
-	env := sharedEnv(t, map[string]string{"RATE_LIMIT_TOKEN": tokenLimitEnv})
-	a := e2e.Start(t, env)
-	b := e2e.Start(t, env)
-	runSharedStore(t, node{name: "a", url: a.URL}, node{name: "b", url: b.URL})
+	forEachRedis(t, func(t *testing.T, kind string) {
+		env := sharedEnv(t, kind, map[string]string{"RATE_LIMIT_TOKEN": tokenLimitEnv})
+		a := e2e.Start(t, env)
+		b := e2e.Start(t, env)
+		runSharedStore(t, node{name: "a", url: a.URL}, node{name: "b", url: b.URL})
+	})
 }
 
 // runSharedStore shows that whatever one instance does, the other sees at

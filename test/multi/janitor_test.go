@@ -90,7 +90,7 @@ func countRows(t *testing.T, db *postgres.DB, table string) int {
 // them, keeps the live ones, and exits.
 func TestJanitorCommandDeletesExpiredRowsInBatches(t *testing.T) {
 	t.Parallel()
-	env := sharedEnv(t, nil)
+	env := sharedEnv(t, oneRedis, nil)
 	store, db := openStore(t, env["DATABASE_URL"])
 	client := seedClient(t, store)
 	now := time.Now().UTC()
@@ -128,7 +128,7 @@ func TestJanitorCommandDeletesExpiredRowsInBatches(t *testing.T) {
 // issued and recorded while it works through the same table.
 func TestIssuanceContinuesWhilePurging(t *testing.T) {
 	t.Parallel()
-	env := sharedEnv(t, map[string]string{"RATE_LIMIT_ENABLED": "false"})
+	env := sharedEnv(t, oneRedis, map[string]string{"RATE_LIMIT_ENABLED": "false"})
 	s := apptest.Start(t, env)
 	n := node{name: "server", url: s.URL}
 	store, db := openStore(t, env["DATABASE_URL"])

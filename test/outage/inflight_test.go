@@ -3,6 +3,7 @@ package outage_test
 import (
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,8 +46,12 @@ func TestReadyzAfterPostgresRestart(t *testing.T) {
 	}
 }
 
-// PostgreSQL stalls (packets dropped) while requests are in flight and
-// more arrive: every one of them ends within the same bound.
+// PostgreSQL stalls (packets dropped) under a steady load: when it
+// begins, requests are in flight at every step (a query sent and not
+// answered, a transaction open, an access token queued behind the
+// group-commit INSERTs already waiting), and more arrive during it, one
+// every 50 ms, more than the INSERTs that may wait at once (4). Every one
+// of them ends within the same bound, whenever it came.
 func TestRequestsInFlightDuringAStallEndWithinTheBound(t *testing.T) {
 	t.Parallel()
 	skipOnBackendPass(t)
@@ -61,31 +66,60 @@ func TestRequestsInFlightDuringAStallEndWithinTheBound(t *testing.T) {
 	admin := n.mustToken(t, apptest.AdminClientID, apptest.AdminClientSecret)
 	id, secret := n.newClient(t, admin)
 
+	var stalledAt atomic.Pointer[time.Time]
+	var inFlight, arrived atomic.Int32
 	var wg sync.WaitGroup
-	wave := func(name string) {
-		for range 6 {
-			reqs := []*http.Request{n.tokenReq(t, id, secret), n.createClientReq(t, admin)}
-			for _, req := range reqs {
-				wg.Go(func() {
-					start := time.Now()
-					resp, err := httpClient.Do(req)
-					took := time.Since(start)
-					if err == nil {
-						resp.Body.Close()
-						assert.NotEqual(t, http.StatusInternalServerError, resp.StatusCode, "%s %s", name, req.URL.Path)
-					}
-					assert.NoError(t, err)
-					assert.Less(t, took, stallBound, "%s %s took %s", name, req.URL.Path, took)
-				})
-			}
+	request := func(req *http.Request) {
+		start := time.Now()
+		resp, err := httpClient.Do(req)
+		took := time.Since(start)
+		if err == nil {
+			resp.Body.Close()
+			assert.NotEqual(t, http.StatusInternalServerError, resp.StatusCode, req.URL.Path)
 		}
+		assert.NoError(t, err)
+		when := "arrived during the stall"
+		if at := stalledAt.Load(); at == nil || start.Before(*at) {
+			when = "in flight when the stall began"
+			if at != nil {
+				inFlight.Add(1)
+			}
+		} else {
+			arrived.Add(1)
+		}
+		assert.Less(t, took, stallBound, "%s %s (%s) took %s", req.Method, req.URL.Path, when, took.Round(time.Millisecond))
 	}
-	wave("in flight when the stall began")
-	time.Sleep(5 * time.Millisecond)
+	// The steady load: each worker sends its next request as soon as
+	// the last one answered, until the stall has lasted 2 s.
+	stop := make(chan struct{})
+	for w := range 8 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if w%4 == 3 {
+					request(n.createClientReq(t, admin))
+				} else {
+					request(n.tokenReq(t, id, secret))
+				}
+			}
+		})
+	}
+	time.Sleep(300 * time.Millisecond)
+	now := time.Now()
+	stalledAt.Store(&now)
 	proxy.Stall()
-	time.Sleep(2 * time.Second)
-	wave("arrived during the stall")
+	for range 40 {
+		wg.Go(func() { request(n.tokenReq(t, id, secret)) })
+		time.Sleep(50 * time.Millisecond)
+	}
+	close(stop)
 	wg.Wait()
+	t.Logf("%d requests in flight when the stall began, %d arrived during it", inFlight.Load(), arrived.Load())
+	assert.NotZero(t, inFlight.Load(), "no request was in flight when the stall began")
 	proxy.Restore()
 	n.waitReady(t)
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,10 +19,28 @@ import (
 )
 
 // Cluster is a three-master Redis Cluster on loopback ports that the test
-// owns; its nodes are killed at cleanup.
+// owns; its nodes are killed at cleanup. Like Server, it lets a test fail
+// it: flush it, stop one node or all, freeze them, and start them again
+// from an older snapshot.
 type Cluster struct {
-	ports []int
+	t     testing.TB
+	dir   string
+	nodes []*clusterNode
 }
+
+// clusterNode is one master: its port, and its process while it runs.
+type clusterNode struct {
+	port int
+	cmd  *exec.Cmd
+}
+
+func (n *clusterNode) addr() string { return "127.0.0.1:" + strconv.Itoa(n.port) }
+
+// clusterNodeTimeout is cluster-node-timeout: how long a silent node goes
+// before the others mark it failing. Redis's default (15 s) would keep a
+// master that comes back marked failed for up to 30 s; a second keeps the
+// fault tests short.
+const clusterNodeTimeout = "1000"
 
 // StartCluster starts three redis-server nodes in cluster mode, joins them
 // with redis-cli --cluster create (no replicas) and waits until every node
@@ -39,54 +58,50 @@ func StartCluster(t testing.TB) *Cluster {
 			t.Skipf("%s is not on PATH: skipping the Redis Cluster tests", bin)
 		}
 	}
-	dir := t.TempDir()
-	c := &Cluster{}
+	c := &Cluster{t: t, dir: t.TempDir()}
+	t.Cleanup(func() { c.Kill() })
 	var addrs []string
 	for range 3 {
-		port := clusterPort(t)
-		cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-			"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, fmt.Sprintf("nodes-%d.conf", port)),
-			"--dir", dir, "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", "")
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("redistest: start redis-server: %v", err)
-		}
-		t.Cleanup(func() {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		})
-		c.ports = append(c.ports, port)
-		addrs = append(addrs, "127.0.0.1:"+strconv.Itoa(port))
+		n := &clusterNode{port: clusterPort(t)}
+		c.nodes = append(c.nodes, n)
+		c.startNode(n)
+		addrs = append(addrs, n.addr())
 	}
-	for _, a := range addrs {
-		c.waitFor(t, a, func(ctx context.Context, rc *goredis.Client) error { return rc.Ping(ctx).Err() })
+	for _, n := range c.nodes {
+		c.waitFor(n.addr(), func(ctx context.Context, rc *goredis.Client) error { return rc.Ping(ctx).Err() })
 	}
 	args := append([]string{"--cluster", "create"}, addrs...)
 	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
 	if out, err := exec.Command("redis-cli", args...).CombinedOutput(); err != nil {
 		t.Fatalf("redistest: redis-cli --cluster create: %v\n%s", err, out)
 	}
-	for _, a := range addrs {
-		c.waitFor(t, a, func(ctx context.Context, rc *goredis.Client) error {
-			info, err := rc.ClusterInfo(ctx).Result()
-			if err != nil {
-				return err
-			}
-			if !strings.Contains(info, "cluster_state:ok") {
-				return fmt.Errorf("cluster not ready yet")
-			}
-			return nil
-		})
-	}
+	c.waitOK()
 	return c
+}
+
+// startNode starts n's process; its data and cluster configuration live in
+// files of its own, so a restart brings back its slots and its last
+// snapshot.
+func (c *Cluster) startNode(n *clusterNode) {
+	c.t.Helper()
+	p := strconv.Itoa(n.port)
+	n.cmd = exec.Command("redis-server", "--port", p, "--bind", "127.0.0.1",
+		"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(c.dir, "nodes-"+p+".conf"),
+		"--cluster-node-timeout", clusterNodeTimeout,
+		"--dir", c.dir, "--dbfilename", "dump-"+p+".rdb",
+		"--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", "")
+	if err := n.cmd.Start(); err != nil {
+		c.t.Fatalf("redistest: start redis-server: %v", err)
+	}
 }
 
 // URL is the cluster URL identityd takes with REDIS_CLUSTER=true: the first
 // node as the seed, the others as ?addr=.
 func (c *Cluster) URL() string {
-	u := fmt.Sprintf("redis://127.0.0.1:%d", c.ports[0])
+	u := "redis://" + c.nodes[0].addr()
 	sep := "?"
-	for _, p := range c.ports[1:] {
-		u += fmt.Sprintf("%saddr=127.0.0.1:%d", sep, p)
+	for _, n := range c.nodes[1:] {
+		u += sep + "addr=" + n.addr()
 		sep = "&"
 	}
 	return u
@@ -99,12 +114,136 @@ func (c *Cluster) Prefix(t testing.TB) string {
 	return "test:" + sanitize(t.Name()) + ":" + hex.EncodeToString(rnd[:]) + ":"
 }
 
-// waitFor retries fn on the node at addr for up to 10 s.
-func (c *Cluster) waitFor(t testing.TB, addr string, fn func(context.Context, *goredis.Client) error) {
-	t.Helper()
+// NodeFor is the index of the node that serves key's hash slot: the one a
+// subscriber to the channel key listens on.
+func (c *Cluster) NodeFor(key string) int {
+	c.t.Helper()
+	var slot int64
+	c.waitFor(c.nodes[0].addr(), func(ctx context.Context, rc *goredis.Client) error {
+		var err error
+		slot, err = rc.ClusterKeySlot(ctx, key).Result()
+		return err
+	})
+	var ranges []goredis.ClusterSlot
+	c.waitFor(c.nodes[0].addr(), func(ctx context.Context, rc *goredis.Client) error {
+		var err error
+		ranges, err = rc.ClusterSlots(ctx).Result()
+		return err
+	})
+	for _, r := range ranges {
+		if int64(r.Start) <= slot && slot <= int64(r.End) && len(r.Nodes) > 0 {
+			for i, n := range c.nodes {
+				if r.Nodes[0].Addr == n.addr() {
+					return i
+				}
+			}
+		}
+	}
+	c.t.Fatalf("redistest: no node serves slot %d of %q", slot, key)
+	return -1
+}
+
+// Flush deletes every key on every master.
+func (c *Cluster) Flush() {
+	c.t.Helper()
+	for _, n := range c.nodes {
+		c.waitFor(n.addr(), func(ctx context.Context, rc *goredis.Client) error { return rc.FlushAll(ctx).Err() })
+	}
+}
+
+// Save writes a snapshot of every master that the next Start loads: the
+// "old data" a restore brings back.
+func (c *Cluster) Save() {
+	c.t.Helper()
+	for _, n := range c.nodes {
+		c.waitFor(n.addr(), func(ctx context.Context, rc *goredis.Client) error { return rc.Save(ctx).Err() })
+	}
+}
+
+// Kill stops every node at once, as a crash does, without saving; with
+// nodes given, only those: a master that dies takes its slots with it.
+func (c *Cluster) Kill(nodes ...int) {
+	for _, n := range c.pick(nodes) {
+		if n.cmd == nil || n.cmd.Process == nil {
+			continue
+		}
+		_ = n.cmd.Process.Signal(syscall.SIGCONT) // a frozen node dies too
+		_ = n.cmd.Process.Kill()
+		_ = n.cmd.Wait()
+		n.cmd = nil
+	}
+}
+
+// Start starts every node that is not running, from its last snapshot, and
+// waits until the cluster answers again (cluster_state:ok on every node).
+func (c *Cluster) Start() {
+	c.t.Helper()
+	for _, n := range c.nodes {
+		if n.cmd == nil {
+			c.startNode(n)
+		}
+	}
+	c.waitOK()
+}
+
+// Freeze stops every node's process (SIGSTOP), or only the nodes given:
+// connections are still accepted, by the kernel, and never answered, as
+// when a network drops every packet. Thaw ends it.
+func (c *Cluster) Freeze(nodes ...int) { c.signal(syscall.SIGSTOP, nodes) }
+
+// Thaw resumes frozen nodes (SIGCONT) and waits until the cluster answers.
+func (c *Cluster) Thaw() {
+	c.t.Helper()
+	c.signal(syscall.SIGCONT, nil)
+	c.waitOK()
+}
+
+func (c *Cluster) signal(sig syscall.Signal, nodes []int) {
+	c.t.Helper()
+	for _, n := range c.pick(nodes) {
+		if n.cmd != nil && n.cmd.Process != nil {
+			if err := n.cmd.Process.Signal(sig); err != nil {
+				c.t.Fatalf("redistest: signal node %d: %v", n.port, err)
+			}
+		}
+	}
+}
+
+// pick is the nodes of the given indexes, or all of them.
+func (c *Cluster) pick(idx []int) []*clusterNode {
+	if len(idx) == 0 {
+		return c.nodes
+	}
+	out := make([]*clusterNode, 0, len(idx))
+	for _, i := range idx {
+		out = append(out, c.nodes[i])
+	}
+	return out
+}
+
+// waitOK waits until every node reports cluster_state:ok.
+func (c *Cluster) waitOK() {
+	c.t.Helper()
+	for _, n := range c.nodes {
+		c.waitFor(n.addr(), func(ctx context.Context, rc *goredis.Client) error {
+			info, err := rc.ClusterInfo(ctx).Result()
+			if err != nil {
+				return err
+			}
+			if !strings.Contains(info, "cluster_state:ok") {
+				return fmt.Errorf("cluster not ready yet")
+			}
+			return nil
+		})
+	}
+}
+
+// waitFor retries fn on the node at addr for up to 30 s.
+func (c *Cluster) waitFor(addr string, fn func(context.Context, *goredis.Client) error) {
+	c.t.Helper()
 	rc := goredis.NewClient(&goredis.Options{Addr: addr, MaxRetries: -1})
 	defer rc.Close()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		err := fn(ctx, rc)
@@ -113,7 +252,7 @@ func (c *Cluster) waitFor(t testing.TB, addr string, fn func(context.Context, *g
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("redistest: cluster node %s: %v", addr, err)
+			c.t.Fatalf("redistest: cluster node %s: %v", addr, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/cookiejar"
 	"os"
 	"os/exec"
@@ -12,6 +14,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -30,6 +33,7 @@ type options struct {
 	only        map[string]bool
 	configs     map[string]bool
 	results     string
+	profiles    string // BENCH_PROFILES: a folder for a CPU profile of each measured run
 	databaseURL string
 	redisURL    string
 	// The scale run's settings.
@@ -78,6 +82,7 @@ func loadOptions(getenv func(string) string) (options, error) {
 	if v := getenv("BENCH_RESULTS"); v != "" {
 		o.results = v
 	}
+	o.profiles = getenv("BENCH_PROFILES")
 	o.only = nameSet(getenv("BENCH_SCENARIOS"))
 	o.configs = nameSet(getenv("BENCH_CONFIGS"))
 	for c := range o.configs {
@@ -319,10 +324,21 @@ func (b *bench) runConfig(ctx context.Context, config string, env map[string]str
 // startTarget starts identityd, waits a moment, reads its idle RSS and
 // makes the shared fixture.
 func (b *bench) startTarget(ctx context.Context, config string, env map[string]string) (*target, int64, error) {
-	p, err := startProcess(ctx, b.identityd, b.serverEnv(env), b.ticks)
+	senv := b.serverEnv(env)
+	pprofURL := ""
+	if b.opts.profiles != "" {
+		port, err := freePort()
+		if err != nil {
+			return nil, 0, err
+		}
+		senv["PPROF_ADDR"] = fmt.Sprintf("127.0.0.1:%d", port)
+		pprofURL = fmt.Sprintf("http://127.0.0.1:%d", port)
+	}
+	p, err := startProcess(ctx, b.identityd, senv, b.ticks)
 	if err != nil {
 		return nil, 0, err
 	}
+	p.pprofURL = pprofURL
 	time.Sleep(time.Second)
 	idle, err := p.stats.statusKiB("VmRSS")
 	if err != nil {
@@ -356,7 +372,9 @@ func (b *bench) measure(ctx context.Context, p *process, config, title string, w
 		r.err = err
 		return r
 	}
+	profiled := b.profile(p, config, title)
 	res, err := b.wrk.run(ctx, p.URL, w.main, conns, b.opts.duration)
+	<-profiled
 	if err != nil {
 		r.err = err
 		return r
@@ -383,6 +401,63 @@ func (b *bench) measure(ctx context.Context, p *process, config, title string, w
 	}
 	logf("%s: %.0f req/s, p50 %s, errors %d", title, r.rps, us(res.Latency.P50), res.errorCount())
 	return r
+}
+
+// profile fetches a CPU profile of p during the measured run into
+// BENCH_PROFILES, named after the configuration and scenario; the channel
+// closes when it is written (at once when profiling is off).
+func (b *bench) profile(p *process, config, title string) <-chan struct{} {
+	done := make(chan struct{})
+	if p.pprofURL == "" {
+		close(done)
+		return done
+	}
+	secs := int(b.opts.duration.Seconds()) - 1
+	if secs < 1 {
+		secs = 1
+	}
+	name := strings.NewReplacer("+", "-", " ", "_", "/", "_").Replace(config + "-" + title)
+	go func() {
+		defer close(done)
+		if err := os.MkdirAll(b.opts.profiles, 0o755); err != nil {
+			logf("profile: %v", err)
+			return
+		}
+		var wg sync.WaitGroup
+		// Both over the same seconds: the allocation profile is the delta.
+		for kind, ext := range map[string]string{"profile": ".cpu.prof", "allocs": ".allocs.prof"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := fetchProfile(fmt.Sprintf("%s/debug/pprof/%s?seconds=%d", p.pprofURL, kind, secs),
+					filepath.Join(b.opts.profiles, name+ext)); err != nil {
+					logf("profile: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+	}()
+	return done
+}
+
+func fetchProfile(url, file string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // machine describes the host from /proc.

@@ -15,12 +15,13 @@ import (
 
 // process is a server the benchmark started: identityd or the floor.
 type process struct {
-	URL   string
-	stats procStats
-	cmd   *exec.Cmd
-	out   *tailBuffer
-	done  chan struct{}
-	err   error
+	URL      string
+	pprofURL string // net/http/pprof of the server, when BENCH_PROFILES is set
+	stats    procStats
+	cmd      *exec.Cmd
+	out      *tailBuffer
+	done     chan struct{}
+	err      error
 }
 
 // tailBuffer keeps the last bytes a process wrote, for error messages.
