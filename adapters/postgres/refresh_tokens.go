@@ -59,7 +59,8 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash string) (core.RefreshT
 // rotateRefreshToken marks the token hash rotated at $3 (keeping an earlier
 // rotation time) and inserts its successor ($4...$14), in one statement and
 // only while the row is still the version read ($2, its xmin): a concurrent
-// rotation or revocation since makes it match no row.
+// rotation or revocation since makes it match no row, and the statement
+// return none.
 const rotateRefreshToken = `WITH rotated AS (
 	UPDATE refresh_tokens SET rotated_at = COALESCE(rotated_at, $3)
 	WHERE hash = $1 AND xmin = $2::xid
@@ -70,7 +71,7 @@ const rotateRefreshToken = `WITH rotated AS (
 		$10::timestamptz, $11::timestamptz, $12::timestamptz, $13::timestamptz, $14::timestamptz
 	FROM rotated
 )
-SELECT ` + refreshTokenColumns + ` FROM rotated`
+SELECT 1 FROM rotated`
 
 // RotateRefreshToken implements ports.RefreshTokenRepository without a
 // transaction: it reads the token with its row version, calls fn, and
@@ -95,10 +96,16 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, fn func(cor
 			return old, err
 		}
 		args := append([]any{hash, version, next.IssuedAt}, refreshTokenArgs(next)...)
-		rotated, err := scanRefreshToken(s.db.QueryRowContext(ctx, rotateRefreshToken, args...))
+		var one int
+		err = s.db.QueryRowContext(ctx, rotateRefreshToken, args...).Scan(&one)
 		switch {
 		case err == nil:
-			return rotated, nil
+			// The row was the version read: what the update left is
+			// known without reading it back.
+			if old.RotatedAt.IsZero() {
+				old.RotatedAt = next.IssuedAt.Round(time.Microsecond).UTC()
+			}
+			return old, nil
 		case errors.Is(err, sql.ErrNoRows) && ctx.Err() == nil:
 			continue // changed since it was read
 		default:

@@ -62,6 +62,14 @@ func TestHotPathRoundTrips(t *testing.T) {
 			})
 			return err
 		}},
+		{"UpdateUser", 2, func() error {
+			_, err := s.UpdateUser(ctx, "rt-user", func(u core.User) (core.User, error) {
+				u.FailedLogins++
+				return u, nil
+			})
+			return err
+		}},
+		{"GetUser", 1, func() error { _, err := s.GetUser(ctx, "rt-user"); return err }},
 		{"CreateRefreshToken", 1, func() error { return s.CreateRefreshToken(ctx, refresh("rt-2")) }},
 		{"GetRefreshToken", 1, func() error { _, err := s.GetRefreshToken(ctx, "rt-2"); return err }},
 		{"SaveAccessToken", 1, func() error {
