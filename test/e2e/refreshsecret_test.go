@@ -124,6 +124,7 @@ func TestChangingTheRefreshSecret(t *testing.T) {
 	// instance.
 	p.Stop(t)
 	p = e2e.Start(t, env(secretB, secretA))
+	assert.Contains(t, p.Stdout(), "identityd keys reseal", "the start says what is left to do")
 	assert.Contains(t, keys(t, env(secretB, ""), "status"), "signing keys sealed under another secret (not read): 3")
 	assert.Contains(t, keys(t, env(secretB, secretA), "status"), "signing keys sealed under JWT_REFRESH_SECRET_PREVIOUS: 3")
 
@@ -183,6 +184,13 @@ func TestChangingTheRefreshSecret(t *testing.T) {
 		assert.ErrorContains(t, err, "login_required", "a session signed under A (expired by then)")
 	})
 	assert.Contains(t, keys(t, env(secretB, ""), "status"), "signing keys sealed under another secret (not read): 0")
+	assert.NotContains(t, p.Stdout(), "does not have")
+
+	// An instance started with the old secret alone (a missed
+	// configuration) reads none of the keys, and says so.
+	p.Stop(t)
+	p = e2e.Start(t, env(secretA, ""))
+	assert.Contains(t, p.Stdout(), "sealed under a JWT_REFRESH_SECRET this instance does not have")
 
 	// The command needs both secrets and checks them.
 	code, _, stderr := e2e.Run(t, env(secretB, ""), "keys", "reseal")
