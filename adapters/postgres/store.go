@@ -56,6 +56,7 @@ type Store struct {
 
 var (
 	_ ports.ClientRepository        = (*Store)(nil)
+	_ ports.ClientSecretKeys        = (*Store)(nil)
 	_ ports.ScopeRepository         = (*Store)(nil)
 	_ ports.UserRepository          = (*Store)(nil)
 	_ ports.AccessTokenRepository   = (*Store)(nil)
@@ -142,7 +143,12 @@ func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc)
 // inTx runs fn in a transaction and commits when it returns nil. Errors from
 // fn come back unchanged; fn translates its own driver errors.
 func (s *Store) inTx(ctx context.Context, what string, fn func(tx *sqlx.Tx) error) error {
-	tx, err := s.db.BeginTxx(ctx, nil)
+	return inTx(ctx, s.db, what, fn)
+}
+
+// inTx runs fn in a transaction of db, committed when fn succeeds.
+func inTx(ctx context.Context, db *sqlx.DB, what string, fn func(tx *sqlx.Tx) error) error {
+	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
 		return translate(ctx, err, what+": begin")
 	}
