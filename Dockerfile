@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 
 # Build: a static binary, without cgo, with paths and debug data stripped.
-FROM golang:1.26 AS build
+# The Go release of go.mod's go line and the Makefile's GOTOOLCHAIN.
+FROM golang:1.27.3 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod \

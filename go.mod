@@ -1,6 +1,6 @@
 module github.com/identityd/identityd
 
-go 1.26.8
+go 1.27.3
 
 require (
 	github.com/XSAM/otelsql v0.44.0

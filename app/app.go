@@ -153,7 +153,7 @@ func newSigner(p signerParams) (signerResult, error) {
 		RotationInterval: p.Cfg.Tokens.RotationInterval,
 		// A lagging instance signs with a retired key until its next
 		// refresh; clocks may differ by up to 30s.
-		PublishFor:   p.Cfg.Tokens.AccessTTL + keyRefreshEvery + 30*time.Second,
+		PublishFor:   publishFor(p.Cfg),
 		RefreshEvery: keyRefreshEvery,
 	}, p.Keys, p.Clock, ring, p.Log)
 	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
@@ -178,9 +178,19 @@ func newSigner(p signerParams) (signerResult, error) {
 }
 
 // newSecretHasher keys the machine-secret hash with a key derived from
-// JWT_REFRESH_SECRET, as the contract says refresh tokens are stored.
+// JWT_REFRESH_SECRET, as the contract says refresh tokens are stored; what
+// was hashed under JWT_REFRESH_SECRET_PREVIOUS is still found.
 func newSecretHasher(cfg Config) ports.SecretHasher {
-	return hashing.NewHMAC(deriveKey(cfg.Tokens.RefreshSecret, "identityd secret hash v1"))
+	return hashing.NewRotatingHMAC(secretHashKey(cfg.Tokens.RefreshSecret), secretHashKey(cfg.Tokens.PreviousRefreshSecret))
+}
+
+// secretHashKey is the machine-secret hash key of a JWT_REFRESH_SECRET;
+// nil for none.
+func secretHashKey(refreshSecret []byte) []byte {
+	if refreshSecret == nil {
+		return nil
+	}
+	return deriveKey(refreshSecret, "identityd secret hash v1")
 }
 
 func newPasswordHasher(cfg Config) ports.PasswordHasher {

@@ -68,6 +68,10 @@ type TokenConfig struct {
 	// PreviousSecret is a former JWT_SECRET that still verifies HS256
 	// access tokens (JWT_SECRET_PREVIOUS); nil when unset.
 	PreviousSecret []byte
+	// PreviousRefreshSecret is a former JWT_REFRESH_SECRET
+	// (JWT_REFRESH_SECRET_PREVIOUS) whose hashes, session cookies and
+	// sealed signing keys are still read, never made; nil when unset.
+	PreviousRefreshSecret []byte
 	// RotationInterval rotates the stored signing keys by itself
 	// (SIGNING_KEY_ROTATION_INTERVAL); zero: only by `identityd keys
 	// rotate`.
@@ -342,6 +346,7 @@ func LoadConfig(lookup Lookup) (Config, error) {
 			l.fail("JWT_SECRET_PREVIOUS: must differ from JWT_REFRESH_SECRET")
 		}
 	}
+	c.Tokens.PreviousRefreshSecret = l.previousRefreshSecret(c.Tokens)
 	c.Tokens.RotationInterval = l.duration("SIGNING_KEY_ROTATION_INTERVAL", 0)
 	if d := c.Tokens.RotationInterval; d > 0 && d < time.Minute {
 		l.fail("SIGNING_KEY_ROTATION_INTERVAL: must be at least 1m, got %s", d)
@@ -570,6 +575,27 @@ const exampleMarker = "EXAMPLE-change-me"
 // secret reads a signing secret. In production it is required; elsewhere a
 // random one is made for this start, with a warning. Messages name the rule
 // broken, never the value.
+// previousRefreshSecret reads JWT_REFRESH_SECRET_PREVIOUS: the rules of
+// JWT_REFRESH_SECRET, and different from it, JWT_SECRET and
+// JWT_SECRET_PREVIOUS (each secret keys one thing). nil when unset.
+func (l *loader) previousRefreshSecret(t TokenConfig) []byte {
+	const name = "JWT_REFRESH_SECRET_PREVIOUS"
+	if l.str(name, "") == "" {
+		return nil
+	}
+	var ignored Config
+	prev := l.secret(name, true, &ignored)
+	switch string(prev) {
+	case string(t.RefreshSecret):
+		l.fail("%s: must differ from JWT_REFRESH_SECRET", name)
+	case string(t.Secret):
+		l.fail("%s: must differ from JWT_SECRET", name)
+	case string(t.PreviousSecret):
+		l.fail("%s: must differ from JWT_SECRET_PREVIOUS", name)
+	}
+	return prev
+}
+
 func (l *loader) secret(name string, required bool, c *Config) []byte {
 	v := l.str(name, "")
 	if v == "" {

@@ -53,7 +53,7 @@ func newHandler(p handlerParams) (*httpadapter.Handler, error) {
 			Tracer: p.Telemetry.TracerProvider.Tracer("identityd"), Propagator: p.Telemetry.Propagator, Observer: p.Metrics,
 		},
 		Accounts: p.Accounts, Authorizations: p.Authorizations,
-		Sessions: httpadapter.SessionConfig{Key: deriveKey(p.Cfg.Tokens.RefreshSecret, "identityd session v1"), TTL: SessionTTL, Secure: p.Cfg.Production()},
+		Sessions: httpadapter.SessionConfig{Key: sessionKey(p.Cfg.Tokens.RefreshSecret), PreviousKey: sessionKey(p.Cfg.Tokens.PreviousRefreshSecret), TTL: SessionTTL, Secure: p.Cfg.Production()},
 	})
 }
 
@@ -237,4 +237,13 @@ func startJanitor(lc fx.Lifecycle, p ports.Purger, clock ports.Clock, log *slog.
 			return nil
 		},
 	})
+}
+
+// sessionKey is the key of session, CSRF and device cookies of a
+// JWT_REFRESH_SECRET; nil for none.
+func sessionKey(refreshSecret []byte) []byte {
+	if refreshSecret == nil {
+		return nil
+	}
+	return deriveKey(refreshSecret, "identityd session v1")
 }

@@ -104,6 +104,14 @@ func TestConfigKeyRotation(t *testing.T) {
 		{"previous secret under HS256", map[string]string{"JWT_SECRET_PREVIOUS": prev}, ""},
 		{"previous secret too weak", map[string]string{"JWT_SECRET_PREVIOUS": "short"}, "JWT_SECRET_PREVIOUS: must be at least 32 characters"},
 		{"previous secret with RS256", map[string]string{"JWT_SECRET_PREVIOUS": prev, "JWT_SIGNING_ALG": "RS256"}, "JWT_SECRET_PREVIOUS: only used with JWT_SIGNING_ALG HS256"},
+		{"previous refresh secret", map[string]string{"JWT_REFRESH_SECRET_PREVIOUS": prev}, ""},
+		{"previous refresh secret under RS256", map[string]string{"JWT_REFRESH_SECRET_PREVIOUS": prev, "JWT_SIGNING_ALG": "RS256"}, ""},
+		{"previous refresh secret too weak", map[string]string{"JWT_REFRESH_SECRET_PREVIOUS": "short-Secret-1!"}, "JWT_REFRESH_SECRET_PREVIOUS: must be at least 32 characters"},
+		{"previous refresh secret without a digit", map[string]string{"JWT_REFRESH_SECRET_PREVIOUS": "Previous-Secret-abcdefghijklmnopqrstuv!"}, "JWT_REFRESH_SECRET_PREVIOUS: must contain a digit"},
+		{"previous refresh secret is the example", map[string]string{"JWT_REFRESH_SECRET_PREVIOUS": "EXAMPLE-change-me-Refresh-Hash-Key-9876543210#"}, "JWT_REFRESH_SECRET_PREVIOUS: is the example value"},
+		{"previous refresh secret equals the current", map[string]string{"JWT_REFRESH_SECRET_PREVIOUS": apptest.JWTRefreshSecret}, "JWT_REFRESH_SECRET_PREVIOUS: must differ from JWT_REFRESH_SECRET"},
+		{"previous refresh secret equals JWT_SECRET", map[string]string{"JWT_REFRESH_SECRET_PREVIOUS": apptest.JWTSecret}, "JWT_REFRESH_SECRET_PREVIOUS: must differ from JWT_SECRET"},
+		{"previous refresh secret equals JWT_SECRET_PREVIOUS", map[string]string{"JWT_REFRESH_SECRET_PREVIOUS": prev, "JWT_SECRET_PREVIOUS": prev}, "JWT_REFRESH_SECRET_PREVIOUS: must differ from JWT_SECRET_PREVIOUS"},
 		{"rotation interval in days", map[string]string{"SIGNING_KEY_ROTATION_INTERVAL": "90d"}, ""},
 		{"rotation interval too short", map[string]string{"SIGNING_KEY_ROTATION_INTERVAL": "10s"}, "SIGNING_KEY_ROTATION_INTERVAL: must be at least 1m"},
 		{"rotation interval not a duration", map[string]string{"SIGNING_KEY_ROTATION_INTERVAL": "soon"}, "SIGNING_KEY_ROTATION_INTERVAL"},
@@ -119,6 +127,56 @@ func TestConfigKeyRotation(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.wantErr)
 			assert.NotContains(t, err.Error(), prev, "no secret in the message")
 			_ = cfg
+		})
+	}
+}
+
+// `identityd keys reseal` and `keys status` read the database and the two
+// refresh secrets, each required where a random value would name no key.
+func TestLoadKeysConfig(t *testing.T) {
+	t.Parallel()
+	const prev = "Previous-Refresh-0123456789-abcdefgh!"
+	full := map[string]string{"DATABASE_URL": "postgres://db/identityd", "JWT_REFRESH_SECRET": apptest.JWTRefreshSecret, "JWT_REFRESH_SECRET_PREVIOUS": prev}
+	without := func(name string) map[string]string {
+		env := map[string]string{}
+		for k, v := range full {
+			if k != name {
+				env[k] = v
+			}
+		}
+		return env
+	}
+	tests := []struct {
+		name         string
+		env          map[string]string
+		withPrevious bool
+		wantErr      string // empty: accepted
+	}{
+		{"reseal", full, true, ""},
+		{"status", full, false, ""},
+		{"status without a previous secret", without("JWT_REFRESH_SECRET_PREVIOUS"), false, ""},
+		{"reseal without a previous secret", without("JWT_REFRESH_SECRET_PREVIOUS"), true, "JWT_REFRESH_SECRET_PREVIOUS: is required"},
+		{"without the secret", without("JWT_REFRESH_SECRET"), false, "JWT_REFRESH_SECRET: is required"},
+		{"without a database", without("DATABASE_URL"), false, "DATABASE_URL: is required"},
+		{"a weak previous secret", map[string]string{"DATABASE_URL": "postgres://db", "JWT_REFRESH_SECRET": apptest.JWTRefreshSecret, "JWT_REFRESH_SECRET_PREVIOUS": "weak"}, true, "JWT_REFRESH_SECRET_PREVIOUS: must be at least 32 characters"},
+		{"the same secret twice", map[string]string{"DATABASE_URL": "postgres://db", "JWT_REFRESH_SECRET": prev, "JWT_REFRESH_SECRET_PREVIOUS": prev}, true, "must differ from JWT_REFRESH_SECRET"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kc, err := app.LoadKeysConfig(lookup(tt.env), tt.withPrevious)
+			if tt.wantErr == "" {
+				require.NoError(t, err)
+				assert.Equal(t, []byte(tt.env["JWT_REFRESH_SECRET"]), kc.RefreshSecret)
+				if p, ok := tt.env["JWT_REFRESH_SECRET_PREVIOUS"]; ok {
+					assert.Equal(t, []byte(p), kc.PreviousRefreshSecret)
+				} else {
+					assert.Nil(t, kc.PreviousRefreshSecret)
+				}
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.wantErr)
+			assert.NotContains(t, err.Error(), prev, "no secret in the message")
 		})
 	}
 }

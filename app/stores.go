@@ -26,6 +26,7 @@ type Stores struct {
 	fx.Out
 
 	Clients     ports.ClientRepository
+	SecretKeys  ports.ClientSecretKeys
 	Scopes      ports.ScopeRepository
 	Users       ports.UserRepository
 	Devices     ports.LoginDeviceRepository
@@ -59,7 +60,7 @@ func memoryStores(clock ports.Clock) Stores {
 	s := memory.NewStore()
 	devices := memory.NewDeviceCodes()
 	return Stores{
-		Clients: s, Scopes: s, Users: s, Devices: s, Access: s, Refresh: s, Codes: s, Resets: s, Audit: s, Purger: purgers{s, devices},
+		Clients: s, SecretKeys: s, Scopes: s, Users: s, Devices: s, Access: s, Refresh: s, Codes: s, Resets: s, Audit: s, Purger: purgers{s, devices},
 		DeviceCodes: devices,
 		Revocations: memory.NewRevocationCache(clock), RateLimits: memory.NewRateLimitStore(),
 		SigningKeys: memory.NewSigningKeys(),
@@ -94,13 +95,14 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		_ = db.Close()
 		return Stores{}, fmt.Errorf("redis: %w", err)
 	}
-	keys, err := postgres.NewSigningKeys(db, deriveKey(cfg.Tokens.RefreshSecret, "identityd signing key encryption v1"), clock)
+	keys, err := postgres.NewSigningKeys(db, signingKeyEncryptionKey(cfg.Tokens.RefreshSecret), signingKeyEncryptionKey(cfg.Tokens.PreviousRefreshSecret), clock)
 	if err != nil {
 		_ = rc.Close()
 		_ = db.Close()
 		return Stores{}, err
 	}
 	store := postgres.NewStore(db, postgres.StoreOptions{})
+	noteKeyRotation(ctx, cfg, clock, keys, store, log)
 	unregister, err := metrics.RegisterPool("postgres", func() telemetry.PoolStats {
 		st := db.SQL().Stats()
 		return telemetry.PoolStats{InUse: st.InUse, Idle: st.Idle, Max: st.MaxOpenConnections}
@@ -135,8 +137,8 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		return err
 	}})
 	return Stores{
-		Clients: clients,
-		Scopes:  store, Users: store, Devices: store, Access: store, Refresh: store, Codes: store, Resets: store, Audit: store, Purger: store,
+		Clients: clients, SecretKeys: store,
+		Scopes: store, Users: store, Devices: store, Access: store, Refresh: store, Codes: store, Resets: store, Audit: store, Purger: store,
 		DeviceCodes: store,
 		Revocations: revocations,
 		RateLimits:  redis.NewRateLimitStore(rc),

@@ -8,14 +8,18 @@ import (
 // Client is an OAuth 2.0 client (RFC 6749 §2). A confidential client has a
 // SecretHash; a public client has none and must use PKCE.
 type Client struct {
-	ID           string
-	Name         string
-	SecretHash   string
-	RedirectURIs []string
-	GrantTypes   []string
-	Scopes       []string
-	Public       bool
-	FirstParty   bool
+	ID         string
+	Name       string
+	SecretHash string
+	// SecretHashKey names the key SecretHash was made with
+	// (ports.SecretHasher.KeyID); empty when not recorded (a hash made
+	// before identityd recorded it, or none).
+	SecretHashKey string
+	RedirectURIs  []string
+	GrantTypes    []string
+	Scopes        []string
+	Public        bool
+	FirstParty    bool
 	// PostLogoutRedirectURIs are where RP-Initiated Logout may send the
 	// browser back (exact match).
 	PostLogoutRedirectURIs []string

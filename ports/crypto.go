@@ -2,6 +2,7 @@ package ports
 
 import (
 	"context"
+	"errors"
 
 	"github.com/identityd/identityd/core"
 )
@@ -46,6 +47,25 @@ type PasswordHasher interface {
 type SecretHasher interface {
 	Hash(secret string) string
 	Equal(hash, secret string) bool
+	// KeyID names the key of Hash without revealing it: two keys, two
+	// ids. Stored next to a hash (core.Client.SecretHashKey), it tells
+	// which key made it.
+	KeyID() string
+	// Previous is the hasher of the key being replaced
+	// (JWT_REFRESH_SECRET_PREVIOUS): what it hashed is still found, and
+	// nothing new is hashed with it. nil when there is none.
+	Previous() SecretHasher
+}
+
+// FindHashed looks a stored secret up by its hash: under h's key and, when
+// find answers core.ErrNotFound and h has a previous key, under that one.
+// Every other answer of find is returned as it is.
+func FindHashed[T any](h SecretHasher, secret string, find func(hash string) (T, error)) (T, error) {
+	v, err := find(h.Hash(secret))
+	if prev := h.Previous(); prev != nil && errors.Is(err, core.ErrNotFound) {
+		return find(prev.Hash(secret))
+	}
+	return v, err
 }
 
 // Random makes identifiers and secrets from a cryptographic source.

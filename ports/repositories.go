@@ -24,6 +24,16 @@ type ClientRepository interface {
 	DeleteClient(ctx context.Context, id string) error
 }
 
+// ClientSecretKeys tells under which key client secrets are hashed
+// (core.Client.SecretHashKey), so an operator knows when no client needs a
+// previous JWT_REFRESH_SECRET any more.
+type ClientSecretKeys interface {
+	// CountClientSecretsNotUnder returns how many clients have a secret
+	// whose hash is not recorded as made under keyID: made under another
+	// key, or before keys were recorded.
+	CountClientSecretsNotUnder(ctx context.Context, keyID string) (int, error)
+}
+
 // ScopeRepository stores scopes. Clients refer to scopes by name, so a scope
 // that a client holds cannot be deleted or renamed (core.ErrConflict).
 type ScopeRepository interface {

@@ -609,6 +609,16 @@ func (s *Accounts) ResendVerification(ctx context.Context, typed string) error {
 	return nil
 }
 
+// equalHashed reports whether hash is secret's hash under h's key or its
+// previous one.
+func equalHashed(h ports.SecretHasher, hash, secret string) bool {
+	if h.Equal(hash, secret) {
+		return true
+	}
+	prev := h.Previous()
+	return prev != nil && prev.Equal(hash, secret)
+}
+
 // errBadVerifyToken is the one answer to every token that does not verify.
 var errBadVerifyToken = &core.ValidationError{Fields: map[string]string{"token": "is invalid, already used or expired"}}
 
@@ -631,7 +641,7 @@ func (s *Accounts) VerifyEmail(ctx context.Context, token string) (core.User, er
 	var verified core.User
 	_, err = s.d.Users.UpdateUser(ctx, parts[0], func(u core.User) (core.User, error) {
 		want := "verify-email\x00" + u.ID + "\x00" + u.Email + "\x00" + parts[1]
-		if u.EmailVerified || !s.d.Secrets.Equal(parts[2], want) {
+		if u.EmailVerified || !equalHashed(s.d.Secrets, parts[2], want) {
 			return u, errBadVerifyToken
 		}
 		u.EmailVerified, u.UpdatedAt = true, s.d.Clock.Now()
@@ -668,7 +678,9 @@ func (s *Accounts) ConfirmPasswordReset(ctx context.Context, token, password str
 	if err != nil {
 		return err
 	}
-	r, err := s.d.Resets.ConsumePasswordReset(ctx, s.d.Secrets.Hash(token), s.d.Clock.Now())
+	r, err := ports.FindHashed(s.d.Secrets, token, func(hash string) (core.PasswordReset, error) {
+		return s.d.Resets.ConsumePasswordReset(ctx, hash, s.d.Clock.Now())
+	})
 	if errors.Is(err, core.ErrNotFound) {
 		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, Detail: "unknown, used or expired reset token"})
 		return &core.ValidationError{Fields: map[string]string{"token": "is invalid, already used or expired"}}

@@ -325,13 +325,19 @@ func (s *Authorizations) Redeem(ctx context.Context, client core.Client, code, r
 	if verifier != "" && !core.ValidPKCEVerifier(verifier) {
 		return core.TokenResponse{}, invalidRequest("code_verifier must be 43 to 128 unreserved characters (RFC 7636 §4.1)")
 	}
-	hash := s.secrets.Hash(code)
+	// hash is the code's hash under the key it was stored with (the
+	// previous one during a change of JWT_REFRESH_SECRET): the tokens
+	// issued from the code are found by it.
+	var hash string
 	now := s.clock.Now()
-	stored, err := s.codes.UpdateAuthCode(ctx, hash, func(c core.AuthCode) (core.AuthCode, error) {
-		if client.Public && c.CodeChallenge == "" {
-			return c, core.NewOAuthError(core.CodeInvalidGrant, "a public client's code must be bound to a PKCE challenge")
-		}
-		return c.Redeem(client.ID, tokenRedirectURI(client, c, redirectURI), verifier, now)
+	stored, err := ports.FindHashed(s.secrets, code, func(h string) (core.AuthCode, error) {
+		hash = h
+		return s.codes.UpdateAuthCode(ctx, h, func(c core.AuthCode) (core.AuthCode, error) {
+			if client.Public && c.CodeChallenge == "" {
+				return c, core.NewOAuthError(core.CodeInvalidGrant, "a public client's code must be bound to a PKCE challenge")
+			}
+			return c.Redeem(client.ID, tokenRedirectURI(client, c, redirectURI), verifier, now)
+		})
 	})
 	switch {
 	case errors.Is(err, core.ErrNotFound):

@@ -65,7 +65,11 @@ var errBadClient = core.NewOAuthError(core.CodeInvalidClient, "client authentica
 func (s *Clients) Authenticate(ctx context.Context, id, secret string) (core.Client, error) {
 	c, err := s.repo.GetClient(ctx, id)
 	if errors.Is(err, core.ErrNotFound) {
+		// As many comparisons as a wrong secret of a known client.
 		s.hasher.Equal(s.dummy, secret)
+		if prev := s.hasher.Previous(); prev != nil {
+			prev.Equal(s.dummy, secret)
+		}
 		return core.Client{}, errBadClient.Wrap(err)
 	}
 	if err != nil {
@@ -77,11 +81,40 @@ func (s *Clients) Authenticate(ctx context.Context, id, secret string) (core.Cli
 		}
 		return c, nil
 	}
-	if secret == "" || !s.hasher.Equal(c.SecretHash, secret) {
-		return core.Client{}, errBadClient.Wrap(errors.New("wrong secret"))
+	if secret == "" {
+		return core.Client{}, errBadClient.Wrap(errors.New("no secret"))
 	}
-	return c, nil
+	if s.hasher.Equal(c.SecretHash, secret) {
+		if c.SecretHashKey != s.hasher.KeyID() {
+			s.rehash(ctx, c, secret)
+		}
+		return c, nil
+	}
+	if prev := s.hasher.Previous(); prev != nil && prev.Equal(c.SecretHash, secret) {
+		s.rehash(ctx, c, secret)
+		return c, nil
+	}
+	return core.Client{}, errBadClient.Wrap(errors.New("wrong secret"))
 }
+
+// rehash stores the secret of c, just verified, hashed under the current
+// key: after a change of JWT_REFRESH_SECRET a client moves to the new key
+// by authenticating once while JWT_REFRESH_SECRET_PREVIOUS is set, and a
+// hash from before keys were recorded gets its key recorded. Nothing
+// changes when the stored hash changed meanwhile (a new secret). A failure
+// is left for the next authentication: this one has succeeded.
+func (s *Clients) rehash(ctx context.Context, c core.Client, secret string) {
+	_, _ = s.repo.UpdateClient(ctx, c.ID, func(now core.Client) (core.Client, error) {
+		if now.SecretHash != c.SecretHash {
+			return now, errSecretChanged
+		}
+		now.SecretHash, now.SecretHashKey = s.hasher.Hash(secret), s.hasher.KeyID()
+		return now, nil
+	})
+}
+
+// errSecretChanged stops a rehash that a change of secret overtook.
+var errSecretChanged = errors.New("the client secret changed")
 
 // ClientInput is what a caller may set on a client.
 type ClientInput struct {
@@ -168,7 +201,7 @@ func (s *Clients) Create(ctx context.Context, caller core.Caller, in ClientInput
 		} else if len(secret) < MinSecretLength {
 			return core.Client{}, "", &core.ValidationError{Fields: map[string]string{"client_secret": fmt.Sprintf("must be at least %d characters", MinSecretLength)}}
 		}
-		c.SecretHash = s.hasher.Hash(secret)
+		c.SecretHash, c.SecretHashKey = s.hasher.Hash(secret), s.hasher.KeyID()
 	}
 	if err := s.repo.CreateClient(ctx, c); err != nil {
 		return core.Client{}, "", err
@@ -271,7 +304,7 @@ func (s *Clients) RegenerateSecret(ctx context.Context, caller core.Caller, id s
 		if c.Public {
 			return c, &core.ValidationError{Fields: map[string]string{"public": "a public client has no secret"}}
 		}
-		c.SecretHash = s.hasher.Hash(secret)
+		c.SecretHash, c.SecretHashKey = s.hasher.Hash(secret), s.hasher.KeyID()
 		c.UpdatedAt = s.clock.Now()
 		return c, nil
 	})
@@ -289,9 +322,13 @@ func (s *Clients) RegenerateSecret(ctx context.Context, caller core.Caller, id s
 func (s *Clients) EnsureBuiltin(ctx context.Context, id, secret string, scopes []string) error {
 	rekeyed, widened := false, false
 	c, err := s.repo.UpdateClient(ctx, id, func(c core.Client) (core.Client, error) {
-		rekeyed = secret != "" && !c.Public && !s.hasher.Equal(c.SecretHash, secret)
-		if rekeyed {
-			c.SecretHash = s.hasher.Hash(secret)
+		rekeyed = false
+		if secret != "" && !c.Public && (!s.hasher.Equal(c.SecretHash, secret) || c.SecretHashKey != s.hasher.KeyID()) {
+			// The same secret under the previous key (a change of
+			// JWT_REFRESH_SECRET) is hashed again, and is no new secret.
+			prev := s.hasher.Previous()
+			rekeyed = !s.hasher.Equal(c.SecretHash, secret) && (prev == nil || !prev.Equal(c.SecretHash, secret))
+			c.SecretHash, c.SecretHashKey = s.hasher.Hash(secret), s.hasher.KeyID()
 		}
 		widened = false
 		for _, sc := range scopes {

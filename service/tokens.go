@@ -189,18 +189,20 @@ func (s *Tokens) Rotate(ctx context.Context, client core.Client, raw string, sco
 	now := s.clock.Now()
 	nextRaw := s.random.NewToken()
 	var granted []string
-	old, err := s.refresh.RotateRefreshToken(ctx, s.hasher.Hash(raw), func(old core.RefreshToken) (core.RefreshToken, error) {
-		if err := old.CheckRefresh(client.ID, now, s.cfg.ReuseInterval); err != nil {
-			return core.RefreshToken{}, err
-		}
-		narrowed, err := core.NarrowScope(scopes, old.Scopes)
-		if err != nil {
-			return core.RefreshToken{}, err
-		}
-		granted = narrowed
-		next := old
-		next.Hash, next.IssuedAt, next.RotatedAt, next.RevokedAt = s.hasher.Hash(nextRaw), now, time.Time{}, time.Time{}
-		return next, nil
+	old, err := ports.FindHashed(s.hasher, raw, func(hash string) (core.RefreshToken, error) {
+		return s.refresh.RotateRefreshToken(ctx, hash, func(old core.RefreshToken) (core.RefreshToken, error) {
+			if err := old.CheckRefresh(client.ID, now, s.cfg.ReuseInterval); err != nil {
+				return core.RefreshToken{}, err
+			}
+			narrowed, err := core.NarrowScope(scopes, old.Scopes)
+			if err != nil {
+				return core.RefreshToken{}, err
+			}
+			granted = narrowed
+			next := old
+			next.Hash, next.IssuedAt, next.RotatedAt, next.RevokedAt = s.hasher.Hash(nextRaw), now, time.Time{}, time.Time{}
+			return next, nil
+		})
 	})
 	switch {
 	case errors.Is(err, core.ErrNotFound):
@@ -291,7 +293,7 @@ func (s *Tokens) Introspect(ctx context.Context, raw string) (core.Introspection
 			Exp: t.ExpiresAt.Unix(), Iat: t.IssuedAt.Unix(), Sub: t.Subject, Aud: t.Audience, Iss: t.Issuer, Jti: t.JTI,
 		}, nil
 	}
-	rt, err := s.refresh.GetRefreshToken(ctx, s.hasher.Hash(raw))
+	rt, err := ports.FindHashed(s.hasher, raw, func(hash string) (core.RefreshToken, error) { return s.refresh.GetRefreshToken(ctx, hash) })
 	if errors.Is(err, core.ErrNotFound) {
 		return core.Introspection{Active: false}, nil
 	}
@@ -331,7 +333,7 @@ func (s *Tokens) Revoke(ctx context.Context, client core.Client, raw string) err
 		s.audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorID: client.ID, SubjectID: t.JTI, ClientID: client.ID, Success: true, Detail: "access token"})
 		return nil
 	}
-	rt, err := s.refresh.GetRefreshToken(ctx, s.hasher.Hash(raw))
+	rt, err := ports.FindHashed(s.hasher, raw, func(hash string) (core.RefreshToken, error) { return s.refresh.GetRefreshToken(ctx, hash) })
 	if errors.Is(err, core.ErrNotFound) {
 		return nil
 	}

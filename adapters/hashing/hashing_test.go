@@ -1,6 +1,8 @@
 package hashing_test
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -9,6 +11,7 @@ import (
 
 	"github.com/identityd/identityd/adapters/hashing"
 	"github.com/identityd/identityd/core"
+	"github.com/identityd/identityd/ports"
 )
 
 func TestHMAC(t *testing.T) {
@@ -19,6 +22,61 @@ func TestHMAC(t *testing.T) {
 	assert.False(t, h.Equal(stored, "s3cret!"))
 	assert.False(t, h.Equal("zz", "s3cret"))
 	assert.NotEqual(t, stored, hashing.NewHMAC([]byte("other key")).Hash("s3cret"), "the key matters")
+}
+
+func TestRotatingHMAC(t *testing.T) {
+	old := hashing.NewHMAC([]byte("old key"))
+	h := hashing.NewRotatingHMAC([]byte("new key"), []byte("old key"))
+	assert.Equal(t, hashing.NewHMAC([]byte("new key")).Hash("s"), h.Hash("s"), "hashes under the current key")
+	assert.NotEqual(t, old.KeyID(), h.KeyID())
+	assert.Len(t, h.KeyID(), 16)
+	prev := h.Previous()
+	require.NotNil(t, prev)
+	assert.Equal(t, old.Hash("s"), prev.Hash("s"))
+	assert.Equal(t, old.KeyID(), prev.KeyID())
+	assert.Nil(t, prev.Previous())
+	assert.Nil(t, hashing.NewHMAC([]byte("k")).Previous(), "a nil interface, not a typed nil")
+	assert.Nil(t, hashing.NewRotatingHMAC([]byte("k"), nil).Previous())
+}
+
+func TestFindHashed(t *testing.T) {
+	old := hashing.NewHMAC([]byte("old key"))
+	stored := map[string]string{old.Hash("under-old"): "a", hashing.NewHMAC([]byte("new key")).Hash("under-new"): "b"}
+	find := func(hash string) (string, error) {
+		if v, ok := stored[hash]; ok {
+			return v, nil
+		}
+		return "", fmt.Errorf("hash %s: %w", hash, core.ErrNotFound)
+	}
+	boom := errors.New("boom")
+	tests := []struct {
+		name    string
+		give    *hashing.HMAC
+		secret  string
+		want    string
+		wantErr error
+	}{
+		{"current key", hashing.NewRotatingHMAC([]byte("new key"), []byte("old key")), "under-new", "b", nil},
+		{"previous key", hashing.NewRotatingHMAC([]byte("new key"), []byte("old key")), "under-old", "a", nil},
+		{"no previous key", hashing.NewHMAC([]byte("new key")), "under-old", "", core.ErrNotFound},
+		{"neither", hashing.NewRotatingHMAC([]byte("new key"), []byte("old key")), "unknown", "", core.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ports.FindHashed(tt.give, tt.secret, find)
+			assert.ErrorIs(t, err, tt.wantErr)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+	t.Run("another error is not retried", func(t *testing.T) {
+		calls := 0
+		_, err := ports.FindHashed(hashing.NewRotatingHMAC([]byte("new key"), []byte("old key")), "x", func(string) (string, error) {
+			calls++
+			return "", boom
+		})
+		assert.ErrorIs(t, err, boom)
+		assert.Equal(t, 1, calls)
+	})
 }
 
 func TestBcrypt(t *testing.T) {

@@ -3,6 +3,7 @@ package hashing
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"hash"
 	"sync"
@@ -14,7 +15,9 @@ import (
 // secrets it hashes carry 256 bits of randomness, so a slow password hash
 // would add cost and no safety; the key keeps a leaked table useless.
 type HMAC struct {
-	pool sync.Pool
+	pool  sync.Pool
+	keyID string
+	prev  *HMAC
 }
 
 var _ ports.SecretHasher = (*HMAC)(nil)
@@ -24,7 +27,31 @@ func NewHMAC(key []byte) *HMAC {
 	k := append([]byte(nil), key...)
 	h := &HMAC{}
 	h.pool.New = func() any { return hmac.New(sha256.New, k) }
+	id := hmac.New(sha256.New, k)
+	id.Write([]byte("identityd secret hash key id v1"))
+	h.keyID = base64.RawURLEncoding.EncodeToString(id.Sum(nil)[:12])
 	return h
+}
+
+// NewRotatingHMAC returns a hasher keyed with key that still finds what
+// previous hashed (Previous); previous may be nil.
+func NewRotatingHMAC(key, previous []byte) *HMAC {
+	h := NewHMAC(key)
+	if previous != nil {
+		h.prev = NewHMAC(previous)
+	}
+	return h
+}
+
+// KeyID implements ports.SecretHasher: 16 characters of a keyed digest.
+func (h *HMAC) KeyID() string { return h.keyID }
+
+// Previous implements ports.SecretHasher.
+func (h *HMAC) Previous() ports.SecretHasher {
+	if h.prev == nil {
+		return nil
+	}
+	return h.prev
 }
 
 // Hash implements ports.SecretHasher: hex of HMAC-SHA-256(key, secret).

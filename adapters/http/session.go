@@ -20,6 +20,10 @@ type SessionConfig struct {
 	// 32 bytes, derived from a configured secret so every instance shares
 	// it.
 	Key []byte
+	// PreviousKey, when set, is the key of a former secret: what it
+	// signed still verifies until it expires; nothing new is signed with
+	// it.
+	PreviousKey []byte
 	// TTL is how long a sign-in lasts.
 	TTL time.Duration
 	// Secure marks the cookies Secure and gives them the __Host- prefix
@@ -52,17 +56,31 @@ func newSessions(cfg SessionConfig) *sessions {
 	return s
 }
 
-func (s *sessions) mac(parts ...string) []byte {
-	m := hmac.New(sha256.New, s.cfg.Key)
+func (s *sessions) mac(parts ...string) []byte { return macWith(s.cfg.Key, parts...) }
+
+func macWith(key []byte, parts ...string) []byte {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(strings.Join(parts, "\x00")))
 	return m.Sum(nil)
 }
 
+// verify reports whether tag, encoded by enc, is the MAC of parts under
+// the key or the previous key.
+func (s *sessions) verify(tag string, enc func([]byte) string, parts ...string) bool {
+	if hmac.Equal([]byte(tag), []byte(enc(s.mac(parts...)))) {
+		return true
+	}
+	return s.cfg.PreviousKey != nil && hmac.Equal([]byte(tag), []byte(enc(macWith(s.cfg.PreviousKey, parts...))))
+}
+
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// b64Tag is the 12-byte prefix of a MAC, encoded.
+func b64Tag(b []byte) string { return b64(b[:12]) }
 
 // passwordTag binds a session to the password it was opened with.
 func (s *sessions) passwordTag(u core.User) string {
-	return b64(s.mac("password", u.ID, u.PasswordHash)[:12])
+	return b64Tag(s.mac("password", u.ID, u.PasswordHash))
 }
 
 func (s *sessions) cookie(name, value string, maxAge int) *http.Cookie {
@@ -98,9 +116,8 @@ func (s *sessions) userID(r *http.Request, now time.Time) (id, tag string, authT
 	if !found {
 		return "", "", time.Time{}, false
 	}
-	raw, err1 := base64.RawURLEncoding.DecodeString(enc)
-	mac, err2 := base64.RawURLEncoding.DecodeString(sig)
-	if err1 != nil || err2 != nil || !hmac.Equal(mac, s.mac("session", string(raw))) {
+	raw, err := base64.RawURLEncoding.DecodeString(enc)
+	if err != nil || !s.verify(sig, b64, "session", string(raw)) {
 		return "", "", time.Time{}, false
 	}
 	parts := strings.Split(string(raw), "|")
@@ -120,7 +137,7 @@ func (s *sessions) userID(r *http.Request, now time.Time) (id, tag string, authT
 
 // valid reports whether a session's password tag still matches u.
 func (s *sessions) valid(u core.User, tag string) bool {
-	return hmac.Equal([]byte(tag), []byte(s.passwordTag(u)))
+	return s.verify(tag, b64Tag, "password", u.ID, u.PasswordHash)
 }
 
 // csrfToken returns the token to put in a form, setting the seed cookie
@@ -144,8 +161,7 @@ func (s *sessions) checkCSRF(r *http.Request, token string) bool {
 	if err != nil || token == "" {
 		return false
 	}
-	want := b64(s.mac("csrf", c.Value))
-	return hmac.Equal([]byte(want), []byte(token))
+	return s.verify(token, b64, "csrf", c.Value)
 }
 
 // deviceTTL is how long a browser keeps its device cookie after its last
@@ -162,8 +178,7 @@ const deviceTTL = 365 * 24 * time.Hour
 func (s *sessions) device(r *http.Request) (string, bool) {
 	if c, err := r.Cookie(s.deviceCookie); err == nil {
 		if raw, sig, ok := strings.Cut(c.Value, "."); ok && len(raw) == 22 {
-			want := b64(s.mac("device", raw))
-			if hmac.Equal([]byte(want), []byte(sig)) {
+			if s.verify(sig, b64, "device", raw) {
 				return raw, true
 			}
 		}

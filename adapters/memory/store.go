@@ -34,6 +34,7 @@ type Store struct {
 
 var (
 	_ ports.ClientRepository        = (*Store)(nil)
+	_ ports.ClientSecretKeys        = (*Store)(nil)
 	_ ports.ScopeRepository         = (*Store)(nil)
 	_ ports.UserRepository          = (*Store)(nil)
 	_ ports.AccessTokenRepository   = (*Store)(nil)
@@ -101,6 +102,19 @@ func (s *Store) CreateClient(_ context.Context, c core.Client) error {
 	}
 	s.clients[c.ID] = cloneClient(c)
 	return nil
+}
+
+// CountClientSecretsNotUnder implements ports.ClientSecretKeys.
+func (s *Store) CountClientSecretsNotUnder(_ context.Context, keyID string) (int, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n := 0
+	for _, c := range s.clients {
+		if c.SecretHash != "" && c.SecretHashKey != keyID {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // GetClient implements ports.ClientRepository.

@@ -13,27 +13,40 @@ import (
 	"github.com/identityd/identityd/core"
 )
 
-type accessTokenRow struct {
-	JTI        string         `db:"jti"`
-	Issuer     string         `db:"issuer"`
-	Subject    string         `db:"subject"`
-	Audience   pq.StringArray `db:"audience"`
-	ClientID   string         `db:"client_id"`
-	Scopes     pq.StringArray `db:"scopes"`
-	UserID     sql.NullString `db:"user_id"`
-	FamilyID   sql.NullString `db:"family_id"`
-	AuthCodeID sql.NullString `db:"auth_code_id"`
-	IssuedAt   time.Time      `db:"issued_at"`
-	ExpiresAt  time.Time      `db:"expires_at"`
-	RevokedAt  sql.NullTime   `db:"revoked_at"`
+// scanAccessToken reads accessTokenColumns, in that order.
+func scanAccessToken(row interface{ Scan(...any) error }) (core.AccessToken, error) {
+	var (
+		t                            core.AccessToken
+		audience, scopes             pq.StringArray
+		userID, familyID, authCodeID sql.NullString
+		revoked                      sql.NullTime
+	)
+	if err := row.Scan(&t.JTI, &t.Issuer, &t.Subject, &audience, &t.ClientID, &scopes, &userID, &familyID, &authCodeID,
+		&t.IssuedAt, &t.ExpiresAt, &revoked); err != nil {
+		return core.AccessToken{}, err
+	}
+	t.Audience, t.Scopes = audience, scopes
+	t.UserID, t.FamilyID, t.AuthCodeID = userID.String, familyID.String, authCodeID.String
+	t.IssuedAt, t.ExpiresAt, t.RevokedAt = t.IssuedAt.UTC(), t.ExpiresAt.UTC(), fromNullTime(revoked)
+	return t, nil
 }
 
-func (r accessTokenRow) token() core.AccessToken {
-	return core.AccessToken{
-		JTI: r.JTI, Issuer: r.Issuer, Subject: r.Subject, Audience: r.Audience, ClientID: r.ClientID,
-		Scopes: r.Scopes, UserID: r.UserID.String, FamilyID: r.FamilyID.String, AuthCodeID: r.AuthCodeID.String,
-		IssuedAt: r.IssuedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(), RevokedAt: fromNullTime(r.RevokedAt),
+// queryAccessTokens runs a query for accessTokenColumns and reads every row.
+func (s *Store) queryAccessTokens(ctx context.Context, what, query string, args ...any) ([]core.AccessToken, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, translate(ctx, err, what)
 	}
+	defer rows.Close()
+	var out []core.AccessToken
+	for rows.Next() {
+		t, err := scanAccessToken(rows)
+		if err != nil {
+			return nil, translate(ctx, err, what)
+		}
+		out = append(out, t)
+	}
+	return out, translate(ctx, rows.Err(), what)
 }
 
 const (
@@ -60,7 +73,7 @@ func (s *Store) SaveAccessToken(ctx context.Context, t core.AccessToken) error {
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO access_tokens (`+accessTokenColumns+`)
+	_, err := s.exec(ctx, `INSERT INTO access_tokens (`+accessTokenColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, accessTokenArgs(t)...)
 	return translate(ctx, err, "save access token")
 }
@@ -90,26 +103,29 @@ func (s *Store) insertAccessTokens(ctx context.Context, tokens []core.AccessToke
 		args = append(args, accessTokenArgs(t)...)
 	}
 	b.WriteString(` ON CONFLICT (jti) DO NOTHING RETURNING jti`)
-	var inserted []string
-	if err := s.db.SelectContext(ctx, &inserted, b.String(), args...); err != nil {
-		return nil, translate(ctx, err, fmt.Sprintf("save %d access tokens", len(tokens)))
+	what := fmt.Sprintf("save %d access tokens", len(tokens))
+	rows, err := s.db.QueryContext(ctx, b.String(), args...)
+	if err != nil {
+		return nil, translate(ctx, err, what)
 	}
-	out := make(map[string]bool, len(inserted))
-	for _, j := range inserted {
-		out[j] = true
+	defer rows.Close()
+	out := make(map[string]bool, len(tokens))
+	for rows.Next() {
+		var jti string
+		if err := rows.Scan(&jti); err != nil {
+			return nil, translate(ctx, err, what)
+		}
+		out[jti] = true
 	}
-	return out, nil
+	return out, translate(ctx, rows.Err(), what)
 }
 
 // GetAccessToken implements ports.AccessTokenRepository.
 func (s *Store) GetAccessToken(ctx context.Context, jti string) (core.AccessToken, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	var r accessTokenRow
-	if err := s.db.GetContext(ctx, &r, `SELECT `+accessTokenColumns+` FROM access_tokens WHERE jti = $1`, jti); err != nil {
-		return core.AccessToken{}, translate(ctx, err, "access token")
-	}
-	return r.token(), nil
+	t, err := scanAccessToken(s.queryRow(ctx, `SELECT `+accessTokenColumns+` FROM access_tokens WHERE jti = $1`, jti))
+	return t, translate(ctx, err, "access token")
 }
 
 // RevokeAccessToken implements ports.AccessTokenRepository; a token revoked
@@ -117,13 +133,9 @@ func (s *Store) GetAccessToken(ctx context.Context, jti string) (core.AccessToke
 func (s *Store) RevokeAccessToken(ctx context.Context, jti string, at time.Time) (core.AccessToken, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	var r accessTokenRow
-	err := s.db.GetContext(ctx, &r, `UPDATE access_tokens SET revoked_at = COALESCE(revoked_at, $2)
-		WHERE jti = $1 RETURNING `+accessTokenColumns, jti, at)
-	if err != nil {
-		return core.AccessToken{}, translate(ctx, err, "revoke access token")
-	}
-	return r.token(), nil
+	t, err := scanAccessToken(s.queryRow(ctx, `UPDATE access_tokens SET revoked_at = COALESCE(revoked_at, $2)
+		WHERE jti = $1 RETURNING `+accessTokenColumns, jti, at))
+	return t, translate(ctx, err, "revoke access token")
 }
 
 // RevokeAccessTokens implements ports.AccessTokenRepository.
@@ -134,33 +146,15 @@ func (s *Store) RevokeAccessTokens(ctx context.Context, f core.TokenFilter, at t
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	var rows []accessTokenRow
-	err := s.db.SelectContext(ctx, &rows, `UPDATE access_tokens SET revoked_at = $1
+	return s.queryAccessTokens(ctx, "revoke access tokens", `UPDATE access_tokens SET revoked_at = $1
 		WHERE revoked_at IS NULL AND expires_at > $1 AND `+where+` RETURNING `+accessTokenColumns,
 		append([]any{at}, args...)...)
-	if err != nil {
-		return nil, translate(ctx, err, "revoke access tokens")
-	}
-	return accessTokens(rows), nil
 }
 
 // ListRevokedAccessTokens implements ports.AccessTokenRepository.
 func (s *Store) ListRevokedAccessTokens(ctx context.Context, now time.Time) ([]core.AccessToken, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	var rows []accessTokenRow
-	err := s.db.SelectContext(ctx, &rows, `SELECT `+accessTokenColumns+` FROM access_tokens
+	return s.queryAccessTokens(ctx, "list revoked access tokens", `SELECT `+accessTokenColumns+` FROM access_tokens
 		WHERE revoked_at IS NOT NULL AND expires_at > $1`, now)
-	if err != nil {
-		return nil, translate(ctx, err, "list revoked access tokens")
-	}
-	return accessTokens(rows), nil
-}
-
-func accessTokens(rows []accessTokenRow) []core.AccessToken {
-	var out []core.AccessToken
-	for _, r := range rows {
-		out = append(out, r.token())
-	}
-	return out
 }

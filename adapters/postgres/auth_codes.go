@@ -53,7 +53,7 @@ func (s *Store) UpdateAuthCode(ctx context.Context, hash string, fn func(core.Au
 	const what = "update authorization code"
 	for {
 		var version string
-		old, err := scanAuthCode(s.db.QueryRowContext(ctx,
+		old, err := scanAuthCode(s.queryRow(ctx,
 			`SELECT `+authCodeColumns+`, xmin::text FROM authorization_codes WHERE hash = $1`, hash), &version)
 		if err != nil {
 			return core.AuthCode{}, translate(ctx, err, what)
@@ -62,7 +62,7 @@ func (s *Store) UpdateAuthCode(ctx context.Context, hash string, fn func(core.Au
 		if err != nil {
 			return old, err
 		}
-		updated, err := scanAuthCode(s.db.QueryRowContext(ctx, `UPDATE authorization_codes SET client_id = $3, user_id = $4,
+		updated, err := scanAuthCode(s.queryRow(ctx, `UPDATE authorization_codes SET client_id = $3, user_id = $4,
 			redirect_uri = $5, scopes = $6, code_challenge = $7, code_challenge_method = $8, issued_at = $9, expires_at = $10,
 			redeemed_at = $11, nonce = $12, auth_time = $13
 			WHERE hash = $1 AND xmin = $2::xid RETURNING `+authCodeColumns,

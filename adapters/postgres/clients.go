@@ -16,6 +16,7 @@ type clientRow struct {
 	ClientID     string         `db:"client_id"`
 	Name         string         `db:"name"`
 	SecretHash   sql.NullString `db:"secret_hash"`
+	SecretKey    string         `db:"secret_hash_key"`
 	RedirectURIs pq.StringArray `db:"redirect_uris"`
 	GrantTypes   pq.StringArray `db:"grant_types"`
 	Scopes       pq.StringArray `db:"scopes"`
@@ -29,7 +30,7 @@ type clientRow struct {
 
 func (r clientRow) client() core.Client {
 	return core.Client{
-		ID: r.ClientID, Name: r.Name, SecretHash: r.SecretHash.String,
+		ID: r.ClientID, Name: r.Name, SecretHash: r.SecretHash.String, SecretHashKey: r.SecretKey,
 		RedirectURIs: r.RedirectURIs, GrantTypes: r.GrantTypes, Scopes: r.Scopes,
 		Public: r.Public, FirstParty: r.FirstParty, PostLogoutRedirectURIs: r.PostLogout, IDTokenSignedResponseAlg: r.IDTokenAlg,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
@@ -37,7 +38,7 @@ func (r clientRow) client() core.Client {
 }
 
 // selectClient reads clients with their scope names in held order.
-const selectClient = `SELECT c.client_id, c.name, c.secret_hash, c.redirect_uris, c.grant_types,
+const selectClient = `SELECT c.client_id, c.name, c.secret_hash, c.secret_hash_key, c.redirect_uris, c.grant_types,
 	c.public, c.first_party, c.created_at, c.updated_at, c.post_logout_redirect_uris, c.id_token_signed_response_alg,
 	(SELECT array_agg(cs.scope_name ORDER BY cs.position) FROM client_scopes cs WHERE cs.client_id = c.client_id) AS scopes
 	FROM oauth_clients c`
@@ -64,10 +65,10 @@ func (s *Store) CreateClient(ctx context.Context, c core.Client) error {
 	return s.inTx(ctx, what, func(tx *sqlx.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO oauth_clients
 			(client_id, name, secret_hash, redirect_uris, grant_types, public, first_party, created_at, updated_at,
-			post_logout_redirect_uris, id_token_signed_response_alg)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			post_logout_redirect_uris, id_token_signed_response_alg, secret_hash_key)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 			c.ID, c.Name, nullString(c.SecretHash), pq.StringArray(c.RedirectURIs), pq.StringArray(c.GrantTypes),
-			c.Public, c.FirstParty, c.CreatedAt, c.UpdatedAt, pq.StringArray(c.PostLogoutRedirectURIs), c.IDTokenSignedResponseAlg)
+			c.Public, c.FirstParty, c.CreatedAt, c.UpdatedAt, pq.StringArray(c.PostLogoutRedirectURIs), c.IDTokenSignedResponseAlg, c.SecretHashKey)
 		if err != nil {
 			return translate(ctx, err, what)
 		}
@@ -148,10 +149,10 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(core.Client
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE oauth_clients SET name = $2, secret_hash = $3, redirect_uris = $4,
 			grant_types = $5, public = $6, first_party = $7, created_at = $8, updated_at = $9,
-			post_logout_redirect_uris = $10, id_token_signed_response_alg = $11
+			post_logout_redirect_uris = $10, id_token_signed_response_alg = $11, secret_hash_key = $12
 			WHERE client_id = $1`,
 			id, c.Name, nullString(c.SecretHash), pq.StringArray(c.RedirectURIs), pq.StringArray(c.GrantTypes),
-			c.Public, c.FirstParty, c.CreatedAt, c.UpdatedAt, pq.StringArray(c.PostLogoutRedirectURIs), c.IDTokenSignedResponseAlg)
+			c.Public, c.FirstParty, c.CreatedAt, c.UpdatedAt, pq.StringArray(c.PostLogoutRedirectURIs), c.IDTokenSignedResponseAlg, c.SecretHashKey)
 		if err != nil {
 			return translate(ctx, err, what)
 		}
@@ -193,4 +194,13 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 	var deleted string
 	err := s.db.GetContext(ctx, &deleted, `DELETE FROM oauth_clients WHERE client_id = $1 RETURNING client_id`, id)
 	return translate(ctx, err, fmt.Sprintf("delete client %q", id))
+}
+
+// CountClientSecretsNotUnder implements ports.ClientSecretKeys.
+func (s *Store) CountClientSecretsNotUnder(ctx context.Context, keyID string) (int, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	var n int
+	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM oauth_clients WHERE secret_hash IS NOT NULL AND secret_hash_key <> $1`, keyID)
+	return n, translate(ctx, err, "count client secrets")
 }

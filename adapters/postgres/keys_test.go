@@ -32,12 +32,18 @@ func encryptionKey(t *testing.T) []byte {
 // newSigningKeys opens its own pool on dsn, as another instance would.
 func newSigningKeys(t *testing.T, dsn string, key []byte) *postgres.SigningKeys {
 	t.Helper()
+	return newRotatingSigningKeys(t, dsn, key, nil)
+}
+
+// newRotatingSigningKeys is newSigningKeys also reading previous.
+func newRotatingSigningKeys(t *testing.T, dsn string, key, previous []byte) *postgres.SigningKeys {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	db, err := postgres.Open(ctx, postgres.Options{URL: dsn, MaxOpenConns: 4})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, db.Close()) })
-	s, err := postgres.NewSigningKeys(db, key, system.Clock{})
+	s, err := postgres.NewSigningKeys(db, key, previous, system.Clock{})
 	require.NoError(t, err)
 	return s
 }
@@ -139,6 +145,82 @@ func TestSigningKeysAreSealed(t *testing.T) {
 
 func TestNewSigningKeysNeedsA256BitKey(t *testing.T) {
 	t.Parallel()
-	_, err := postgres.NewSigningKeys(nil, make([]byte, 16), system.Clock{})
+	_, err := postgres.NewSigningKeys(nil, make([]byte, 16), nil, system.Clock{})
 	assert.Error(t, err)
+	_, err = postgres.NewSigningKeys(nil, make([]byte, 32), make([]byte, 16), system.Clock{})
+	assert.Error(t, err, "the previous key too")
+	_, err = postgres.NewSigningKeys(nil, make([]byte, 32), make([]byte, 32), system.Clock{})
+	assert.Error(t, err, "the previous key is another key")
+}
+
+// After a change of JWT_REFRESH_SECRET, an instance with the previous one
+// configured reads the keys sealed under it (and adds none next to an
+// active one); Reseal moves them, in one go, to the current key, after
+// which the current key alone reads them all.
+func TestSigningKeysUnderThePreviousKey(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.NewSchema(t)
+	keyA, keyB := encryptionKey(t), encryptionKey(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	underA := newSigningKeys(t, dsn, keyA)
+	for i, alg := range []string{"RS256", "ES256"} {
+		ok, err := underA.AddSigningKey(ctx, core.SigningKey{ID: "a-" + alg, Alg: alg, PEM: []byte("pem " + alg), CreatedAt: now.Add(time.Duration(i) * time.Second)})
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	_, err := underA.RetireSigningKeys(ctx, now, now.Add(time.Minute))
+	require.NoError(t, err, "RS256 retired, ES256 active")
+	want, err := underA.SigningKeys(ctx, now)
+	require.NoError(t, err)
+	require.Len(t, want, 2)
+
+	rotating := newRotatingSigningKeys(t, dsn, keyB, keyA)
+	got, err := rotating.SigningKeys(ctx, now)
+	require.NoError(t, err)
+	assert.Equal(t, want, got, "read under the previous key")
+	ok, err := rotating.AddSigningKey(ctx, core.SigningKey{ID: "b-EdDSA", Alg: "EdDSA", PEM: []byte("pem EdDSA"), CreatedAt: now.Add(2 * time.Second)})
+	require.NoError(t, err)
+	require.True(t, ok, "new keys are sealed under the current key")
+	census, err := rotating.Census(ctx, time.Time{})
+	require.NoError(t, err)
+	assert.Equal(t, postgres.KeyCensus{Current: 1, Previous: 2}, census)
+
+	// An instance that ran with the new secret alone made its own ES256
+	// key: resealing retires the older active one, which stays published.
+	onlyB := newSigningKeys(t, dsn, keyB)
+	lone := core.SigningKey{ID: "b-ES256", Alg: "ES256", PEM: []byte("lone ES256"), CreatedAt: now.Add(3 * time.Second)}
+	ok, err = onlyB.AddSigningKey(ctx, lone)
+	require.NoError(t, err)
+	require.True(t, ok)
+
+	resealAt := now.Add(time.Hour)
+	n, err := rotating.Reseal(ctx, resealAt)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	n, err = rotating.Reseal(ctx, resealAt)
+	require.NoError(t, err)
+	assert.Equal(t, 0, n, "nothing left to move")
+
+	census, err = onlyB.Census(ctx, time.Time{})
+	require.NoError(t, err)
+	assert.Equal(t, postgres.KeyCensus{Current: 4}, census)
+	got, err = onlyB.SigningKeys(ctx, now)
+	require.NoError(t, err)
+	byID := map[string]core.SigningKey{}
+	for _, k := range got {
+		byID[k.ID] = k
+	}
+	require.Len(t, byID, 4, "the current key alone reads every key")
+	assert.Equal(t, want[0], byID["a-RS256"], "a retired key keeps its retirement")
+	assert.Equal(t, []byte("pem ES256"), byID["a-ES256"].PEM)
+	assert.True(t, byID["a-ES256"].RetiredAt.Equal(resealAt), "the older active ES256 key is retired: %v", byID["a-ES256"].RetiredAt)
+	assert.True(t, byID["b-ES256"].Active())
+
+	census, err = underA.Census(ctx, time.Time{})
+	require.NoError(t, err)
+	assert.Equal(t, postgres.KeyCensus{Other: 4}, census, "an instance on the old secret alone reads none")
+	n, err = onlyB.Reseal(ctx, resealAt)
+	require.NoError(t, err)
+	assert.Equal(t, 0, n, "without a previous key nothing to do")
 }

@@ -43,7 +43,7 @@ func refreshTokenArgs(t core.RefreshToken) []any {
 func (s *Store) CreateRefreshToken(ctx context.Context, t core.RefreshToken) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO refresh_tokens (`+refreshTokenColumns+`)
+	_, err := s.exec(ctx, `INSERT INTO refresh_tokens (`+refreshTokenColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, refreshTokenArgs(t)...)
 	return translate(ctx, err, "create refresh token")
 }
@@ -52,14 +52,15 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t core.RefreshToken) err
 func (s *Store) GetRefreshToken(ctx context.Context, hash string) (core.RefreshToken, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	t, err := scanRefreshToken(s.db.QueryRowContext(ctx, `SELECT `+refreshTokenColumns+` FROM refresh_tokens WHERE hash = $1`, hash))
+	t, err := scanRefreshToken(s.queryRow(ctx, `SELECT `+refreshTokenColumns+` FROM refresh_tokens WHERE hash = $1`, hash))
 	return t, translate(ctx, err, "refresh token")
 }
 
 // rotateRefreshToken marks the token hash rotated at $3 (keeping an earlier
 // rotation time) and inserts its successor ($4...$14), in one statement and
 // only while the row is still the version read ($2, its xmin): a concurrent
-// rotation or revocation since makes it match no row.
+// rotation or revocation since makes it match no row, and the statement
+// return none.
 const rotateRefreshToken = `WITH rotated AS (
 	UPDATE refresh_tokens SET rotated_at = COALESCE(rotated_at, $3)
 	WHERE hash = $1 AND xmin = $2::xid
@@ -70,7 +71,7 @@ const rotateRefreshToken = `WITH rotated AS (
 		$10::timestamptz, $11::timestamptz, $12::timestamptz, $13::timestamptz, $14::timestamptz
 	FROM rotated
 )
-SELECT ` + refreshTokenColumns + ` FROM rotated`
+SELECT 1 FROM rotated`
 
 // RotateRefreshToken implements ports.RefreshTokenRepository without a
 // transaction: it reads the token with its row version, calls fn, and
@@ -85,7 +86,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, fn func(cor
 	const what = "rotate refresh token"
 	for {
 		var version string
-		old, err := scanRefreshToken(s.db.QueryRowContext(ctx,
+		old, err := scanRefreshToken(s.queryRow(ctx,
 			`SELECT `+refreshTokenColumns+`, xmin::text FROM refresh_tokens WHERE hash = $1`, hash), &version)
 		if err != nil {
 			return core.RefreshToken{}, translate(ctx, err, what)
@@ -95,10 +96,16 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, fn func(cor
 			return old, err
 		}
 		args := append([]any{hash, version, next.IssuedAt}, refreshTokenArgs(next)...)
-		rotated, err := scanRefreshToken(s.db.QueryRowContext(ctx, rotateRefreshToken, args...))
+		var one int
+		err = s.queryRow(ctx, rotateRefreshToken, args...).Scan(&one)
 		switch {
 		case err == nil:
-			return rotated, nil
+			// The row was the version read: what the update left is
+			// known without reading it back.
+			if old.RotatedAt.IsZero() {
+				old.RotatedAt = next.IssuedAt.Round(time.Microsecond).UTC()
+			}
+			return old, nil
 		case errors.Is(err, sql.ErrNoRows) && ctx.Err() == nil:
 			continue // changed since it was read
 		default:

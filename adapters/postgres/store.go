@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -50,10 +51,12 @@ type Store struct {
 	timeout time.Duration
 	pinger  *DB
 	tokens  *batcher
+	stmts   sync.Map // query -> *sql.Stmt
 }
 
 var (
 	_ ports.ClientRepository        = (*Store)(nil)
+	_ ports.ClientSecretKeys        = (*Store)(nil)
 	_ ports.ScopeRepository         = (*Store)(nil)
 	_ ports.UserRepository          = (*Store)(nil)
 	_ ports.AccessTokenRepository   = (*Store)(nil)
@@ -83,7 +86,50 @@ func (s *Store) Close() error {
 	if s.tokens != nil {
 		s.tokens.close()
 	}
+	s.stmts.Range(func(_, st any) bool {
+		_ = st.(*sql.Stmt).Close()
+		return true
+	})
 	return nil
+}
+
+// prepared returns query as a prepared statement, made once per Store;
+// database/sql prepares it on each pooled connection the first time that
+// connection runs it. A prepared statement goes out as its name and the
+// parameters, and PostgreSQL neither parses nor plans it again.
+func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		_ = st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// queryRow runs query, one of the fixed statements of a hot path, as a
+// prepared statement. When it cannot be prepared (the database is away),
+// it runs unprepared, to fail with the error that says why.
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return s.db.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// exec is queryRow for a statement that returns no rows.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return s.db.ExecContext(ctx, query, args...)
+	}
+	return st.ExecContext(ctx, args...)
 }
 
 // Ping implements ports.Pinger.
@@ -97,7 +143,12 @@ func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc)
 // inTx runs fn in a transaction and commits when it returns nil. Errors from
 // fn come back unchanged; fn translates its own driver errors.
 func (s *Store) inTx(ctx context.Context, what string, fn func(tx *sqlx.Tx) error) error {
-	tx, err := s.db.BeginTxx(ctx, nil)
+	return inTx(ctx, s.db, what, fn)
+}
+
+// inTx runs fn in a transaction of db, committed when fn succeeds.
+func inTx(ctx context.Context, db *sqlx.DB, what string, fn func(tx *sqlx.Tx) error) error {
+	tx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
 		return translate(ctx, err, what+": begin")
 	}

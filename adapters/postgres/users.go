@@ -3,39 +3,32 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
-	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/identityd/identityd/core"
 )
 
-type userRow struct {
-	ID           string         `db:"id"`
-	Email        string         `db:"email"`
-	PasswordHash string         `db:"password_hash"`
-	FirstName    string         `db:"first_name"`
-	LastName     string         `db:"last_name"`
-	Roles        pq.StringArray `db:"roles"`
-	Verified     bool           `db:"email_verified"`
-	SessionsEnd  sql.NullTime   `db:"sessions_ended_at"`
-	FailedLogins int            `db:"failed_logins"`
-	LockedUntil  sql.NullTime   `db:"locked_until"`
-	CreatedAt    time.Time      `db:"created_at"`
-	UpdatedAt    time.Time      `db:"updated_at"`
-}
-
-func (r userRow) user() core.User {
-	return core.User{
-		ID: r.ID, Email: r.Email, PasswordHash: r.PasswordHash, FirstName: r.FirstName, LastName: r.LastName,
-		Roles: r.Roles, EmailVerified: r.Verified, SessionsEndedAt: fromNullTime(r.SessionsEnd), FailedLogins: r.FailedLogins, LockedUntil: fromNullTime(r.LockedUntil),
-		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
-	}
-}
-
 const userColumns = `id, email, password_hash, first_name, last_name, roles, failed_logins, locked_until, created_at, updated_at, email_verified, sessions_ended_at`
+
+// scanUser reads userColumns, in that order, and then extra.
+func scanUser(row interface{ Scan(...any) error }, extra ...any) (core.User, error) {
+	var (
+		u                 core.User
+		roles             pq.StringArray
+		locked, sessEnded sql.NullTime
+	)
+	dest := append([]any{&u.ID, &u.Email, &u.PasswordHash, &u.FirstName, &u.LastName, &roles, &u.FailedLogins, &locked,
+		&u.CreatedAt, &u.UpdatedAt, &u.EmailVerified, &sessEnded}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return core.User{}, err
+	}
+	u.Roles, u.LockedUntil, u.SessionsEndedAt = roles, fromNullTime(locked), fromNullTime(sessEnded)
+	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
+	return u, nil
+}
 
 // CreateUser implements ports.UserRepository.
 func (s *Store) CreateUser(ctx context.Context, u core.User) error {
@@ -51,11 +44,11 @@ func (s *Store) CreateUser(ctx context.Context, u core.User) error {
 func (s *Store) GetUser(ctx context.Context, id string) (core.User, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	var r userRow
-	if err := s.db.GetContext(ctx, &r, `SELECT `+userColumns+` FROM users WHERE id = $1`, id); err != nil {
+	u, err := scanUser(s.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	if err != nil {
 		return core.User{}, translate(ctx, err, fmt.Sprintf("user %q", id))
 	}
-	return r.user(), nil
+	return u, nil
 }
 
 // GetUserByEmail implements ports.UserRepository. The lookup goes through
@@ -63,44 +56,44 @@ func (s *Store) GetUser(ctx context.Context, id string) (core.User, error) {
 func (s *Store) GetUserByEmail(ctx context.Context, email string) (core.User, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	var r userRow
-	if err := s.db.GetContext(ctx, &r, `SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1)`, email); err != nil {
-		return core.User{}, translate(ctx, err, "user by email")
-	}
-	return r.user(), nil
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1)`, email))
+	return u, translate(ctx, err, "user by email")
 }
 
-// UpdateUser implements ports.UserRepository: the row is locked while fn
-// runs.
+// UpdateUser implements ports.UserRepository without a transaction: it
+// reads the user with its row version (xmin), calls fn, and writes the
+// result only over the version read. When another update came in between,
+// it reads again and calls fn on that one's result, as under a row lock.
+// Two round trips.
 func (s *Store) UpdateUser(ctx context.Context, id string, fn func(core.User) (core.User, error)) (core.User, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	what := fmt.Sprintf("update user %q", id)
-	var out core.User
-	err := s.inTx(ctx, what, func(tx *sqlx.Tx) error {
-		var r userRow
-		if err := tx.GetContext(ctx, &r, `SELECT `+userColumns+` FROM users WHERE id = $1 FOR UPDATE`, id); err != nil {
-			return translate(ctx, err, what)
-		}
-		u, err := fn(r.user())
+	what := func() string { return fmt.Sprintf("update user %q", id) }
+	for {
+		var version string
+		old, err := scanUser(s.queryRow(ctx, `SELECT `+userColumns+`, xmin::text FROM users WHERE id = $1`, id), &version)
 		if err != nil {
-			return err
+			return core.User{}, translate(ctx, err, what())
 		}
-		err = tx.GetContext(ctx, &r, `UPDATE users SET email = $2, password_hash = $3, first_name = $4, last_name = $5,
-			roles = $6, failed_logins = $7, locked_until = $8, created_at = $9, updated_at = $10, email_verified = $11, sessions_ended_at = $12
-			WHERE id = $1 RETURNING `+userColumns,
-			id, u.Email, u.PasswordHash, u.FirstName, u.LastName, pq.StringArray(u.Roles), u.FailedLogins,
-			nullTime(u.LockedUntil), u.CreatedAt, u.UpdatedAt, u.EmailVerified, nullTime(u.SessionsEndedAt))
+		u, err := fn(old)
 		if err != nil {
-			return translate(ctx, err, what)
+			return core.User{}, err
 		}
-		out = r.user()
-		return nil
-	})
-	if err != nil {
-		return core.User{}, err
+		updated, err := scanUser(s.queryRow(ctx, `UPDATE users SET email = $3, password_hash = $4, first_name = $5,
+			last_name = $6, roles = $7, failed_logins = $8, locked_until = $9, created_at = $10, updated_at = $11,
+			email_verified = $12, sessions_ended_at = $13
+			WHERE id = $1 AND xmin = $2::xid RETURNING `+userColumns,
+			id, version, u.Email, u.PasswordHash, u.FirstName, u.LastName, pq.StringArray(u.Roles), u.FailedLogins,
+			nullTime(u.LockedUntil), u.CreatedAt, u.UpdatedAt, u.EmailVerified, nullTime(u.SessionsEndedAt)))
+		switch {
+		case err == nil:
+			return updated, nil
+		case errors.Is(err, sql.ErrNoRows) && ctx.Err() == nil:
+			continue // changed since it was read
+		default:
+			return core.User{}, translate(ctx, err, what())
+		}
 	}
-	return out, nil
 }
 
 // DeleteUser implements ports.UserRepository. Refresh tokens, codes and
@@ -110,6 +103,6 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var deleted string
-	err := s.db.GetContext(ctx, &deleted, `DELETE FROM users WHERE id = $1 RETURNING id`, id)
+	err := s.db.QueryRowContext(ctx, `DELETE FROM users WHERE id = $1 RETURNING id`, id).Scan(&deleted)
 	return translate(ctx, err, fmt.Sprintf("delete user %q", id))
 }

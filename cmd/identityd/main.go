@@ -32,6 +32,11 @@ commands:
                  apply, roll back or list the SQL migrations on DATABASE_URL
   keys rotate    make new signing keys the active ones on every instance
                  sharing DATABASE_URL (needs only DATABASE_URL)
+  keys reseal    seal the stored signing keys sealed under
+                 JWT_REFRESH_SECRET_PREVIOUS under JWT_REFRESH_SECRET
+                 (needs DATABASE_URL and both secrets)
+  keys status    count the signing keys and client secrets still under
+                 another JWT_REFRESH_SECRET (needs DATABASE_URL and it)
   janitor        delete expired tokens, codes and reset tokens once, then exit
   healthcheck    exit 0 if the server on PORT answers /healthz
   version        print the version
@@ -162,11 +167,15 @@ func migrate(cfg app.Config, args []string, stdout, stderr io.Writer, logger *sl
 	return 0
 }
 
-// keys runs `identityd keys rotate`, which needs only DATABASE_URL.
+// keys runs `identityd keys rotate`, which needs only DATABASE_URL, and
+// `keys reseal` and `keys status`, which need JWT_REFRESH_SECRET too.
 func keys(lookup app.Lookup, args []string, stdout, stderr io.Writer) int {
-	if len(args) != 1 || args[0] != "rotate" {
-		fmt.Fprint(stderr, "identityd: keys needs the subcommand rotate\n")
+	if len(args) != 1 || (args[0] != "rotate" && args[0] != "reseal" && args[0] != "status") {
+		fmt.Fprint(stderr, "identityd: keys needs one of the subcommands rotate, reseal, status\n")
 		return 2
+	}
+	if args[0] != "rotate" {
+		return keysWithSecrets(lookup, args[0], stdout, stderr)
 	}
 	dbURL, _ := lookup("DATABASE_URL")
 	if dbURL == "" {
@@ -182,6 +191,40 @@ func keys(lookup app.Lookup, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "retired %d signing key(s); every instance makes or finds the new keys within a minute, and publishes the retired ones until the tokens they signed have expired\n", n)
+	return 0
+}
+
+// keysWithSecrets runs `identityd keys reseal` or `identityd keys status`.
+func keysWithSecrets(lookup app.Lookup, cmd string, stdout, stderr io.Writer) int {
+	kc, err := app.LoadKeysConfig(lookup, cmd == "reseal")
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "identityd: keys %s: %s\n", cmd, line)
+		}
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), app.StartTimeout)
+	defer cancel()
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if cmd == "reseal" {
+		n, err := app.ResealSigningKeys(ctx, kc, logger)
+		if err != nil {
+			fmt.Fprintf(stderr, "identityd: keys reseal: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "resealed %d signing key(s) under JWT_REFRESH_SECRET\n", n)
+		return 0
+	}
+	st, err := app.KeysStatus(ctx, kc, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "identityd: keys status: %v\n", err)
+		return 1
+	}
+	k := st.SigningKeys
+	fmt.Fprintf(stdout, "signing keys sealed under JWT_REFRESH_SECRET: %d\n", k.Current)
+	fmt.Fprintf(stdout, "signing keys sealed under JWT_REFRESH_SECRET_PREVIOUS: %d\n", k.Previous)
+	fmt.Fprintf(stdout, "signing keys sealed under another secret (not read): %d\n", k.Other)
+	fmt.Fprintf(stdout, "client secrets not hashed under JWT_REFRESH_SECRET: %d\n", st.ClientSecretsNotCurrent)
 	return 0
 }
 

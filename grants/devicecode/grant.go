@@ -202,14 +202,16 @@ func (g *Grant) Token(ctx context.Context, r grants.Request) (core.TokenResponse
 	}
 	now := g.clock.Now()
 	var outcome error
-	d, err := g.codes.UpdateDeviceCode(ctx, g.hasher.Hash(raw), func(d core.DeviceCode) (core.DeviceCode, error) {
-		outcome = nil
-		next, err := Poll(d, r.Client.ID, now)
-		if err != nil && next.Status == "" {
-			return d, err
-		}
-		outcome = err
-		return next, nil
+	d, err := ports.FindHashed(g.hasher, raw, func(hash string) (core.DeviceCode, error) {
+		return g.codes.UpdateDeviceCode(ctx, hash, func(d core.DeviceCode) (core.DeviceCode, error) {
+			outcome = nil
+			next, err := Poll(d, r.Client.ID, now)
+			if err != nil && next.Status == "" {
+				return d, err
+			}
+			outcome = err
+			return next, nil
+		})
 	})
 	switch {
 	case errors.Is(err, core.ErrNotFound):

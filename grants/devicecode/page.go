@@ -7,6 +7,7 @@ import (
 
 	"github.com/identityd/identityd/core"
 	"github.com/identityd/identityd/grants"
+	"github.com/identityd/identityd/ports"
 )
 
 // Values of the decision button on the consent form.
@@ -33,13 +34,14 @@ func (g *Grant) ServePage(ctx context.Context, r grants.PageRequest) (grants.Pag
 	if code == "" {
 		return entryPage(typed, "Enter the 8-letter code shown on your device.", http.StatusBadRequest), nil
 	}
-	hash := g.hasher.Hash(code)
 	now := g.clock.Now()
-	d, err := g.codes.UpdateDeviceCodeByUserCode(ctx, hash, func(d core.DeviceCode) (core.DeviceCode, error) {
-		if d.Status != core.DevicePending || !now.Before(d.ExpiresAt) {
-			return d, errNotPending
-		}
-		return d, nil
+	d, err := ports.FindHashed(g.hasher, code, func(hash string) (core.DeviceCode, error) {
+		return g.codes.UpdateDeviceCodeByUserCode(ctx, hash, func(d core.DeviceCode) (core.DeviceCode, error) {
+			if d.Status != core.DevicePending || !now.Before(d.ExpiresAt) {
+				return d, errNotPending
+			}
+			return d, nil
+		})
 	})
 	if errors.Is(err, core.ErrNotFound) || errors.Is(err, errNotPending) {
 		return entryPage(typed, "That code is not valid or has expired. Check the code on your device, or start again there.", http.StatusBadRequest), nil
@@ -61,7 +63,7 @@ func (g *Grant) ServePage(ctx context.Context, r grants.PageRequest) (grants.Pag
 	default:
 		return consentPage(core.FormatUserCode(code), client.Name, scopes), nil
 	}
-	_, err = g.codes.UpdateDeviceCodeByUserCode(ctx, hash, func(d core.DeviceCode) (core.DeviceCode, error) {
+	_, err = g.codes.UpdateDeviceCodeByUserCode(ctx, d.UserCodeHash, func(d core.DeviceCode) (core.DeviceCode, error) {
 		if d.Status != core.DevicePending || !now.Before(d.ExpiresAt) {
 			return d, errNotPending
 		}

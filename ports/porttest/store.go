@@ -19,6 +19,7 @@ import (
 // Store is everything a durable store implements.
 type Store interface {
 	ports.ClientRepository
+	ports.ClientSecretKeys
 	ports.ScopeRepository
 	ports.UserRepository
 	ports.AccessTokenRepository
@@ -97,6 +98,39 @@ func runClientTests(t *testing.T, newStore func(*testing.T) Store) {
 		got, err := s.GetClient(ctx, c.ID)
 		require.NoError(t, err)
 		assert.Equal(t, c, got)
+	})
+	t.Run("secret hash key", func(t *testing.T) {
+		s := newStore(t)
+		under := func(key string) int {
+			t.Helper()
+			n, err := s.CountClientSecretsNotUnder(ctx, key)
+			require.NoError(t, err)
+			return n
+		}
+		// Other subtests' clients may share the store: count changes.
+		beforeK1, beforeK2 := under("k1"), under("k2")
+		a, b, legacy, pub := newClient(uniq("a")), newClient(uniq("b")), newClient(uniq("legacy")), newClient(uniq("pub"))
+		a.SecretHashKey, b.SecretHashKey = "k1", "k2"
+		pub.SecretHash, pub.Public = "", true
+		for _, c := range []core.Client{a, b, legacy, pub} {
+			require.NoError(t, s.CreateClient(ctx, c))
+		}
+		got, err := s.GetClient(ctx, a.ID)
+		require.NoError(t, err)
+		assert.Equal(t, "k1", got.SecretHashKey, "stored and read back")
+		assert.Equal(t, beforeK1+2, under("k1"), "b (another key) and legacy (none recorded); never the public client")
+		assert.Equal(t, beforeK2+2, under("k2"))
+
+		_, err = s.UpdateClient(ctx, b.ID, func(c core.Client) (core.Client, error) {
+			c.SecretHash, c.SecretHashKey = "rehashed", "k1"
+			return c, nil
+		})
+		require.NoError(t, err)
+		got, err = s.GetClient(ctx, b.ID)
+		require.NoError(t, err)
+		assert.Equal(t, "k1", got.SecretHashKey, "updated")
+		assert.Equal(t, beforeK1+1, under("k1"))
+		assert.Equal(t, beforeK2+3, under("k2"))
 	})
 	t.Run("duplicate id", func(t *testing.T) {
 		s := newStore(t)

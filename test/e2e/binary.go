@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -99,10 +100,16 @@ func (p *Process) Stderr() string { return p.stderr.String() }
 
 // Start runs the binary with apptest.ServerEnv(port, overrides) as its whole
 // environment (plus PATH and HOME), waits until /healthz answers, and stops
-// it with SIGTERM when the test ends.
+// it with SIGTERM when the test ends. The port is a free one unless
+// overrides sets PORT (a restart on the same address).
 func Start(t testing.TB, overrides map[string]string, args ...string) *Process {
 	t.Helper()
 	port := apptest.FreePort(t)
+	if v, ok := overrides["PORT"]; ok {
+		var err error
+		port, err = strconv.Atoi(v)
+		require.NoError(t, err, "PORT")
+	}
 	env := apptest.ServerEnv(t, port, overrides)
 	p := &Process{URL: fmt.Sprintf("http://127.0.0.1:%d", port), stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(Binary(t), args...)

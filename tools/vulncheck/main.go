@@ -3,9 +3,9 @@
 //
 //   - a vulnerability whose vulnerable code the project calls, in a module
 //     it requires, fails the check (exit 1): upgrade the module;
-//   - one in the standard library is fixed by a newer Go release, not by
-//     the project; it is listed, and fails the check only with -strict-stdlib
-//     (CI machines whose Go toolchain is pinned cannot upgrade it alone).
+//   - so does one in the standard library of the Go release that ran
+//     govulncheck: raise GOTOOLCHAIN in the Makefile and the go line of
+//     go.mod to the release named as fixing it.
 //
 // A vulnerability in required code that is never called is not reported,
 // as govulncheck's own text output does.
@@ -14,7 +14,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -45,8 +44,6 @@ type called struct {
 }
 
 func main() {
-	strict := flag.Bool("strict-stdlib", false, "fail on standard-library vulnerabilities too")
-	flag.Parse()
 	summaries := map[string]string{}
 	found := map[string]called{}
 	dec := json.NewDecoder(os.Stdin)
@@ -81,26 +78,25 @@ func main() {
 	}
 	sort.Strings(ids)
 	var modules, stdlib int
+	goVersion := ""
 	for _, id := range ids {
 		c := found[id]
 		kind := "module"
 		if c.module == "stdlib" {
-			kind, stdlib = "Go standard library", stdlib+1
+			kind, stdlib, goVersion = "Go standard library", stdlib+1, c.version
 		} else {
 			modules++
 		}
 		fmt.Printf("%s (%s %s %s, fixed in %s): %s\n", id, kind, c.module, c.version, c.fixed, summaries[id])
 	}
-	switch {
-	case modules > 0:
+	if modules > 0 {
 		fmt.Printf("govulncheck: %d called vulnerabilities in required modules: upgrade them\n", modules)
-		os.Exit(1)
-	case stdlib > 0 && *strict:
-		fmt.Printf("govulncheck: %d called vulnerabilities in the Go standard library\n", stdlib)
-		os.Exit(1)
-	case stdlib > 0:
-		fmt.Printf("govulncheck: no called vulnerability in required modules; %d in the Go standard library of this toolchain, fixed by the Go release named above (upgrade Go)\n", stdlib)
-	default:
-		fmt.Println("govulncheck: no called vulnerability")
 	}
+	if stdlib > 0 {
+		fmt.Printf("govulncheck: %d called vulnerabilities in the Go standard library of %s: raise GOTOOLCHAIN in the Makefile and the go line of go.mod to the Go release named above\n", stdlib, goVersion)
+	}
+	if modules+stdlib > 0 {
+		os.Exit(1)
+	}
+	fmt.Println("govulncheck: no called vulnerability")
 }

@@ -124,17 +124,22 @@ func (c *Cluster) NodeFor(key string) int {
 		slot, err = rc.ClusterKeySlot(ctx, key).Result()
 		return err
 	})
-	var ranges []goredis.ClusterSlot
+	var shards []goredis.ClusterShard
 	c.waitFor(c.nodes[0].addr(), func(ctx context.Context, rc *goredis.Client) error {
 		var err error
-		ranges, err = rc.ClusterSlots(ctx).Result()
+		shards, err = rc.ClusterShards(ctx).Result()
 		return err
 	})
-	for _, r := range ranges {
-		if int64(r.Start) <= slot && slot <= int64(r.End) && len(r.Nodes) > 0 {
-			for i, n := range c.nodes {
-				if r.Nodes[0].Addr == n.addr() {
-					return i
+	for _, sh := range shards {
+		for _, r := range sh.Slots {
+			if slot < r.Start || slot > r.End {
+				continue
+			}
+			for _, sn := range sh.Nodes {
+				for i, n := range c.nodes {
+					if sn.Role == "master" && int(sn.Port) == n.port {
+						return i
+					}
 				}
 			}
 		}

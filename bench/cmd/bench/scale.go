@@ -316,6 +316,7 @@ func (b *bench) seed(ctx context.Context, sr *scaleRun, db *sql.DB) error {
 // the parameters.
 func hotQueries(now string) []struct{ name, query string } {
 	const atCols = `jti, issuer, subject, audience, client_id, scopes, user_id, family_id, auth_code_id, issued_at, expires_at, revoked_at`
+	const rtCols = `hash, family_id, client_id, user_id, scopes, auth_code_id, issued_at, expires_at, rotated_at, revoked_at, auth_time`
 	revokeBy := func(cond string) string {
 		return `UPDATE access_tokens SET revoked_at = ` + now + ` WHERE revoked_at IS NULL AND expires_at > ` + now + ` AND ` + cond + ` RETURNING ` + atCols
 	}
@@ -330,9 +331,14 @@ func hotQueries(now string) []struct{ name, query string } {
 		{"revoke by filter: refresh-token family", revokeBy(`family_id = 'seed-family-0004243'`)},
 		{"revoke by filter: authorization code", revokeBy(`auth_code_id = '` + seedHash("code", 4242) + `'`)},
 		{"revocations to refill the cache", `SELECT ` + atCols + ` FROM access_tokens WHERE revoked_at IS NOT NULL AND expires_at > ` + now},
-		{"refresh lookup by hash (rotation)", `SELECT hash, family_id, client_id, user_id, scopes, auth_code_id, issued_at, expires_at, rotated_at, revoked_at FROM refresh_tokens WHERE hash = '` + seedHash("rt", 4242) + `' FOR UPDATE`},
+		{"refresh lookup by hash (rotation, with the row version)", `SELECT ` + rtCols + `, xmin::text FROM refresh_tokens WHERE hash = '` + seedHash("rt", 4242) + `'`},
+		{"refresh rotation and successor (one statement)", `WITH rotated AS (UPDATE refresh_tokens SET rotated_at = COALESCE(rotated_at, ` + now + `)
+	WHERE hash = '` + seedHash("rt", 4242) + `' AND xmin = '1'::xid RETURNING ` + rtCols + `),
+	successor AS (INSERT INTO refresh_tokens (` + rtCols + `) SELECT 'successor', family_id, client_id, user_id, scopes, auth_code_id,
+	` + now + `, expires_at, NULL, NULL, auth_time FROM rotated) SELECT 1 FROM rotated`},
 		{"refresh tokens by filter: family", `UPDATE refresh_tokens SET revoked_at = ` + now + ` WHERE revoked_at IS NULL AND family_id = 'x'`},
-		{"code lookup by hash (redemption)", `SELECT hash, client_id, user_id, redirect_uri, scopes, code_challenge, code_challenge_method, issued_at, expires_at, redeemed_at FROM authorization_codes WHERE hash = '` + seedHash("code", 4242) + `' FOR UPDATE`},
+		{"code lookup by hash (redemption, with the row version)", `SELECT hash, client_id, user_id, redirect_uri, scopes, code_challenge, code_challenge_method, issued_at, expires_at, redeemed_at, xmin::text FROM authorization_codes WHERE hash = '` + seedHash("code", 4242) + `'`},
+		{"code redemption (over the version read)", `UPDATE authorization_codes SET redeemed_at = ` + now + ` WHERE hash = '` + seedHash("code", 4242) + `' AND xmin = '1'::xid RETURNING hash`},
 		{"user by email (login)", `SELECT id, email, password_hash, first_name, last_name, roles, failed_logins, locked_until, created_at, updated_at FROM users WHERE lower(email) = lower('` + seedEmail(4242) + `')`},
 		{"janitor batch (access tokens)", `DELETE FROM access_tokens WHERE ctid = ANY(ARRAY(SELECT ctid FROM access_tokens WHERE expires_at <= ` + now + ` LIMIT 1000))`},
 	}
