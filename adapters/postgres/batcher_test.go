@@ -201,6 +201,28 @@ func TestGroupCommitKeepsAwkwardValues(t *testing.T) {
 		assert.Equal(t, want, got)
 	}
 
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	require.NoError(t, s.CreateClient(ctx, core.Client{ID: "awkward-client", Name: "c", SecretHash: "h",
+		GrantTypes: []string{core.GrantRefreshToken}, CreatedAt: now, UpdatedAt: now}))
+	refresh := []core.RefreshToken{
+		{Hash: `h"1\`, FamilyID: `{fam}`, ClientID: "awkward-client", Scopes: awkward, IssuedAt: now, ExpiresAt: now.Add(time.Hour),
+			AuthCodeID: "NULL", AuthTime: now.Add(-time.Minute)},
+		{Hash: "h2", FamilyID: "f", ClientID: "awkward-client", Scopes: nil, IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
+		{Hash: "h3", FamilyID: "f", ClientID: "awkward-client", Scopes: []string{}, IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
+	}
+	for _, rt := range refresh {
+		wg.Go(func() { assert.NoError(t, s.CreateRefreshToken(ctx, rt)) })
+	}
+	wg.Wait()
+	for _, want := range refresh {
+		got, err := s.GetRefreshToken(ctx, want.Hash)
+		require.NoError(t, err)
+		if want.Scopes == nil {
+			assert.Nil(t, got.Scopes)
+		}
+		assert.Equal(t, want, got)
+	}
+
 	events := []core.AuditEvent{
 		{ID: newJTI(), Type: "t", Detail: `say "hi" \ {a,b} NULL`, UserAgent: `Mozilla/5.0 (X11; "x")`, Success: true, CreatedAt: time.Now().UTC()},
 		{ID: newJTI(), Type: "t", Detail: "", CreatedAt: time.Now().UTC()},
