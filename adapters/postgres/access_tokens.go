@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -51,9 +49,8 @@ func (s *Store) queryAccessTokens(ctx context.Context, what, query string, args 
 
 const (
 	accessTokenColumns = `jti, issuer, subject, audience, client_id, scopes, user_id, family_id, auth_code_id, issued_at, expires_at, revoked_at`
-	accessTokenArity   = 12
-	// maxBatchRows keeps one INSERT under PostgreSQL's 65535 parameters.
-	maxBatchRows = 65535 / accessTokenArity
+	// maxBatchRows caps the rows of one INSERT.
+	maxBatchRows = 5461
 )
 
 func accessTokenArgs(t core.AccessToken) []any {
@@ -78,38 +75,48 @@ func (s *Store) SaveAccessToken(ctx context.Context, t core.AccessToken) error {
 	return translate(ctx, err, "save access token")
 }
 
+// insertAccessTokensSQL inserts a batch given as one array per column and
+// returns the jtis that were new.
+const insertAccessTokensSQL = `INSERT INTO access_tokens (` + accessTokenColumns + `)
+	SELECT jti, issuer, subject, audience::text[], client_id, scopes::text[], user_id, family_id, auth_code_id,
+		issued_at, expires_at, revoked_at
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+		$10::timestamptz[], $11::timestamptz[], $12::timestamptz[])
+		AS t(jti, issuer, subject, audience, client_id, scopes, user_id, family_id, auth_code_id, issued_at, expires_at, revoked_at)
+	ON CONFLICT (jti) DO NOTHING RETURNING jti`
+
 // insertAccessTokens inserts tokens (distinct jtis) in one statement and
 // reports which were new; the others already existed.
 func (s *Store) insertAccessTokens(ctx context.Context, tokens []core.AccessToken) (map[string]bool, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	var b strings.Builder
-	b.Grow(64 + len(tokens)*accessTokenArity*6)
-	b.WriteString(`INSERT INTO access_tokens (` + accessTokenColumns + `) VALUES `)
-	args := make([]any, 0, len(tokens)*accessTokenArity)
-	for i, t := range tokens {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('(')
-		for j := 0; j < accessTokenArity; j++ {
-			if j > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(i*accessTokenArity + j + 1))
-		}
-		b.WriteByte(')')
-		args = append(args, accessTokenArgs(t)...)
+	n := len(tokens)
+	jti, iss, sub, aud, client, scopes := newArrayLiteral(n, 36), newArrayLiteral(n, 24), newArrayLiteral(n, 36),
+		newArrayLiteral(n, 28), newArrayLiteral(n, 24), newArrayLiteral(n, 24)
+	user, family, code := newArrayLiteral(n, 36), newArrayLiteral(n, 36), newArrayLiteral(n, 44)
+	issued, expires, revoked := newArrayLiteral(n, 32), newArrayLiteral(n, 32), newArrayLiteral(n, 4)
+	for _, t := range tokens {
+		jti.text(t.JTI)
+		iss.text(t.Issuer)
+		sub.text(t.Subject)
+		aud.array(t.Audience)
+		client.text(t.ClientID)
+		scopes.array(t.Scopes)
+		user.nullText(t.UserID)
+		family.nullText(t.FamilyID)
+		code.nullText(t.AuthCodeID)
+		issued.time(t.IssuedAt)
+		expires.time(t.ExpiresAt)
+		revoked.nullTime(t.RevokedAt)
 	}
-	b.WriteString(` ON CONFLICT (jti) DO NOTHING RETURNING jti`)
-	what := fmt.Sprintf("save %d access tokens", len(tokens))
-	rows, err := s.db.QueryContext(ctx, b.String(), args...)
+	what := fmt.Sprintf("save %d access tokens", n)
+	rows, err := s.query(ctx, insertAccessTokensSQL, jti.String(), iss.String(), sub.String(), aud.String(), client.String(),
+		scopes.String(), user.String(), family.String(), code.String(), issued.String(), expires.String(), revoked.String())
 	if err != nil {
 		return nil, translate(ctx, err, what)
 	}
 	defer rows.Close()
-	out := make(map[string]bool, len(tokens))
+	out := make(map[string]bool, n)
 	for rows.Next() {
 		var jti string
 		if err := rows.Scan(&jti); err != nil {

@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/identityd/identityd/core"
 	"github.com/identityd/identityd/ports"
@@ -12,10 +10,7 @@ import (
 
 var _ ports.AuditBatchLog = (*Store)(nil)
 
-const (
-	auditColumns = `id, type, actor_id, subject_id, client_id, ip, user_agent, request_id, success, detail, created_at`
-	auditArity   = 11
-)
+const auditColumns = `id, type, actor_id, subject_id, client_id, ip, user_agent, request_id, success, detail, created_at`
 
 // RecordAudit implements ports.AuditLog. An id already stored is ignored,
 // so a write retried after a lost answer stores the event once.
@@ -23,33 +18,39 @@ func (s *Store) RecordAudit(ctx context.Context, e core.AuditEvent) error {
 	return s.RecordAudits(ctx, []core.AuditEvent{e})
 }
 
-// RecordAudits implements ports.AuditBatchLog with one multi-row INSERT.
+// recordAuditsSQL inserts a batch given as one array per column.
+const recordAuditsSQL = `INSERT INTO audit_events (` + auditColumns + `)
+	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+		$9::boolean[], $10::text[], $11::timestamptz[])
+	ON CONFLICT (id) DO NOTHING`
+
+// RecordAudits implements ports.AuditBatchLog with one INSERT of every
+// event.
 func (s *Store) RecordAudits(ctx context.Context, events []core.AuditEvent) error {
 	if len(events) == 0 {
 		return nil
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	var b strings.Builder
-	b.Grow(64 + len(events)*auditArity*5)
-	b.WriteString(`INSERT INTO audit_events (` + auditColumns + `) VALUES `)
-	args := make([]any, 0, len(events)*auditArity)
-	for i, e := range events {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('(')
-		for j := range auditArity {
-			if j > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(i*auditArity + j + 1))
-		}
-		b.WriteByte(')')
-		args = append(args, e.ID, e.Type, e.ActorID, e.SubjectID, e.ClientID, e.IP, e.UserAgent, e.RequestID, e.Success, e.Detail, e.CreatedAt)
+	n := len(events)
+	id, typ, actor, subject, client, ip := newArrayLiteral(n, 36), newArrayLiteral(n, 16), newArrayLiteral(n, 36),
+		newArrayLiteral(n, 36), newArrayLiteral(n, 24), newArrayLiteral(n, 16)
+	agent, request, success, detail, created := newArrayLiteral(n, 32), newArrayLiteral(n, 36), newArrayLiteral(n, 1),
+		newArrayLiteral(n, 48), newArrayLiteral(n, 32)
+	for _, e := range events {
+		id.text(e.ID)
+		typ.text(e.Type)
+		actor.text(e.ActorID)
+		subject.text(e.SubjectID)
+		client.text(e.ClientID)
+		ip.text(e.IP)
+		agent.text(e.UserAgent)
+		request.text(e.RequestID)
+		success.bool(e.Success)
+		detail.text(e.Detail)
+		created.time(e.CreatedAt)
 	}
-	b.WriteString(` ON CONFLICT (id) DO NOTHING`)
-	_, err := s.db.ExecContext(ctx, b.String(), args...)
-	return translate(ctx, err, fmt.Sprintf("record %d audit events", len(events)))
+	_, err := s.exec(ctx, recordAuditsSQL, id.String(), typ.String(), actor.String(), subject.String(), client.String(),
+		ip.String(), agent.String(), request.String(), success.String(), detail.String(), created.String())
+	return translate(ctx, err, fmt.Sprintf("record %d audit events", n))
 }

@@ -173,3 +173,66 @@ func BenchmarkSaveAccessToken(b *testing.B) {
 		})
 	}
 }
+
+// A batch goes out as one array literal per column: values that array
+// syntax gives a meaning to come back as they went in.
+func TestGroupCommitKeepsAwkwardValues(t *testing.T) {
+	t.Parallel()
+	s, db := newStore(t, postgres.StoreOptions{BatchMaxRows: 8})
+	ctx := context.Background()
+	awkward := []string{`a"b`, `back\slash`, `{x,y}`, `NULL`, `with space, comma`, `ünïcødé`, `'quote'`}
+	tokens := []core.AccessToken{accessToken(newJTI()), accessToken(newJTI()), accessToken(newJTI())}
+	tokens[0].Audience, tokens[0].Scopes = awkward, []string{}
+	tokens[0].UserID, tokens[0].FamilyID, tokens[0].AuthCodeID = `NULL`, `fam"1`, `code\1`
+	tokens[0].RevokedAt = tokens[0].IssuedAt.Add(time.Second)
+	tokens[1].Audience, tokens[1].Scopes = []string{""}, nil
+	tokens[2].Subject, tokens[2].Issuer = `{"sub"}`, ``
+	var wg sync.WaitGroup
+	for _, tok := range tokens {
+		wg.Go(func() { assert.NoError(t, s.SaveAccessToken(ctx, tok)) })
+	}
+	wg.Wait()
+	for _, want := range tokens {
+		got, err := s.GetAccessToken(ctx, want.JTI)
+		require.NoError(t, err)
+		if want.Scopes == nil {
+			assert.Nil(t, got.Scopes)
+		}
+		assert.Equal(t, want, got)
+	}
+
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	require.NoError(t, s.CreateClient(ctx, core.Client{ID: "awkward-client", Name: "c", SecretHash: "h",
+		GrantTypes: []string{core.GrantRefreshToken}, CreatedAt: now, UpdatedAt: now}))
+	refresh := []core.RefreshToken{
+		{Hash: `h"1\`, FamilyID: `{fam}`, ClientID: "awkward-client", Scopes: awkward, IssuedAt: now, ExpiresAt: now.Add(time.Hour),
+			AuthCodeID: "NULL", AuthTime: now.Add(-time.Minute)},
+		{Hash: "h2", FamilyID: "f", ClientID: "awkward-client", Scopes: nil, IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
+		{Hash: "h3", FamilyID: "f", ClientID: "awkward-client", Scopes: []string{}, IssuedAt: now, ExpiresAt: now.Add(time.Hour)},
+	}
+	for _, rt := range refresh {
+		wg.Go(func() { assert.NoError(t, s.CreateRefreshToken(ctx, rt)) })
+	}
+	wg.Wait()
+	for _, want := range refresh {
+		got, err := s.GetRefreshToken(ctx, want.Hash)
+		require.NoError(t, err)
+		if want.Scopes == nil {
+			assert.Nil(t, got.Scopes)
+		}
+		assert.Equal(t, want, got)
+	}
+
+	events := []core.AuditEvent{
+		{ID: newJTI(), Type: "t", Detail: `say "hi" \ {a,b} NULL`, UserAgent: `Mozilla/5.0 (X11; "x")`, Success: true, CreatedAt: time.Now().UTC()},
+		{ID: newJTI(), Type: "t", Detail: "", CreatedAt: time.Now().UTC()},
+	}
+	require.NoError(t, s.RecordAudits(ctx, events))
+	for _, e := range events {
+		var detail, agent string
+		var success bool
+		require.NoError(t, db.SQL().QueryRowContext(ctx, `SELECT detail, user_agent, success FROM audit_events WHERE id = $1`, e.ID).
+			Scan(&detail, &agent, &success))
+		assert.Equal(t, []any{e.Detail, e.UserAgent, e.Success}, []any{detail, agent, success})
+	}
+}

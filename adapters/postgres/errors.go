@@ -30,6 +30,15 @@ func translate(ctx context.Context, err error, what string) error {
 // classify returns the core sentinel for err, or nil when none applies.
 func classify(ctx context.Context, err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
+		// database/sql reports a query cut short by its context as
+		// no rows now and then: once the context has ended, "no rows"
+		// says nothing about the row.
+		switch {
+		case errors.Is(ctx.Err(), context.DeadlineExceeded):
+			return core.ErrUnavailable
+		case ctx.Err() != nil:
+			return ctx.Err()
+		}
 		return core.ErrNotFound
 	}
 	var pqErr *pq.Error

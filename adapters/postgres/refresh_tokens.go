@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/lib/pq"
@@ -39,13 +40,69 @@ func refreshTokenArgs(t core.RefreshToken) []any {
 }
 
 // CreateRefreshToken implements ports.RefreshTokenRepository. Its client
-// and user must exist (core.ErrConflict otherwise).
+// and user must exist (core.ErrConflict otherwise). With group commit on
+// (the default) the row joins the next multi-row INSERT, as access tokens
+// do; the call returns once that INSERT has committed, with this row's own
+// outcome.
 func (s *Store) CreateRefreshToken(ctx context.Context, t core.RefreshToken) error {
+	if s.refresh != nil {
+		return s.refresh.save(ctx, t)
+	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	_, err := s.exec(ctx, `INSERT INTO refresh_tokens (`+refreshTokenColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, refreshTokenArgs(t)...)
 	return translate(ctx, err, "create refresh token")
+}
+
+// insertRefreshTokensSQL inserts a batch given as one array per column and
+// returns the hashes that were new.
+const insertRefreshTokensSQL = `INSERT INTO refresh_tokens (` + refreshTokenColumns + `)
+	SELECT hash, family_id, client_id, user_id, scopes::text[], auth_code_id, issued_at, expires_at, rotated_at, revoked_at, auth_time
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+		$7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[])
+		AS t(hash, family_id, client_id, user_id, scopes, auth_code_id, issued_at, expires_at, rotated_at, revoked_at, auth_time)
+	ON CONFLICT (hash) DO NOTHING RETURNING hash`
+
+// insertRefreshTokens inserts tokens (distinct hashes) in one statement and
+// reports which were new; the others already existed.
+func (s *Store) insertRefreshTokens(ctx context.Context, tokens []core.RefreshToken) (map[string]bool, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	n := len(tokens)
+	hash, family, client, user, scopes, code := newArrayLiteral(n, 44), newArrayLiteral(n, 36), newArrayLiteral(n, 24),
+		newArrayLiteral(n, 36), newArrayLiteral(n, 24), newArrayLiteral(n, 44)
+	issued, expires, rotated, revoked, authTime := newArrayLiteral(n, 32), newArrayLiteral(n, 32), newArrayLiteral(n, 4),
+		newArrayLiteral(n, 4), newArrayLiteral(n, 32)
+	for _, t := range tokens {
+		hash.text(t.Hash)
+		family.text(t.FamilyID)
+		client.text(t.ClientID)
+		user.nullText(t.UserID)
+		scopes.array(t.Scopes)
+		code.nullText(t.AuthCodeID)
+		issued.time(t.IssuedAt)
+		expires.time(t.ExpiresAt)
+		rotated.nullTime(t.RotatedAt)
+		revoked.nullTime(t.RevokedAt)
+		authTime.nullTime(t.AuthTime)
+	}
+	what := fmt.Sprintf("create %d refresh tokens", n)
+	rows, err := s.query(ctx, insertRefreshTokensSQL, hash.String(), family.String(), client.String(), user.String(),
+		scopes.String(), code.String(), issued.String(), expires.String(), rotated.String(), revoked.String(), authTime.String())
+	if err != nil {
+		return nil, translate(ctx, err, what)
+	}
+	defer rows.Close()
+	out := make(map[string]bool, n)
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, translate(ctx, err, what)
+		}
+		out[h] = true
+	}
+	return out, translate(ctx, rows.Err(), what)
 }
 
 // GetRefreshToken implements ports.RefreshTokenRepository.

@@ -16,9 +16,10 @@ import (
 
 // StoreOptions tune the Store.
 type StoreOptions struct {
-	// BatchMaxRows caps the rows of one group-committed access-token
-	// INSERT (default 256). 1 turns group commit off: each
-	// SaveAccessToken then runs its own INSERT.
+	// BatchMaxRows caps the rows of one group-committed INSERT of
+	// access tokens or of refresh tokens (default 256). 1 turns group
+	// commit off: each SaveAccessToken and CreateRefreshToken then runs
+	// its own INSERT.
 	BatchMaxRows int
 	// BatchMaxDelay is how long the writer waits for more rows once it
 	// holds one while an earlier INSERT is still running (default 1ms);
@@ -50,7 +51,8 @@ type Store struct {
 	db      *sqlx.DB
 	timeout time.Duration
 	pinger  *DB
-	tokens  *batcher
+	tokens  *batcher[core.AccessToken]
+	refresh *batcher[core.RefreshToken]
 	stmts   sync.Map // query -> *sql.Stmt
 }
 
@@ -75,7 +77,10 @@ func NewStore(db *DB, opts StoreOptions) *Store {
 	opts = opts.withDefaults()
 	s := &Store{db: db.db, timeout: db.queryTimeout, pinger: db}
 	if opts.BatchMaxRows > 1 {
-		s.tokens = newBatcher(opts, db.queryTimeout, s.insertAccessTokens)
+		s.tokens = newBatcher("save access token", opts, db.queryTimeout,
+			func(t core.AccessToken) string { return t.JTI }, s.insertAccessTokens)
+		s.refresh = newBatcher("create refresh token", opts, db.queryTimeout,
+			func(t core.RefreshToken) string { return t.Hash }, s.insertRefreshTokens)
 	}
 	return s
 }
@@ -85,6 +90,7 @@ func NewStore(db *DB, opts StoreOptions) *Store {
 func (s *Store) Close() error {
 	if s.tokens != nil {
 		s.tokens.close()
+		s.refresh.close()
 	}
 	s.stmts.Range(func(_, st any) bool {
 		_ = st.(*sql.Stmt).Close()
@@ -121,6 +127,15 @@ func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Ro
 		return s.db.QueryRowContext(ctx, query, args...)
 	}
 	return st.QueryRowContext(ctx, args...)
+}
+
+// query is queryRow for a statement that returns rows.
+func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return s.db.QueryContext(ctx, query, args...)
+	}
+	return st.QueryContext(ctx, args...)
 }
 
 // exec is queryRow for a statement that returns no rows.
