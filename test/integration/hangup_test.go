@@ -74,11 +74,8 @@ func TestClientsThatHangUpCauseNoServerError(t *testing.T) {
 
 	const workers, rounds = 4, 10
 	// Sign-ins run transactions only on PostgreSQL, and each costs a
-	// password hash: a few, and only there.
-	signInRounds := 0
-	if os.Getenv(apptest.EnvBackend) == "postgres" {
-		signInRounds = 2
-	}
+	// password hash: one per worker, and only there.
+	signIns := os.Getenv(apptest.EnvBackend) == "postgres"
 	device := newClient(t, s.Server, false, false, []string{core.GrantDeviceCode})
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -100,19 +97,15 @@ func TestClientsThatHangUpCauseNoServerError(t *testing.T) {
 					assert.Less(t, status, 500, "%v", body)
 				}
 
-				if round < signInRounds {
-					// A sign-in cut off anywhere; then one that stays,
-					// which resets the throttle's count the first may
-					// have left.
+				if round == 0 && signIns {
+					// A sign-in cut off anywhere: the hashing ends
+					// anyway, and the transactions after it run with a
+					// context that has ended.
 					ctx, cancel := context.WithTimeout(t.Context(), time.Duration(rand.Int64N(int64(signInTook)*6/5+1)))
 					status, body, err := signIn(ctx, email)
 					cancel()
 					if err == nil {
 						assert.Less(t, status, 500, "sign-in: %s", body)
-					}
-					status, body, err = signIn(t.Context(), email)
-					if assert.NoError(t, err) {
-						assert.Equal(t, http.StatusOK, status, "sign-in after one that hung up: %s", body)
 					}
 				}
 				// Hang up after up to 3 ms: before, during or after
