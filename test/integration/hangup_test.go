@@ -16,17 +16,20 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/identityd/identityd/app/apptest"
+	"github.com/identityd/identityd/core"
 )
 
-// Clients that hang up in the middle of refreshes, sign-ins and
-// introspections, many at once: what fails because they left (a cancelled
+// Clients that hang up in the middle of refreshes, sign-ins, device polls
+// and introspections, many at once: what fails because they left (a cancelled
 // query, a transaction the driver already rolled back, a token write
 // abandoned) is their doing, never a 500 in the log, and the requests that
-// stay get their answer. On PostgreSQL a sign-in runs the transactions of the hot path
-// (the login throttle's count and reset, the device it remembers); a
-// hang-up lands anywhere in it, up to its whole length.
+// stay get their answer. On PostgreSQL a sign-in and a device's poll run
+// the transactions of the hot paths (the login throttle's count and reset,
+// the device it remembers, the poll interval); a hang-up lands anywhere in
+// a sign-in, up to its whole length.
 func TestClientsThatHangUpCauseNoServerError(t *testing.T) {
 	t.Parallel()
 	s := startPeople(t, map[string]string{"RATE_LIMIT_ENABLED": "false"})
@@ -76,6 +79,7 @@ func TestClientsThatHangUpCauseNoServerError(t *testing.T) {
 	if os.Getenv(apptest.EnvBackend) == "postgres" {
 		signInRounds = 2
 	}
+	device := newClient(t, s.Server, false, false, []string{core.GrantDeviceCode})
 	var wg sync.WaitGroup
 	for w := range workers {
 		email := "hangup-" + strconv.Itoa(w) + "@example.com"
@@ -84,7 +88,18 @@ func TestClientsThatHangUpCauseNoServerError(t *testing.T) {
 			start := time.Now()
 			token := login(t, s.Server, email, adminPassword).RefreshToken
 			signInTook := time.Since(start)
+			status, da := startDevice(t, s.Server, device, "")
+			require.Equal(t, http.StatusOK, status, da.Error)
 			for round := range rounds {
+				// A device polls and hangs up: each poll is recorded,
+				// in a transaction, to keep its interval.
+				ctx, cancel := context.WithTimeout(t.Context(), time.Duration(rand.IntN(3000))*time.Microsecond)
+				status, body, err := post(ctx, "/oauth/token", device.ID, device.Secret, url.Values{"grant_type": {core.GrantDeviceCode}, "device_code": {da.DeviceCode}})
+				cancel()
+				if err == nil {
+					assert.Less(t, status, 500, "%v", body)
+				}
+
 				if round < signInRounds {
 					// A sign-in cut off anywhere; then one that stays,
 					// which resets the throttle's count the first may
@@ -102,9 +117,9 @@ func TestClientsThatHangUpCauseNoServerError(t *testing.T) {
 				}
 				// Hang up after up to 3 ms: before, during or after
 				// the rotation.
-				ctx, cancel := context.WithTimeout(t.Context(), time.Duration(rand.IntN(3000))*time.Microsecond)
+				ctx, cancel = context.WithTimeout(t.Context(), time.Duration(rand.IntN(3000))*time.Microsecond)
 				form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token}, "client_id": {"identity-web"}}
-				status, body, err := post(ctx, "/oauth/token", "", "", form)
+				status, body, err = post(ctx, "/oauth/token", "", "", form)
 				cancel()
 				if err == nil {
 					assert.Less(t, status, 500, "%v", body)

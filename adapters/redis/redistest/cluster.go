@@ -36,11 +36,12 @@ type clusterNode struct {
 
 func (n *clusterNode) addr() string { return "127.0.0.1:" + strconv.Itoa(n.port) }
 
-// clusterNodeTimeout is cluster-node-timeout: how long a silent node goes
-// before the others mark it failing. Redis's default (15 s) would keep a
-// master that comes back marked failed for up to 30 s; a second keeps the
-// fault tests short.
-const clusterNodeTimeout = "1000"
+// clusterNodeTimeout is cluster-node-timeout (ms): how long a silent node
+// goes before the others mark it failing. Redis's default (15 s) would
+// keep a master that comes back marked failed for up to 30 s (twice the
+// timeout); 2 s keeps the fault tests short and is still far longer than
+// a node of a loaded test machine goes without answering a ping.
+const clusterNodeTimeout = "2000"
 
 // StartCluster starts three redis-server nodes in cluster mode, joins them
 // with redis-cli --cluster create (no replicas) and waits until every node
