@@ -3,9 +3,9 @@ package core_test
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/identityd/identityd/core"
+	"github.com/identityd/identityd/test/fuzzcost"
 )
 
 // Fuzz targets for the core's parsers of outside input: scope strings,
@@ -13,20 +13,9 @@ import (
 // time and that what is accepted obeys the parser's own rules. Seeds live
 // in testdata/fuzz; make fuzz runs each for a few seconds.
 
-const fuzzBudget = 250 * time.Millisecond
-
-func within(t *testing.T, what string, fn func()) {
-	t.Helper()
-	start := time.Now()
-	fn()
-	if d := time.Since(start); d > fuzzBudget {
-		t.Fatalf("%s took %v, over %v", what, d, fuzzBudget)
-	}
-}
-
 func FuzzParseScope(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
-		within(t, "ParseScope", func() {
+		fuzzcost.Within(t, "ParseScope", func() {
 			got, err := core.ParseScope(s)
 			if err != nil {
 				return
@@ -51,7 +40,7 @@ func FuzzParseScope(f *testing.F) {
 
 func FuzzRedirectURI(f *testing.F) {
 	f.Fuzz(func(t *testing.T, registered, given string) {
-		within(t, "redirect URI", func() {
+		fuzzcost.Within(t, "redirect URI", func() {
 			regOK := core.ValidateRedirectURI(registered) == nil
 			matched := core.MatchRedirectURI(registered, given)
 			if regOK && matched && strings.Contains(given, "#") {
@@ -69,7 +58,7 @@ func FuzzRedirectURI(f *testing.F) {
 
 func FuzzPKCE(f *testing.F) {
 	f.Fuzz(func(t *testing.T, verifier, challenge string) {
-		within(t, "PKCE", func() {
+		fuzzcost.Within(t, "PKCE", func() {
 			if core.ValidPKCEVerifier(verifier) && (len(verifier) < 43 || len(verifier) > 128) {
 				t.Fatalf("accepted a verifier of %d characters", len(verifier))
 			}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/identityd/identityd/test/fuzzcost"
 )
 
 // Fuzz targets for every parser of outside input at the HTTP edge. Each
@@ -14,26 +16,13 @@ import (
 // that one input costs bounded time. Seeds live in testdata/fuzz; make
 // fuzz runs each target for a few seconds.
 
-// fuzzBudget is the most one input may cost, generous enough for a loaded
-// machine and far below what an attack needs to matter.
-const fuzzBudget = 250 * time.Millisecond
-
-func within(t *testing.T, what string, fn func()) {
-	t.Helper()
-	start := time.Now()
-	fn()
-	if d := time.Since(start); d > fuzzBudget {
-		t.Fatalf("%s took %v, over %v", what, d, fuzzBudget)
-	}
-}
-
 // FuzzReadParams: the form body of every OAuth endpoint and of the sign-in
 // pages (readParams, parseForm).
 func FuzzReadParams(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		r := httptest.NewRequest(http.MethodPost, "/oauth/token", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		within(t, "readParams", func() {
+		fuzzcost.Within(t, "readParams", func() {
 			p, err := readParams(httptest.NewRecorder(), r)
 			if err != nil {
 				return
@@ -64,7 +53,7 @@ func FuzzDecodeJSON(f *testing.F) {
 		for _, v := range targets {
 			r := httptest.NewRequest(http.MethodPost, "/api/clients", strings.NewReader(body))
 			r.Header.Set("Content-Type", "application/json")
-			within(t, "decodeJSON", func() {
+			fuzzcost.Within(t, "decodeJSON", func() {
 				if err := decodeJSON(httptest.NewRecorder(), r, v); err != nil {
 					return
 				}
@@ -80,7 +69,7 @@ func FuzzDecodeJSON(f *testing.F) {
 // passes never decodes to a NUL.
 func FuzzCheckJSONText(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
-		within(t, "checkJSONText", func() {
+		fuzzcost.Within(t, "checkJSONText", func() {
 			if checkJSONText(body) != nil {
 				return
 			}
@@ -103,7 +92,7 @@ func FuzzAuthorizationHeader(f *testing.F) {
 		r := httptest.NewRequest(http.MethodGet, "/api/clients", nil)
 		r.Header["Authorization"] = []string{header}
 		r.URL.RawQuery = rawQuery
-		within(t, "credentials", func() {
+		fuzzcost.Within(t, "credentials", func() {
 			if tok, ok := bearerToken(r); ok && tok == "" {
 				t.Fatal("an empty bearer token was accepted")
 			}
@@ -134,7 +123,7 @@ func FuzzSessionCookies(f *testing.F) {
 	f.Fuzz(func(t *testing.T, session, csrf, device, token string) {
 		r := httptest.NewRequest(http.MethodGet, "/oauth/authorize", nil)
 		r.Header.Set("Cookie", "identityd_session="+session+"; identityd_csrf="+csrf+"; identityd_device="+device)
-		within(t, "cookies", func() {
+		fuzzcost.Within(t, "cookies", func() {
 			if id, _, _, ok := s.userID(r, now); ok {
 				t.Fatalf("a session cookie without the server's signature was accepted: %q -> %q", session, id)
 			}

@@ -129,7 +129,7 @@ func TestBrowserRegisterVerifyForgetResetSignIn(t *testing.T) {
 		default:
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write([]byte(`<!doctype html><title>Notebook</title><h1 id="page-title">Back at Notebook</h1>`))
+		_, _ = w.Write([]byte(`<!doctype html><title>Notebook</title><h1 id="page-title" data-app="notebook">Back at Notebook</h1>`))
 	}))
 	t.Cleanup(app.Close)
 	admin := (&clientcredentials.Config{
@@ -153,7 +153,8 @@ func TestBrowserRegisterVerifyForgetResetSignIn(t *testing.T) {
 		chromedp.SendKeys("#password", second+"\n"),
 		chromedp.WaitVisible(`button[value="approve"]`),
 		chromedp.Click(`button[value="approve"]`),
-		chromedp.WaitVisible("#page-title"),
+		// The consent page has a #page-title too: wait for the application's.
+		chromedp.WaitVisible(`h1[data-app="notebook"]`),
 	))
 	assert.Equal(t, "Back at Notebook", title(t, ctx))
 	var code string

@@ -150,7 +150,9 @@ func TestHostileInputs(t *testing.T) {
 			body, err := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			require.NoError(t, err)
-			assert.Less(t, time.Since(start), 2*time.Second, "one request costs little")
+			// A generous bound, for a loaded machine: what it catches costs
+			// minutes (a quadratic scan of 100,000 scope names took 112 s).
+			assert.Less(t, time.Since(start), 10*time.Second, "one request costs little")
 			require.Equal(t, tt.wantStatus, resp.StatusCode, string(body))
 			switch {
 			case resp.StatusCode == http.StatusFound:

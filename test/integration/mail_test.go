@@ -77,7 +77,10 @@ func TestPasswordResetAnswersBeforeTheMailIsSent(t *testing.T) {
 		start := time.Now()
 		resp, body := s.Do(t, http.MethodPost, "/api/auth/password-reset", "", map[string]string{"email": email})
 		require.Equal(t, http.StatusAccepted, resp.StatusCode, string(body))
-		assert.Less(t, time.Since(start), time.Second, "%s: answered without waiting for the mail", email)
+		// The mail server hangs until released: any answer shows the request
+		// did not wait for it; the bound only keeps a regression from
+		// hanging the test.
+		assert.Less(t, time.Since(start), 10*time.Second, "%s: answered without waiting for the mail", email)
 	}
 	_, sent := m.LastTo("ada@example.com")
 	assert.False(t, sent, "the mail server has not answered yet")

@@ -311,6 +311,36 @@ func (r *report) targets() string {
 	for _, t := range ts {
 		fmt.Fprintf(&s, "| %s | %s | %s | %s |\n", t.what, t.goal, t.measured, t.met)
 	}
+
+	// Issue 15: what PostgreSQL and Redis may cost, as throughput against
+	// the floor and as server CPU per request against the same flow in
+	// memory (the figure other work on the machine skews least).
+	ts = nil
+	for _, f := range []struct {
+		scenario string
+		goal     float64
+	}{{"introspect", 0.5}, {"client_credentials", 0.3}, {"revoke", 0.15}, {"authorization_code", 0.08}, {"refresh", 0.08}} {
+		what := "postgres+redis: " + f.scenario + " throughput"
+		g := fmt.Sprintf("≥ %.2f × floor", f.goal)
+		if x, ok := r.find("postgres+redis", f.scenario); ok && r.floor.rps > 0 {
+			atLeast(what, g, x.rps/r.floor.rps, f.goal, " × floor")
+		} else {
+			notRun(what, g)
+		}
+		what = "postgres+redis: " + f.scenario + " server CPU per request"
+		g = "≤ 2 × memory"
+		pg, okPG := r.find("postgres+redis", f.scenario)
+		mem, okMem := r.find("memory", f.scenario)
+		if okPG && okMem && mem.cpuPer1k > 0 {
+			atMost(what, g, pg.cpuPer1k/mem.cpuPer1k, 2, fmt.Sprintf(" × memory (%.0f vs %.0f µs)", pg.cpuPer1k*1000, mem.cpuPer1k*1000))
+		} else {
+			notRun(what, g)
+		}
+	}
+	s.WriteString("\n## Targets (issue 15: the cost of PostgreSQL and Redis)\n\n| target | goal | measured | result |\n| --- | --- | ---: | --- |\n")
+	for _, t := range ts {
+		fmt.Fprintf(&s, "| %s | %s | %s | %s |\n", t.what, t.goal, t.measured, t.met)
+	}
 	return s.String()
 }
 

@@ -307,7 +307,11 @@ func prepRefresh(ctx context.Context, b *bench, t *target) (work, error) {
 		return work{}, err
 	}
 	n := b.opts.conns + b.opts.conns/8 + 1
-	toks, err := parallel(ctx, n, runtime.NumCPU(), func(ctx context.Context, _ int) (string, error) {
+	// One login at a time: the login throttle counts each password check
+	// as a failure until it succeeds, so logins of one account in flight
+	// together can meet its back-off, which refuses even the right
+	// password (the run then fails with a 401 now and then).
+	toks, err := parallel(ctx, n, 1, func(ctx context.Context, _ int) (string, error) {
 		tok, err := t.login(ctx)
 		return tok.RefreshToken, err
 	})
