@@ -26,9 +26,12 @@ build:
 ## PostgreSQL + Redis (they skip with a message when TEST_DATABASE_URL and
 ## TEST_REDIS_URL are not set, and fail then under REQUIRE_SERVICES=1).
 ## The last line names the tests that skipped and why.
+## TEST_TIMEOUT is go test's limit per package binary: test/integration runs
+## about five minutes on a quiet 2-core machine and nearly ten on a busy one
+TEST_TIMEOUT ?= 25m
 test:
-	@{ $(GO) test -json -race -count=1 ./...; \
-	   TEST_BACKEND=postgres $(GO) test -json -race -count=1 ./test/...; } | $(GO) run ./test/skipreport
+	@{ $(GO) test -json -race -count=1 -timeout $(TEST_TIMEOUT) ./...; \
+	   TEST_BACKEND=postgres $(GO) test -json -race -count=1 -timeout $(TEST_TIMEOUT) ./test/...; } | $(GO) run ./test/skipreport
 
 ## browser: install Debian's chromium for the headless-browser end-to-end
 ## test (it skips without it, and fails then under REQUIRE_SERVICES=1)
@@ -98,7 +101,7 @@ bench-go:
 COVER_MIN ?= 80
 COVER_PKGS := ./core/...,./grants/...,./adapters/...
 cover:
-	$(GO) test -count=1 -coverpkg=$(COVER_PKGS) -coverprofile=coverage.out ./...
-	TEST_BACKEND=postgres $(GO) test -count=1 -coverpkg=$(COVER_PKGS) -coverprofile=coverage-postgres.out ./test/...
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) -coverpkg=$(COVER_PKGS) -coverprofile=coverage.out ./...
+	TEST_BACKEND=postgres $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -coverpkg=$(COVER_PKGS) -coverprofile=coverage-postgres.out ./test/...
 	@tail -n +2 coverage-postgres.out >> coverage.out
 	@$(GO) tool cover -func=coverage.out | awk -v min=$(COVER_MIN) '/^total:/ { sub("%", "", $$3); printf "statement coverage of core/, grants/ and adapters/: %s%% (minimum %s%%)\n", $$3, min; if ($$3 + 0 < min) exit 1 }'
