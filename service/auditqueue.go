@@ -151,10 +151,12 @@ func (q *AuditQueue) run() {
 			delay = min(delay*2, q.retryMax)
 			continue
 		}
+		// Counted before Flush's waiters are woken, so that what they read
+		// of Stored includes the batch they waited for.
+		q.stored.Add(uint64(n))
 		q.resolveLocked(uint64(n))
 		pending := len(q.buf)
 		q.mu.Unlock()
-		q.stored.Add(uint64(n))
 		delay = q.retryMin
 		if failing {
 			failing = false
