@@ -169,10 +169,18 @@ func tlsConfig(fromURL, override *tls.Config) *tls.Config {
 	return cfg
 }
 
-// Ping implements ports.Pinger.
+// Ping implements ports.Pinger. On a cluster it pings every master, in
+// parallel, and fails when any of them does not answer: a master away
+// leaves the keys of its hash slots unusable, and one PING would reach
+// whichever node the client happened to pick.
 func (c *Client) Ping(ctx context.Context) error {
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
+	if cc, ok := c.rdb.(*goredis.ClusterClient); ok {
+		return translate(ctx, cc.ForEachMaster(ctx, func(ctx context.Context, m *goredis.Client) error {
+			return m.Ping(ctx).Err()
+		}), "redis: ping")
+	}
 	return translate(ctx, c.rdb.Ping(ctx).Err(), "redis: ping")
 }
 
