@@ -84,6 +84,10 @@ func TestFreshStartInMemory(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, warnings, p.Stdout())
+	// The banner is printed by the start hook after the one that starts
+	// serving, so /healthz may answer a moment before it appears.
+	require.Eventually(t, func() bool { return strings.Contains(p.Stderr(), "client_secret:") }, 10*time.Second, 10*time.Millisecond,
+		"the development admin client is shown: %s", p.Stderr())
 	var id, secret string
 	for _, line := range strings.Split(p.Stderr(), "\n") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "client_id:"); ok {
