@@ -119,13 +119,8 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	form, err := parseForm(w, r)
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	if !h.sessions.checkCSRF(r, form.Get("csrf_token")) {
-		h.writeError(w, r, errCSRF)
+	form, ok := h.pageForm(w, r)
+	if !ok {
 		return
 	}
 	if form.Has("consent") {

@@ -56,13 +56,8 @@ func (h *Handler) grantPage(p grants.PageHandler) http.Handler {
 			if h.rl != nil && !h.allow(w, r, tierAuth, service.RequestInfoFrom(ctx).IP) {
 				return
 			}
-			form, err := parseForm(w, r)
-			if err != nil {
-				h.writeError(w, r, err)
-				return
-			}
-			if !h.sessions.checkCSRF(r, form.Get("csrf_token")) {
-				h.writeError(w, r, errCSRF)
+			form, ok := h.pageForm(w, r)
+			if !ok {
 				return
 			}
 			raw = form

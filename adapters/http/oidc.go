@@ -90,13 +90,8 @@ func (h *Handler) logoutPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	params := r.URL.Query()
 	if r.Method == http.MethodPost {
-		form, err := parseForm(w, r)
-		if err != nil {
-			h.writeError(w, r, err)
-			return
-		}
-		if !h.sessions.checkCSRF(r, form.Get("csrf_token")) {
-			h.writeError(w, r, errCSRF)
+		form, ok := h.pageForm(w, r)
+		if !ok {
 			return
 		}
 		params = form
