@@ -35,6 +35,7 @@ type Stores struct {
 	Codes       ports.AuthCodeRepository
 	DeviceCodes ports.DeviceCodeRepository
 	Resets      ports.PasswordResetRepository
+	Factors     ports.FactorRepository
 	Audit       ports.AuditLog
 	Purger      ports.Purger
 	Revocations ports.RevocationCache
@@ -61,6 +62,7 @@ func memoryStores(clock ports.Clock) Stores {
 	devices := memory.NewDeviceCodes()
 	return Stores{
 		Clients: s, SecretKeys: s, Scopes: s, Users: s, Devices: s, Access: s, Refresh: s, Codes: s, Resets: s, Audit: s, Purger: purgers{s, devices},
+		Factors:     s,
 		DeviceCodes: devices,
 		Revocations: memory.NewRevocationCache(clock), RateLimits: memory.NewRateLimitStore(),
 		SigningKeys: memory.NewSigningKeys(),
@@ -139,7 +141,7 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 	return Stores{
 		Clients: clients, SecretKeys: store,
 		Scopes: store, Users: store, Devices: store, Access: store, Refresh: store, Codes: store, Resets: store, Audit: store, Purger: store,
-		DeviceCodes: store,
+		DeviceCodes: store, Factors: store,
 		Revocations: revocations,
 		RateLimits:  redis.NewRateLimitStore(rc),
 		SigningKeys: keys,

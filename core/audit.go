@@ -33,4 +33,7 @@ const (
 	AuditPasswordReset       = "password.reset"
 	AuditRefreshReuse        = "refresh.reuse_detected"
 	AuditEmailVerified       = "email.verified"
+	AuditMFAEnrolled         = "mfa.enrolled"
+	AuditMFARemoved          = "mfa.removed"
+	AuditLoginMFAFailed      = "login.mfa_failed"
 )

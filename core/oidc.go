@@ -47,11 +47,21 @@ type IDTokenClaims struct {
 	Nonce     string   `json:"nonce,omitempty"`
 	AtHash    string   `json:"at_hash"`
 	AMR       []string `json:"amr"`
+	ACR       string   `json:"acr,omitempty"`
 	UserClaims
 }
 
 // AMRPassword is the amr value of a sign-in with a password (RFC 8176 §2).
 const AMRPassword = "pwd"
+
+// SignInAMR is amr as stored, or a password sign-in when none was
+// recorded (tokens and codes from before second factors).
+func SignInAMR(amr []string) []string {
+	if len(amr) == 0 {
+		return []string{AMRPassword}
+	}
+	return amr
+}
 
 // SessionEndedFor reports whether a browser session that signed u in at
 // authTime has ended: u signed out everywhere after it.

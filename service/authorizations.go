@@ -41,6 +41,9 @@ type AuthorizeRequest struct {
 	MaxAge      int
 	LoginHint   string
 	HintSubject string
+	// ACRValues is acr_values (Core §3.1.2.1), the authentication context
+	// classes asked for, most preferred first.
+	ACRValues []string
 	// Key identifies the authorization request: a hash of its parameters,
 	// the same for every post of its consent form.
 	Key string
@@ -72,6 +75,34 @@ func (r AuthorizeRequest) NeedsSignIn(user core.User, authTime, now time.Time) b
 	return false
 }
 
+// WantsMFA reports whether the request asks for a sign-in with two
+// factors (acr_values holds urn:identityd:acr:mfa): a person with a
+// second factor is asked for it even within a session (step-up).
+func (r AuthorizeRequest) WantsMFA() bool {
+	for _, v := range r.ACRValues {
+		if v == core.ACRMFA {
+			return true
+		}
+	}
+	return false
+}
+
+// NeedsSecondFactor reports whether a session signed in by the methods
+// amr must prove a second factor before a code is issued: the request
+// asks for one (WantsMFA) and amr lacks it. Whether the person has a
+// second factor to prove is the caller's to know.
+func (r AuthorizeRequest) NeedsSecondFactor(amr []string) bool {
+	if !r.WantsMFA() {
+		return false
+	}
+	for _, m := range amr {
+		if m == core.AMRMFA {
+			return false
+		}
+	}
+	return true
+}
+
 // maxAgeLimit bounds max_age (ten years in seconds).
 const maxAgeLimit = 10 * 365 * 24 * 3600
 
@@ -101,6 +132,10 @@ func (s *Authorizations) parseOpenID(ctx context.Context, q url.Values, req *Aut
 	}
 	if req.HasPrompt("none") && len(req.Prompt) > 1 {
 		return invalidRequest("prompt=none cannot be combined with another value")
+	}
+	req.ACRValues = strings.Fields(q.Get("acr_values"))
+	if len(req.ACRValues) > 10 {
+		return invalidRequest("acr_values names at most 10 values")
 	}
 	req.MaxAge = -1
 	if v := q.Get("max_age"); v != "" {
@@ -286,14 +321,15 @@ func (s *Authorizations) Approve(ctx context.Context, req AuthorizeRequest, user
 
 // IssueCode makes the authorization code for an approved request by user
 // (RFC 6749 §4.1.2). Only its hash is stored; the management scopes are
-// dropped for a user without the admin role.
-func (s *Authorizations) IssueCode(ctx context.Context, req AuthorizeRequest, user core.User, authTime time.Time) (string, error) {
+// dropped for a user without the admin role. amr are the methods of the
+// sign-in (RFC 8176), for the ID token's amr and acr.
+func (s *Authorizations) IssueCode(ctx context.Context, req AuthorizeRequest, user core.User, authTime time.Time, amr []string) (string, error) {
 	raw := s.random.NewToken()
 	now := s.clock.Now()
 	c := core.AuthCode{
 		Hash: s.secrets.Hash(raw), ClientID: req.Client.ID, UserID: user.ID, RedirectURI: req.RedirectURI,
 		Scopes: core.GrantableScopes(user, req.Scopes), CodeChallenge: req.CodeChallenge, CodeChallengeMethod: req.CodeChallengeMethod,
-		IssuedAt: now, ExpiresAt: now.Add(s.ttl), Nonce: req.Nonce, AuthTime: authTime,
+		IssuedAt: now, ExpiresAt: now.Add(s.ttl), Nonce: req.Nonce, AuthTime: authTime, AMR: amr,
 	}
 	if err := s.codes.CreateAuthCode(ctx, c); err != nil {
 		return "", fmt.Errorf("store authorization code: %w", err)
@@ -354,6 +390,6 @@ func (s *Authorizations) Redeem(ctx context.Context, client core.Client, code, r
 	return s.tokens.Issue(ctx, Grant{
 		Client: client, UserID: stored.UserID, Scopes: stored.Scopes,
 		WithRefresh: client.AllowsGrant(core.GrantRefreshToken), AuthCodeID: hash, GrantType: core.GrantAuthorizationCode,
-		Nonce: stored.Nonce, AuthTime: stored.AuthTime,
+		Nonce: stored.Nonce, AuthTime: stored.AuthTime, AMR: stored.AMR,
 	})
 }

@@ -21,7 +21,7 @@ import (
 // signed with the client's id_token_signed_response_alg (RS256 by
 // default). On refresh (§12.2) nonce is empty and authTime repeats the
 // original sign-in.
-func (s *Tokens) idToken(ctx context.Context, client core.Client, userID string, scopes []string, nonce string, authTime time.Time, accessToken string, now time.Time) (string, error) {
+func (s *Tokens) idToken(ctx context.Context, client core.Client, userID string, scopes []string, nonce string, authTime time.Time, amr []string, accessToken string, now time.Time) (string, error) {
 	if userID == "" || s.ids == nil || s.users == nil || !core.HasScopes(scopes, core.ScopeOpenID) {
 		return "", nil
 	}
@@ -39,7 +39,7 @@ func (s *Tokens) idToken(ctx context.Context, client core.Client, userID string,
 	claims := core.IDTokenClaims{
 		Issuer: s.cfg.Issuer, Subject: u.ID, Audience: client.ID,
 		IssuedAt: now.Unix(), ExpiresAt: now.Add(s.cfg.AccessTTL).Unix(), AuthTime: authTime.Unix(),
-		Nonce: nonce, AtHash: TokenHash(alg, accessToken), AMR: []string{core.AMRPassword},
+		Nonce: nonce, AtHash: TokenHash(alg, accessToken), AMR: core.SignInAMR(amr), ACR: core.ACR(core.SignInAMR(amr)),
 		UserClaims: core.ClaimsOf(u, scopes),
 	}
 	payload, err := json.Marshal(claims)

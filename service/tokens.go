@@ -86,6 +86,9 @@ type Grant struct {
 	// sign-in; with scope openid they go into the ID token.
 	Nonce    string
 	AuthTime time.Time
+	// AMR are the methods of the person's sign-in (RFC 8176); nil for a
+	// password, or when no person signed in.
+	AMR []string
 	// Subject, when set, is the sub of the access token instead of the
 	// user or client (token exchange keeps the subject token's).
 	Subject string
@@ -114,7 +117,7 @@ func (s *Tokens) Issue(ctx context.Context, g Grant) (core.TokenResponse, error)
 	if g.WithRefresh {
 		rt := core.RefreshToken{
 			Hash: s.hasher.Hash(refreshRaw), FamilyID: familyID, ClientID: g.Client.ID, UserID: g.UserID,
-			Scopes: g.Scopes, IssuedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL), AuthCodeID: g.AuthCodeID, AuthTime: g.AuthTime,
+			Scopes: g.Scopes, IssuedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL), AuthCodeID: g.AuthCodeID, AuthTime: g.AuthTime, AMR: g.AMR,
 		}
 		if err := s.refresh.CreateRefreshToken(ctx, rt); err != nil {
 			return core.TokenResponse{}, fmt.Errorf("store refresh token: %w", err)
@@ -125,7 +128,7 @@ func (s *Tokens) Issue(ctx context.Context, g Grant) (core.TokenResponse, error)
 		// An ID token records a sign-in: only the code flow has one.
 		g.Scopes = nil
 	}
-	if resp.IDToken, err = s.idToken(ctx, g.Client, g.UserID, g.Scopes, g.Nonce, g.AuthTime, signed, now); err != nil {
+	if resp.IDToken, err = s.idToken(ctx, g.Client, g.UserID, g.Scopes, g.Nonce, g.AuthTime, g.AMR, signed, now); err != nil {
 		return core.TokenResponse{}, err
 	}
 	s.auditIssued(ctx, at, g.GrantType, g.WithRefresh)
@@ -156,8 +159,14 @@ func (s *Tokens) newAccessToken(g Grant, familyID string, now time.Time) core.Ac
 	if len(aud) == 0 {
 		aud = []string{s.cfg.Issuer}
 	}
+	var amr []string
+	var acr string
+	if g.UserID != "" {
+		amr = core.SignInAMR(g.AMR)
+		acr = core.ACR(amr)
+	}
 	return core.AccessToken{
-		Act: g.Act, JTI: s.random.NewTimeID(), Issuer: s.cfg.Issuer, Subject: sub, Audience: aud,
+		AMR: amr, ACR: acr, Act: g.Act, JTI: s.random.NewTimeID(), Issuer: s.cfg.Issuer, Subject: sub, Audience: aud,
 		ClientID: g.Client.ID, Scopes: g.Scopes, IssuedAt: now, ExpiresAt: now.Add(s.cfg.AccessTTL),
 		UserID: g.UserID, FamilyID: familyID, AuthCodeID: g.AuthCodeID,
 	}
@@ -217,7 +226,7 @@ func (s *Tokens) Rotate(ctx context.Context, client core.Client, raw string, sco
 	case err != nil:
 		return core.TokenResponse{}, err
 	}
-	at := s.newAccessToken(Grant{Client: client, UserID: old.UserID, Scopes: granted, AuthCodeID: old.AuthCodeID}, old.FamilyID, now)
+	at := s.newAccessToken(Grant{Client: client, UserID: old.UserID, Scopes: granted, AuthCodeID: old.AuthCodeID, AMR: old.AMR}, old.FamilyID, now)
 	signed, err := s.signAndRecord(ctx, at)
 	if err != nil {
 		return core.TokenResponse{}, err
@@ -227,7 +236,7 @@ func (s *Tokens) Rotate(ctx context.Context, client core.Client, raw string, sco
 	if authTime.IsZero() {
 		authTime = old.IssuedAt
 	}
-	if resp.IDToken, err = s.idToken(ctx, client, old.UserID, granted, "", authTime, signed, now); err != nil {
+	if resp.IDToken, err = s.idToken(ctx, client, old.UserID, granted, "", authTime, old.AMR, signed, now); err != nil {
 		return core.TokenResponse{}, err
 	}
 	s.auditIssued(ctx, at, core.GrantRefreshToken, true)
@@ -291,6 +300,7 @@ func (s *Tokens) Introspect(ctx context.Context, raw string) (core.Introspection
 		return core.Introspection{
 			Active: true, Scope: core.JoinScope(t.Scopes), ClientID: t.ClientID, TokenType: "Bearer",
 			Exp: t.ExpiresAt.Unix(), Iat: t.IssuedAt.Unix(), Sub: t.Subject, Aud: t.Audience, Iss: t.Issuer, Jti: t.JTI,
+			Amr: t.AMR, Acr: t.ACR,
 		}, nil
 	}
 	rt, err := ports.FindHashed(s.hasher, raw, func(hash string) (core.RefreshToken, error) { return s.refresh.GetRefreshToken(ctx, hash) })
@@ -305,12 +315,17 @@ func (s *Tokens) Introspect(ctx context.Context, raw string) (core.Introspection
 		return core.Introspection{Active: false}, nil
 	}
 	sub := rt.UserID
+	var amr []string
+	var acr string
 	if sub == "" {
 		sub = rt.ClientID
+	} else {
+		amr = core.SignInAMR(rt.AMR)
+		acr = core.ACR(amr)
 	}
 	return core.Introspection{
 		Active: true, Scope: core.JoinScope(rt.Scopes), ClientID: rt.ClientID, TokenType: "refresh_token",
-		Exp: rt.ExpiresAt.Unix(), Iat: rt.IssuedAt.Unix(), Sub: sub, Iss: s.cfg.Issuer,
+		Exp: rt.ExpiresAt.Unix(), Iat: rt.IssuedAt.Unix(), Sub: sub, Iss: s.cfg.Issuer, Amr: amr, Acr: acr,
 	}, nil
 }
 

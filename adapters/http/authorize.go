@@ -103,10 +103,17 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, authTime, signedIn := h.session(r)
+	var amr []string
+	if signedIn {
+		amr = h.sessions.methods(r)
+	}
 	if r.Method == http.MethodGet {
 		switch {
 		case signedIn && !req.NeedsSignIn(user, authTime, h.clock.Now()):
-			h.afterSignIn(w, r, req, user, authTime)
+			if h.stepUp(w, r, req, user, amr) {
+				return
+			}
+			h.afterSignIn(w, r, req, user, authTime, amr)
 		case req.HasPrompt("none") && signedIn && req.HintSubject != "" && req.HintSubject != user.ID:
 			// OpenID Connect Core §3.1.2.6: another person is signed in
 			// and none may be asked.
@@ -132,30 +139,32 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 			h.redirectError(w, r, req, core.NewOAuthError(core.CodeAccessDenied, "the user denied the request"))
 			return
 		}
+		// The second factor asked for is checked again on the post: a
+		// consent form from before cannot skip it.
+		if h.stepUp(w, r, req, user, amr) {
+			return
+		}
 		if err := h.authz.Approve(ctx, req, user); err != nil {
 			h.writeError(w, r, err)
 			return
 		}
-		h.issueCode(w, r, req, user, authTime)
+		h.issueCode(w, r, req, user, authTime, amr)
 		return
 	}
-	r, device := h.withDevice(r, true)
-	user, err = h.accounts.SignIn(r.Context(), form.Get("email"), form.Get("password"), req.Client.ID, "authorization endpoint")
-	if errors.Is(err, core.ErrInvalidCredentials) {
-		h.renderLogin(w, r, req, form.Get("email"), "The email or password is incorrect.", http.StatusUnauthorized)
+	second := form.Has("mfa_token") || form.Has("enrol_token")
+	step := h.signInForm(w, r, form, req.Client.ID, "authorization endpoint", func(email, msg string, status int) {
+		h.renderLogin(w, r, req, email, msg, status)
+	})
+	if !step.Done {
 		return
 	}
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
+	user = step.User
 	now := h.clock.Now()
-	h.sessions.start(w, user, now)
-	h.sessions.setDevice(w, device)
-	if req.HasPrompt("login") || req.HasPrompt("select_account") || req.MaxAge >= 0 || req.HintSubject != "" {
+	if second || req.HasPrompt("login") || req.HasPrompt("select_account") || req.MaxAge >= 0 || req.HintSubject != "" {
 		// The request asks for a fresh sign-in, which the GET would ask
-		// for again: go on from this one.
-		h.afterSignIn(w, r, req, user, now)
+		// for again, or this completed a second factor: go on from this
+		// one.
+		h.afterSignIn(w, r, req, user, now, step.AMR)
 		return
 	}
 	// Post/redirect/get: the GET finds the session and goes on to consent
@@ -163,14 +172,39 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
 }
 
+// stepUp asks a signed-in person for their second factor when the
+// request wants two factors (acr_values=urn:identityd:acr:mfa) and the
+// session proved one (OpenID Connect Core §3.1.2.1, acr_values), and
+// reports whether it wrote a page or an error. A person without a second
+// factor goes on; the acr of the code then says it was a password.
+func (h *Handler) stepUp(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, user core.User, amr []string) bool {
+	if !req.NeedsSecondFactor(amr) {
+		return false
+	}
+	has, err := h.accounts.HasSecondFactor(r.Context(), user.ID)
+	if err != nil {
+		h.writeError(w, r, err)
+		return true
+	}
+	if !has {
+		return false
+	}
+	if req.HasPrompt("none") {
+		h.redirectError(w, r, req, core.NewOAuthError(core.CodeInteractionRequired, "the request asks for a second factor"))
+		return true
+	}
+	h.renderCodeForm(w, r, h.accounts.StepUpToken(user), user.Email, "", http.StatusOK)
+	return true
+}
+
 // scopeView is a scope on the consent page.
 type scopeView struct{ Name, Description string }
 
 // afterSignIn asks for consent unless the client is first-party.
-func (h *Handler) afterSignIn(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, user core.User, authTime time.Time) {
+func (h *Handler) afterSignIn(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, user core.User, authTime time.Time, amr []string) {
 	consent := !req.Client.FirstParty || req.HasPrompt("consent")
 	if !consent {
-		h.issueCode(w, r, req, user, authTime)
+		h.issueCode(w, r, req, user, authTime, amr)
 		return
 	}
 	if req.HasPrompt("none") {
@@ -238,8 +272,8 @@ func (h *Handler) session(r *http.Request) (core.User, time.Time, bool) {
 	return u, authTime, true
 }
 
-func (h *Handler) issueCode(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, user core.User, authTime time.Time) {
-	code, err := h.authz.IssueCode(r.Context(), req, user, authTime)
+func (h *Handler) issueCode(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, user core.User, authTime time.Time, amr []string) {
+	code, err := h.authz.IssueCode(r.Context(), req, user, authTime, amr)
 	if err != nil {
 		h.redirectError(w, r, req, err)
 		return

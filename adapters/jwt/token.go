@@ -28,6 +28,11 @@ type claims struct {
 	ClientID  string             `json:"client_id"`
 	Scope     string             `json:"scope,omitempty"`
 	Act       *core.Actor        `json:"act,omitempty"`
+	// AMR and ACR are OpenID Connect Core §2's amr and acr of the
+	// person's sign-in (RFC 8176 values), carried so introspection can
+	// tell them without a store round trip.
+	AMR []string `json:"amr,omitempty"`
+	ACR string   `json:"acr,omitempty"`
 }
 
 // header is the JOSE header of RFC 7515 §4; kid is set by the signers
@@ -51,6 +56,7 @@ func encodeClaims(t core.AccessToken) ([]byte, error) {
 		Issuer: t.Issuer, Subject: t.Subject, Audience: t.Audience,
 		ExpiresAt: t.ExpiresAt.Unix(), IssuedAt: t.IssuedAt.Unix(), JTI: t.JTI,
 		ClientID: t.ClientID, Scope: core.JoinScope(t.Scopes), NotBefore: unixOrZero(t.NotBefore), Act: t.Act,
+		AMR: t.AMR, ACR: t.ACR,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode access token claims: %w", err)
@@ -110,6 +116,7 @@ func decodeClaims(b64Payload string) (core.AccessToken, error) {
 	t := core.AccessToken{
 		JTI: c.JTI, Issuer: c.Issuer, Subject: c.Subject, Audience: []string(c.Audience), ClientID: c.ClientID,
 		Scopes: scopes, IssuedAt: time.Unix(c.IssuedAt, 0).UTC(), ExpiresAt: time.Unix(c.ExpiresAt, 0).UTC(), Act: c.Act,
+		AMR: c.AMR, ACR: c.ACR,
 	}
 	if c.NotBefore != 0 {
 		t.NotBefore = time.Unix(c.NotBefore, 0).UTC()

@@ -23,6 +23,7 @@ type Store struct {
 	codes   map[string]core.AuthCode
 	resets  map[string]core.PasswordReset
 	devices map[string]map[string]core.LoginDevice // user id -> key -> device
+	factors map[string]core.Factors                // user id -> second factors
 	audit   auditLog
 
 	// Access tokens are written on every issuance; they get their own lock
@@ -58,6 +59,7 @@ func NewStore() *Store {
 		codes:    map[string]core.AuthCode{},
 		resets:   map[string]core.PasswordReset{},
 		devices:  map[string]map[string]core.LoginDevice{},
+		factors:  map[string]core.Factors{},
 		tokens:   newTokenTable(),
 		interned: newInterner(),
 	}

@@ -54,3 +54,8 @@ func TestDeviceCodes(t *testing.T) {
 		return porttest.DeviceCodeFixture{Repo: memory.NewDeviceCodes(), ClientID: "c", UserID: "u"}
 	})
 }
+
+func TestFactors(t *testing.T) {
+	t.Parallel()
+	porttest.RunFactorTests(t, func(*testing.T) porttest.FactorStore { return memory.NewStore() })
+}

@@ -54,3 +54,12 @@ func TestDeviceCodes(t *testing.T) {
 		return porttest.NewDeviceCodeFixture(t, s)
 	})
 }
+
+func TestFactors(t *testing.T) {
+	t.Parallel()
+	pgtest.URL(t)
+	porttest.RunFactorTests(t, func(t *testing.T) porttest.FactorStore {
+		s, _ := newStore(t, postgres.StoreOptions{})
+		return s
+	})
+}
