@@ -33,7 +33,6 @@ const (
 // OpenID Connect scopes.
 const ScopeRoles = "roles"
 
-
 // The OpenID Connect scopes (Core §3.1.2.1, §5.4): openid asks for an ID
 // token; profile and email for the standard claims of §5.1.
 const (
