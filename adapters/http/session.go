@@ -171,6 +171,24 @@ func (s *sessions) checkCSRF(r *http.Request, token string) bool {
 	return s.verify(token, b64, "csrf", c.Value)
 }
 
+// signedInFor is the proof, put in the consent form, that the person
+// signed in (presented their password) in answer to the authorization
+// request with key: a MAC of the key, the person and the sign-in's time
+// to the millisecond. The page that asks for the password never carries
+// it, so a consent form posted from there proves no sign-in, and the
+// proof of one request or one sign-in is worth nothing for another.
+func (s *sessions) signedInFor(key string, in core.SignIn) string {
+	return b64(s.mac("signed-in-for", key, in.UserID, strconv.FormatInt(in.Time.UnixMilli(), 10)))
+}
+
+// checkSignedInFor reports whether proof is signedInFor(key, in).
+func (s *sessions) checkSignedInFor(proof, key string, in core.SignIn) bool {
+	if proof == "" || in.UserID == "" {
+		return false
+	}
+	return s.verify(proof, b64, "signed-in-for", key, in.UserID, strconv.FormatInt(in.Time.UnixMilli(), 10))
+}
+
 // deviceTTL is how long a browser keeps its device cookie after its last
 // sign-in (browsers cap cookie lifetimes at 400 days).
 const deviceTTL = 365 * 24 * time.Hour
