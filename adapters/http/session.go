@@ -24,6 +24,10 @@ type SessionConfig struct {
 	// signed still verifies until it expires; nothing new is signed with
 	// it.
 	PreviousKey []byte
+	// NextKey, when set, is the key of the secret to come
+	// (JWT_REFRESH_SECRET_NEXT): what instances already switched to it
+	// signed verifies here; nothing is signed with it here.
+	NextKey []byte
 	// TTL is how long a sign-in lasts.
 	TTL time.Duration
 	// Secure marks the cookies Secure and gives them the __Host- prefix
@@ -65,9 +69,12 @@ func macWith(key []byte, parts ...string) []byte {
 }
 
 // verify reports whether tag, encoded by enc, is the MAC of parts under
-// the key or the previous key.
+// the key, the next key or the previous key.
 func (s *sessions) verify(tag string, enc func([]byte) string, parts ...string) bool {
 	if hmac.Equal([]byte(tag), []byte(enc(s.mac(parts...)))) {
+		return true
+	}
+	if s.cfg.NextKey != nil && hmac.Equal([]byte(tag), []byte(enc(macWith(s.cfg.NextKey, parts...)))) {
 		return true
 	}
 	return s.cfg.PreviousKey != nil && hmac.Equal([]byte(tag), []byte(enc(macWith(s.cfg.PreviousKey, parts...))))
