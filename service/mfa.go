@@ -23,6 +23,7 @@ const MFATokenTTL = 5 * time.Minute
 // must enrol a second factor first (MFA_REQUIRED_ROLES).
 const (
 	mfaPurposeCode   = "code"
+	mfaPurposeStepUp = "stepup"
 	mfaPurposeEnrol  = "enrol"
 	mfaTokenHashPart = "mfa-token"
 )
@@ -306,33 +307,53 @@ func (s *Accounts) mfaToken(u core.User, purpose string) string {
 // parseMFAToken returns the account of a valid, unexpired mfa_token of
 // purpose; core.ErrInvalidMFACode otherwise.
 func (s *Accounts) parseMFAToken(ctx context.Context, token, purpose string) (core.User, error) {
+	u, _, err := s.parseMFATokenOf(ctx, token, purpose)
+	return u, err
+}
+
+// parseMFATokenOf is parseMFAToken for any of purposes, and says which.
+func (s *Accounts) parseMFATokenOf(ctx context.Context, token string, purposes ...string) (core.User, string, error) {
+	u, purpose, err := s.readMFAToken(ctx, token)
+	if err != nil {
+		return core.User{}, "", err
+	}
+	for _, p := range purposes {
+		if p == purpose {
+			return u, purpose, nil
+		}
+	}
+	return core.User{}, "", core.ErrInvalidMFACode
+}
+
+// readMFAToken checks an mfa_token and returns its account and purpose.
+func (s *Accounts) readMFAToken(ctx context.Context, token string) (core.User, string, error) {
 	enc, tag, ok := strings.Cut(token, ".")
 	if !ok || len(token) > 512 {
-		return core.User{}, core.ErrInvalidMFACode
+		return core.User{}, "", core.ErrInvalidMFACode
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(enc)
 	if err != nil {
-		return core.User{}, core.ErrInvalidMFACode
+		return core.User{}, "", core.ErrInvalidMFACode
 	}
 	parts := strings.Split(string(raw), ".")
-	if len(parts) != 3 || !isUUID(parts[0]) || parts[1] != purpose {
-		return core.User{}, core.ErrInvalidMFACode
+	if len(parts) != 3 || !isUUID(parts[0]) {
+		return core.User{}, "", core.ErrInvalidMFACode
 	}
 	exp, err := strconv.ParseInt(parts[2], 36, 64)
 	if err != nil || !s.d.Clock.Now().Before(time.Unix(exp, 0)) {
-		return core.User{}, core.ErrInvalidMFACode
+		return core.User{}, "", core.ErrInvalidMFACode
 	}
 	u, err := s.d.Users.GetUser(ctx, parts[0])
 	if errors.Is(err, core.ErrNotFound) {
-		return core.User{}, core.ErrInvalidMFACode
+		return core.User{}, "", core.ErrInvalidMFACode
 	}
 	if err != nil {
-		return core.User{}, err
+		return core.User{}, "", err
 	}
 	if !equalHashed(s.d.Secrets, tag, mfaTokenHashPart+"\x00"+string(raw)+"\x00"+u.PasswordHash) {
-		return core.User{}, core.ErrInvalidMFACode
+		return core.User{}, "", core.ErrInvalidMFACode
 	}
-	return u, nil
+	return u, parts[1], nil
 }
 
 // SecondFactor completes a sign-in whose password was right (mfa_token)
@@ -344,18 +365,25 @@ func (s *Accounts) parseMFAToken(ctx context.Context, token, purpose string) (co
 // methods used (RFC 8176 amr). A wrong or spent code, a back-off, or a
 // bad token are core.ErrInvalidMFACode, recorded as login.mfa_failed.
 func (s *Accounts) SecondFactor(ctx context.Context, token, code, clientID string) (core.User, []string, error) {
-	u, err := s.parseMFAToken(ctx, token, mfaPurposeCode)
+	u, amr, _, err := s.secondFactor(ctx, token, code, clientID, mfaPurposeCode)
+	return u, amr, err
+}
+
+// secondFactor is SecondFactor for mfa_tokens of purposes; it reports
+// whether the token was a step-up's.
+func (s *Accounts) secondFactor(ctx context.Context, token, code, clientID string, purposes ...string) (core.User, []string, bool, error) {
+	u, purpose, err := s.parseMFATokenOf(ctx, token, purposes...)
 	if err != nil {
 		if errors.Is(err, core.ErrInvalidMFACode) {
 			s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginMFAFailed, ClientID: clientID, Detail: "invalid or expired mfa_token"})
 		}
-		return core.User{}, nil, err
+		return core.User{}, nil, false, err
 	}
 	method, err := s.checkSecondFactor(ctx, u, code, clientID)
 	if err != nil {
-		return core.User{}, nil, err
+		return core.User{}, nil, false, err
 	}
-	return u, core.AMRWithSecondFactor(method), nil
+	return u, core.AMRWithSecondFactor(method), purpose == mfaPurposeStepUp, nil
 }
 
 // checkSecondFactor counts one attempt and spends code for u.
@@ -453,7 +481,7 @@ func (s *Accounts) ConfirmTOTPForSignIn(ctx context.Context, token, code string)
 // StepUpToken is an mfa_token for a person already signed in by password
 // in this browser, to prove a second factor within the session (step-up,
 // acr_values).
-func (s *Accounts) StepUpToken(u core.User) string { return s.mfaToken(u, mfaPurposeCode) }
+func (s *Accounts) StepUpToken(u core.User) string { return s.mfaToken(u, mfaPurposeStepUp) }
 
 // notice mails userID a security notice off the request path, at most
 // MailsPerAccount of each kind an hour.
@@ -478,19 +506,24 @@ func (s *Accounts) notice(userID, kind, subject, text string) {
 
 // SignInSecondFactor is SecondFactor at a browser page of clientID; a
 // success records login.succeeded.
-func (s *Accounts) SignInSecondFactor(ctx context.Context, token, code, clientID, where string) (core.User, []string, error) {
-	u, amr, err := s.SecondFactor(ctx, token, code, clientID)
+//
+// In the browser the token may also be a step-up's (StepUpToken), which
+// it reports: that proves the second factor of a person already signed in
+// by password, not the password.
+func (s *Accounts) SignInSecondFactor(ctx context.Context, token, code, clientID, where string) (core.User, []string, bool, error) {
+	u, amr, stepUp, err := s.secondFactor(ctx, token, code, clientID, mfaPurposeCode, mfaPurposeStepUp)
 	if err != nil {
-		return core.User{}, nil, err
+		return core.User{}, nil, false, err
 	}
 	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorID: u.ID, SubjectID: u.ID, ClientID: clientID, Success: true, Detail: where + " (second factor)"})
-	return u, amr, nil
+	return u, amr, stepUp, nil
 }
 
 // CheckMFAToken returns the person of a valid mfa_token of the second
 // step, or core.ErrInvalidMFACode.
 func (s *Accounts) CheckMFAToken(ctx context.Context, token string) (core.User, error) {
-	return s.parseMFAToken(ctx, token, mfaPurposeCode)
+	u, _, err := s.parseMFATokenOf(ctx, token, mfaPurposeCode, mfaPurposeStepUp)
+	return u, err
 }
 
 // HasSecondFactor reports whether userID has a second factor to prove

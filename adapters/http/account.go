@@ -7,7 +7,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/identityd/identityd/core"
-	"github.com/identityd/identityd/service"
 )
 
 // accountRoutes serves /account, the page where a signed-in person
@@ -32,7 +31,9 @@ func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request) {
 	r = withHTMLErrors(r)
 	ctx := r.Context()
 	user, signedIn := h.sessionUser(r)
-	if r.Method == http.MethodPost && h.rl != nil && !h.allow(w, r, tierAuth, service.RequestInfoFrom(ctx).IP) {
+	// Each post may test a password or a code: they count against the
+	// sign-in limit of the address.
+	if r.Method == http.MethodPost && !h.limitSignIn(w, r) {
 		return
 	}
 	if !signedIn {

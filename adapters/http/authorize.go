@@ -103,17 +103,26 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, authTime, signedIn := h.session(r)
-	var amr []string
+	var current core.SignIn
 	if signedIn {
-		amr = h.sessions.methods(r)
-	}
-	if r.Method == http.MethodGet {
-		switch {
-		case signedIn && !req.NeedsSignIn(user, authTime, h.clock.Now()):
-			if h.stepUp(w, r, req, user, amr) {
+		current = core.SignIn{UserID: user.ID, Time: authTime, AMR: h.sessions.methods(r)}
+		if req.WantsMFA() {
+			if current.SecondFactor, err = h.accounts.HasSecondFactor(ctx, user.ID); err != nil {
+				h.writeError(w, r, err)
 				return
 			}
-			h.afterSignIn(w, r, req, user, authTime, amr)
+		}
+	}
+	if r.Method == http.MethodGet {
+		unmet := req.Requirements().Unmet(current, h.clock.Now())
+		switch {
+		case unmet == nil:
+			h.afterSignIn(w, r, req, user, current)
+		case errors.Is(unmet, core.ErrMFARequired) && !req.HasPrompt("none"):
+			// Step-up: the session proved a password only.
+			h.renderCodeForm(w, r, h.accounts.StepUpToken(user), user.Email, "", http.StatusOK)
+		case errors.Is(unmet, core.ErrMFARequired):
+			h.redirectError(w, r, req, core.NewOAuthError(core.CodeInteractionRequired, "the request asks for a second factor"))
 		case req.HasPrompt("none") && signedIn && req.HintSubject != "" && req.HintSubject != user.ID:
 			// OpenID Connect Core §3.1.2.6: another person is signed in
 			// and none may be asked.
@@ -139,16 +148,26 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 			h.redirectError(w, r, req, core.NewOAuthError(core.CodeAccessDenied, "the user denied the request"))
 			return
 		}
-		// The second factor asked for is checked again on the post: a
-		// consent form from before cannot skip it.
-		if h.stepUp(w, r, req, user, amr) {
+		// The consent form carries proof of a sign-in made for this
+		// request only when the person signed in for it; a form taken
+		// from a page that asked for the password instead proves none.
+		current.ForRequest = h.sessions.checkSignedInFor(form.Get(signedInForField), req.Key, current)
+		if unmet := req.Requirements().Unmet(current, h.clock.Now()); unmet != nil {
+			if errors.Is(unmet, core.ErrMFARequired) {
+				h.renderCodeForm(w, r, h.accounts.StepUpToken(user), user.Email, "", http.StatusOK)
+				return
+			}
+			h.renderLogin(w, r, req, "", "Sign in to continue.", http.StatusOK)
 			return
 		}
 		if err := h.authz.Approve(ctx, req, user); err != nil {
 			h.writeError(w, r, err)
 			return
 		}
-		h.issueCode(w, r, req, user, authTime, amr)
+		h.issueCode(w, r, req, user, current)
+		return
+	}
+	if !h.limitSignIn(w, r) {
 		return
 	}
 	second := form.Has("mfa_token") || form.Has("enrol_token")
@@ -159,12 +178,14 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user = step.User
-	now := h.clock.Now()
-	if second || req.HasPrompt("login") || req.HasPrompt("select_account") || req.MaxAge >= 0 || req.HintSubject != "" {
-		// The request asks for a fresh sign-in, which the GET would ask
-		// for again, or this completed a second factor: go on from this
-		// one.
-		h.afterSignIn(w, r, req, user, now, step.AMR)
+	// A step-up within a session proves the second factor, not the
+	// password: it is no sign-in for this request (prompt=login).
+	fresh := core.SignIn{UserID: user.ID, Time: step.Time, ForRequest: !step.StepUp, AMR: step.AMR, SecondFactor: second}
+	if q := req.Requirements(); second || q.Fresh || q.MaxAge >= 0 || q.Subject != "" || q.MFA {
+		// The request sets conditions on the sign-in, which the GET would
+		// not see met by a session alone, or a second factor completed
+		// it: go on from this one.
+		h.afterSignIn(w, r, req, user, fresh)
 		return
 	}
 	// Post/redirect/get: the GET finds the session and goes on to consent
@@ -172,39 +193,33 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
 }
 
-// stepUp asks a signed-in person for their second factor when the
-// request wants two factors (acr_values=urn:identityd:acr:mfa) and the
-// session proved one (OpenID Connect Core §3.1.2.1, acr_values), and
-// reports whether it wrote a page or an error. A person without a second
-// factor goes on; the acr of the code then says it was a password.
-func (h *Handler) stepUp(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, user core.User, amr []string) bool {
-	if !req.NeedsSecondFactor(amr) {
-		return false
-	}
-	has, err := h.accounts.HasSecondFactor(r.Context(), user.ID)
-	if err != nil {
-		h.writeError(w, r, err)
-		return true
-	}
-	if !has {
-		return false
-	}
-	if req.HasPrompt("none") {
-		h.redirectError(w, r, req, core.NewOAuthError(core.CodeInteractionRequired, "the request asks for a second factor"))
-		return true
-	}
-	h.renderCodeForm(w, r, h.accounts.StepUpToken(user), user.Email, "", http.StatusOK)
-	return true
-}
+// signedInForField is the consent form's proof that the person signed in
+// for the authorization request it answers (sessions.signedInFor).
+const signedInForField = "signed_in_for"
 
 // scopeView is a scope on the consent page.
 type scopeView struct{ Name, Description string }
 
-// afterSignIn asks for consent unless the client is first-party.
-func (h *Handler) afterSignIn(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, user core.User, authTime time.Time, amr []string) {
+// afterSignIn asks for consent unless the client is first-party. signIn
+// is the sign-in the code would rest on: when it does not meet the
+// request's conditions (someone else signed in than the id_token_hint
+// names), the sign-in form is shown again.
+func (h *Handler) afterSignIn(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, user core.User, signIn core.SignIn) {
+	if err := req.Requirements().Unmet(signIn, h.clock.Now()); err != nil {
+		if req.HasPrompt("none") {
+			h.redirectError(w, r, req, err)
+			return
+		}
+		if errors.Is(err, core.ErrMFARequired) {
+			h.renderCodeForm(w, r, h.accounts.StepUpToken(user), user.Email, "", http.StatusOK)
+			return
+		}
+		h.renderLogin(w, r, req, "", "The application asked for another sign-in: sign in with the account it named.", http.StatusOK)
+		return
+	}
 	consent := !req.Client.FirstParty || req.HasPrompt("consent")
 	if !consent {
-		h.issueCode(w, r, req, user, authTime, amr)
+		h.issueCode(w, r, req, user, signIn)
 		return
 	}
 	if req.HasPrompt("none") {
@@ -226,11 +241,14 @@ func (h *Handler) afterSignIn(w http.ResponseWriter, r *http.Request, req servic
 		scopes[i] = scopeView{Name: n, Description: descriptions[n]}
 	}
 	data := struct {
-		Title, ClientName, Email, Action, CSRF, SignOut string
-		Scopes                                          []scopeView
+		Title, ClientName, Email, Action, CSRF, SignOut, SignedInFor string
+		Scopes                                                       []scopeView
 	}{
 		Title: "Allow access", ClientName: req.Client.Name, Email: user.Email, Action: r.URL.RequestURI(), SignOut: signOutLink(r),
 		CSRF: h.sessions.csrfToken(w, r), Scopes: scopes,
+	}
+	if signIn.ForRequest {
+		data.SignedInFor = h.sessions.signedInFor(req.Key, signIn)
 	}
 	if err := h.pages.render(w, http.StatusOK, "consent", data); err != nil {
 		h.writeError(w, r, err)
@@ -272,8 +290,8 @@ func (h *Handler) session(r *http.Request) (core.User, time.Time, bool) {
 	return u, authTime, true
 }
 
-func (h *Handler) issueCode(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, user core.User, authTime time.Time, amr []string) {
-	code, err := h.authz.IssueCode(r.Context(), req, user, authTime, amr)
+func (h *Handler) issueCode(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, user core.User, signIn core.SignIn) {
+	code, err := h.authz.IssueCode(r.Context(), req, user, signIn)
 	if err != nil {
 		h.redirectError(w, r, req, err)
 		return

@@ -7,7 +7,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/identityd/identityd/grants"
-	"github.com/identityd/identityd/service"
 )
 
 // grantRoutes serves the endpoints the installed grants contribute
@@ -51,7 +50,7 @@ func (h *Handler) grantPage(p grants.PageHandler) http.Handler {
 		if req.Post {
 			// Each post may test a guessed user code or password: they
 			// count against the sign-in limit of the address.
-			if h.rl != nil && !h.allow(w, r, tierAuth, service.RequestInfoFrom(ctx).IP) {
+			if !h.limitSignIn(w, r) {
 				return
 			}
 			form, ok := h.pageForm(w, r)

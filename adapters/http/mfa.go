@@ -4,11 +4,9 @@ import (
 	"net/http"
 
 	"github.com/gorilla/mux"
-)
 
-// scopeUsersWrite is the management scope of people administration
-// (contract §3, People administration).
-const scopeUsersWrite = "users:write"
+	"github.com/identityd/identityd/core"
+)
 
 // mfaRoutes serves the second factors of /api (contract, "A person's own
 // account" and "Second factor at sign-in"). Abuse cases: every change to
@@ -25,7 +23,7 @@ func (h *Handler) mfaRoutes(api *mux.Router) {
 	api.Handle("/auth/me/mfa/recovery-codes", h.authenticate(http.HandlerFunc(h.regenerateRecoveryCodes))).Methods(http.MethodPost)
 	// An administrator removes a person's factors (a lost phone): the
 	// person is mailed and enrols again; the caller must hold users:write.
-	api.Handle("/users/{id}/mfa", h.managed(tierClients, scopeUsersWrite, h.removeFactors)).Methods(http.MethodDelete)
+	api.Handle("/users/{id}/mfa", h.managed(tierClients, core.ScopeUsersWrite, h.removeFactors)).Methods(http.MethodDelete)
 }
 
 // loginMFA is POST /api/auth/login/mfa {mfa_token, code}: the second step

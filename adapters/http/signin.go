@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"time"
 
 	"rsc.io/qr"
 
@@ -18,6 +19,11 @@ type signInStep struct {
 	User core.User
 	// AMR are the methods of the completed sign-in (RFC 8176).
 	AMR []string
+	// Time is when the session started (auth_time).
+	Time time.Time
+	// StepUp is set when a signed-in person proved a second factor only
+	// (acr_values), not the password.
+	StepUp bool
 	// Done is false when a page (the code form, the enrolment page, the
 	// sign-in form with an error) has been written instead.
 	Done bool
@@ -44,7 +50,7 @@ func (h *Handler) signInForm(w http.ResponseWriter, r *http.Request, form url.Va
 	switch {
 	case form.Has("mfa_token"):
 		token := form.Get("mfa_token")
-		u, amr, err := h.accounts.SignInSecondFactor(ctx, token, form.Get("code"), clientID, where)
+		u, amr, stepUp, err := h.accounts.SignInSecondFactor(ctx, token, form.Get("code"), clientID, where)
 		if errors.Is(err, core.ErrInvalidMFACode) {
 			if _, perr := h.accounts.CheckMFAToken(ctx, token); perr != nil {
 				login("", "Your sign-in has expired; sign in again.", http.StatusUnauthorized)
@@ -57,7 +63,9 @@ func (h *Handler) signInForm(w http.ResponseWriter, r *http.Request, form url.Va
 			h.writeError(w, r, err)
 			return signInStep{}
 		}
-		return h.completeSignIn(w, u, amr, device)
+		step := h.completeSignIn(w, u, amr, device)
+		step.StepUp = stepUp
+		return step
 	case form.Has("enrol_token"):
 		token := form.Get("enrol_token")
 		u, amr, codes, err := h.accounts.ConfirmTOTPForSignIn(ctx, token, form.Get("code"))
@@ -101,9 +109,10 @@ func (h *Handler) signInForm(w http.ResponseWriter, r *http.Request, form url.Va
 
 // completeSignIn starts the browser session of u signed in by amr.
 func (h *Handler) completeSignIn(w http.ResponseWriter, u core.User, amr []string, device string) signInStep {
-	h.sessions.startWith(w, u, h.clock.Now(), amr)
+	now := h.clock.Now()
+	h.sessions.startWith(w, u, now, amr)
 	h.sessions.setDevice(w, device)
-	return signInStep{User: u, AMR: amr, Done: true}
+	return signInStep{User: u, AMR: amr, Time: now, Done: true}
 }
 
 // renderCodeForm shows the form asking for the second factor's code.

@@ -269,3 +269,202 @@ func TestSecondFactorGuessesPerHourAreBounded(t *testing.T) {
 	require.True(t, ok, "the person is told when the back-off locks")
 	assert.Contains(t, notice.Subject, "failing")
 }
+
+// secretOf reads the TOTP key shown on an enrolment page.
+func secretOf(t *testing.T, body string) string {
+	t.Helper()
+	const marker = `<code id="totp-secret">`
+	i := strings.Index(body, marker)
+	require.GreaterOrEqual(t, i, 0, "the key is shown: %s", body)
+	rest := body[i+len(marker):]
+	return rest[:strings.Index(rest, "<")]
+}
+
+// idTokenOf redeems a code and returns the ID token's claims.
+func idTokenOf(t *testing.T, s *apptest.Server, c webClient, code, verifier string) map[string]any {
+	t.Helper()
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {callback}, "code_verifier": {verifier}, "client_id": {c.ID}}
+	resp, body := s.PostForm(t, "/oauth/token", "", "", form)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	raw := decode[map[string]any](t, body)["id_token"]
+	require.NotNil(t, raw, "an id_token with scope openid")
+	return jwtClaims(t, raw.(string))
+}
+
+// TestMandatoryEnrolment: with MFA_REQUIRED_ROLES=admin an administrator
+// without a second factor gets no token from the API, and in the browser
+// must enrol after the password before any code is issued; then both ask
+// for the code, and the ID token says two factors.
+func TestMandatoryEnrolment(t *testing.T) {
+	t.Parallel()
+	s := startPeople(t, map[string]string{"MFA_REQUIRED_ROLES": "admin"})
+	resp, body := tryLogin(t, s.Server, adminEmail, adminPassword)
+	require.Equal(t, http.StatusForbidden, resp.StatusCode, string(body))
+	assert.Equal(t, "mfa_enrollment_required", decode[mfaRequired](t, body).Error)
+	assert.NotContains(t, string(body), "access_token")
+
+	// A person without the role is not asked.
+	register(t, s.Server, "plain@example.com", userPassword)
+	login(t, s.Server, "plain@example.com", userPassword)
+
+	app := newWebClient(t, s.Server, true, true, nil, "openid")
+	p := newPKCE()
+	b := apptest.NewBrowser(t, s.URL)
+	page := b.Open(authorizeURL(s.Server, codeParams(app, p, "openid")))
+	page = signIn(t, b, page, adminEmail, adminPassword)
+	require.Nil(t, page.Left, "no code before enrolment")
+	require.Contains(t, page.Body, "Set up two-step verification")
+	assert.Contains(t, page.Body, `src="data:image/png;base64,`, "the QR code")
+	secret := secretOf(t, page.Body)
+	require.Len(t, page.Forms, 1)
+	assert.Contains(t, page.Forms[0].Inputs, "code")
+
+	wrong := b.Submit(page, page.Forms[0], map[string]string{"code": "000000"}, "")
+	require.Nil(t, wrong.Left)
+	assert.Equal(t, http.StatusBadRequest, wrong.Status)
+	secret = secretOf(t, wrong.Body) // a new key is shown with the form
+	page = b.Submit(wrong, wrong.Forms[0], map[string]string{"code": totpCode(t, s.Server, secret, 0)}, "")
+	require.Equal(t, http.StatusOK, page.Status, page.Body)
+	require.Contains(t, page.Body, `id="recovery-codes"`)
+	assert.Equal(t, 10, strings.Count(page.Body, "<li><code>"))
+	require.Len(t, s.auditEvents(t, core.AuditMFAEnrolled), 1)
+
+	// Continue: the authorization request again, with the new session.
+	cont := b.Open(authorizeURL(s.Server, codeParams(app, p, "openid")))
+	require.NotNil(t, cont.Left, "the new session goes on to the code: %d %s", cont.Status, cont.Body)
+	claims := idTokenOf(t, s.Server, app, cont.Left.Query().Get("code"), p.verifier)
+	assert.Equal(t, []any{"pwd", "otp", "mfa"}, claims["amr"])
+	assert.Equal(t, core.ACRMFA, claims["acr"])
+
+	nextStep(s.Server)
+	resp, body = loginMFA(t, s.Server, adminEmail, adminPassword, func() string { return totpCode(t, s.Server, secret, 0) })
+	assert.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+}
+
+// TestBrowserSecondFactorAndStepUp: in the browser the sign-in form is
+// followed by the code form; acr_values=urn:identityd:acr:mfa asks a
+// person signed in by password for the code even within a session; a
+// wrong code gives no code; prompt=login asks for both again.
+func TestBrowserSecondFactorAndStepUp(t *testing.T) {
+	t.Parallel()
+	s := startPeople(t, nil)
+	const email = "browser@example.com"
+	register(t, s.Server, email, userPassword)
+	token := login(t, s.Server, email, userPassword).AccessToken
+	app := newWebClient(t, s.Server, true, true, nil, "openid")
+
+	// A password session from before TOTP was turned on.
+	b := apptest.NewBrowser(t, s.URL)
+	p := newPKCE()
+	code := authorize(t, s.Server, b, codeParams(app, p, "openid"), email, userPassword)
+	claims := idTokenOf(t, s.Server, app, code, p.verifier)
+	assert.Equal(t, []any{"pwd"}, claims["amr"])
+	assert.Equal(t, core.ACRPassword, claims["acr"])
+
+	secret, _ := enrolTOTP(t, s.Server, token, userPassword)
+
+	t.Run("step-up within the session", func(t *testing.T) {
+		p := newPKCE()
+		params := codeParams(app, p, "openid")
+		params["acr_values"] = core.ACRMFA
+		page := b.Open(authorizeURL(s.Server, params))
+		require.Nil(t, page.Left, "no code on the password session")
+		require.Contains(t, page.Body, "Two-step verification")
+		require.Len(t, page.Forms, 1)
+		assert.NotContains(t, page.Forms[0].Inputs, "password", "only the code is asked")
+		bad := b.Submit(page, page.Forms[0], map[string]string{"code": "000000"}, "")
+		require.Nil(t, bad.Left)
+		assert.Equal(t, http.StatusUnauthorized, bad.Status)
+		s.Clock.Advance(time.Minute)
+		page = b.Submit(bad, bad.Forms[0], map[string]string{"code": totpCode(t, s.Server, secret, 0)}, "")
+		require.NotNil(t, page.Left, "%d %s", page.Status, page.Body)
+		claims := idTokenOf(t, s.Server, app, page.Left.Query().Get("code"), p.verifier)
+		assert.Equal(t, core.ACRMFA, claims["acr"])
+		none := codeParams(app, newPKCE(), "openid")
+		none["acr_values"], none["prompt"] = core.ACRMFA, "none"
+		again := b.Open(authorizeURL(s.Server, none))
+		require.NotNil(t, again.Left, "the session now has two factors")
+		assert.NotEmpty(t, again.Left.Query().Get("code"))
+	})
+
+	t.Run("a new sign-in asks for the password and then the code", func(t *testing.T) {
+		nextStep(s.Server)
+		fresh := apptest.NewBrowser(t, s.URL)
+		p := newPKCE()
+		page := fresh.Open(authorizeURL(s.Server, codeParams(app, p, "openid")))
+		page = signIn(t, fresh, page, email, userPassword)
+		require.Nil(t, page.Left, "no code after the password alone")
+		require.Len(t, page.Forms, 1)
+		require.Contains(t, page.Forms[0].Inputs, "code")
+		s.Clock.Advance(time.Minute)
+		page = fresh.Submit(page, page.Forms[0], map[string]string{"code": totpCode(t, s.Server, secret, 0)}, "")
+		require.NotNil(t, page.Left, "%d %s", page.Status, page.Body)
+		claims := idTokenOf(t, s.Server, app, page.Left.Query().Get("code"), p.verifier)
+		assert.Equal(t, []any{"pwd", "otp", "mfa"}, claims["amr"])
+
+		login := codeParams(app, newPKCE(), "openid")
+		login["prompt"] = "login"
+		page = fresh.Open(authorizeURL(s.Server, login))
+		require.Nil(t, page.Left)
+		require.Contains(t, page.Forms[0].Inputs, "password", "prompt=login asks for the password again")
+		page = signIn(t, fresh, page, email, userPassword)
+		require.Nil(t, page.Left, "and then the code")
+		require.Contains(t, page.Forms[0].Inputs, "code")
+	})
+
+	t.Run("discovery lists the acr values", func(t *testing.T) {
+		resp, body := s.Do(t, http.MethodGet, "/.well-known/openid-configuration", "", nil)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		md := decode[map[string]any](t, body)
+		assert.Equal(t, []any{core.ACRPassword, core.ACRMFA}, md["acr_values_supported"])
+	})
+}
+
+// TestRemoveFactorsByAdministrator: DELETE /api/users/{id}/mfa needs
+// users:write; it removes every factor, is audited once, and the person is
+// mailed; they then sign in with the password alone.
+func TestRemoveFactorsByAdministrator(t *testing.T) {
+	t.Parallel()
+	s := startPeople(t, nil)
+	const email = "lostphone@example.com"
+	userID := register(t, s.Server, email, userPassword)
+	token := login(t, s.Server, email, userPassword).AccessToken
+	enrolTOTP(t, s.Server, token, userPassword)
+
+	reader := s.ClientCredentials(t, apptest.AdminClientID, apptest.AdminClientSecret, "users:read")
+	require.Equal(t, http.StatusOK, reader.Status, reader.ErrorDescription)
+	tests := []struct {
+		name       string
+		giveToken  string
+		givePath   string
+		wantStatus int
+	}{
+		{"no token", "", "/api/users/" + userID + "/mfa", http.StatusUnauthorized},
+		{"the person's own token", token, "/api/users/" + userID + "/mfa", http.StatusForbidden},
+		{"users:read only", reader.AccessToken, "/api/users/" + userID + "/mfa", http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := s.Do(t, http.MethodDelete, tt.givePath, tt.giveToken, nil)
+			assert.Equal(t, tt.wantStatus, resp.StatusCode, string(body))
+		})
+	}
+	resp, _ := tryLogin(t, s.Server, email, userPassword)
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "still two factors")
+	assert.Empty(t, s.auditEvents(t, core.AuditMFARemoved))
+
+	writer := s.ClientCredentials(t, apptest.AdminClientID, apptest.AdminClientSecret, "users:write")
+	require.Equal(t, http.StatusOK, writer.Status, writer.ErrorDescription)
+	resp, body := s.Do(t, http.MethodDelete, "/api/users/00000000-0000-4000-8000-000000000000/mfa", writer.AccessToken, nil)
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode, string(body))
+	resp, body = s.Do(t, http.MethodDelete, "/api/users/"+userID+"/mfa", writer.AccessToken, nil)
+	require.Equal(t, http.StatusNoContent, resp.StatusCode, string(body))
+	removed := s.auditEvents(t, core.AuditMFARemoved)
+	require.Len(t, removed, 1)
+	assert.Equal(t, userID, removed[0].SubjectID)
+	notice, ok := s.mail.Last(memory.MailNotice, email)
+	require.True(t, ok)
+	assert.Contains(t, notice.Subject, "removed")
+	s.Clock.Advance(time.Minute)
+	login(t, s.Server, email, userPassword)
+}
