@@ -18,7 +18,7 @@ const refreshTokenColumns = `hash, family_id, client_id, user_id, scopes, auth_c
 // finiteTime, so 'infinity' written by hand in SQL is read, not a scan
 // error.
 var refreshTokenSelect = `hash, family_id, client_id, user_id, scopes, auth_code_id, ` + finiteTime("issued_at") + `, ` +
-	finiteTime("expires_at") + `, ` + finiteTime("rotated_at") + `, ` + finiteTime("revoked_at") + `, ` + finiteTime("auth_time")
+	finiteTime("expires_at") + `, ` + finiteTime("rotated_at") + `, ` + finiteTime("revoked_at") + `, ` + finiteTime("auth_time") + `, amr`
 
 // scanRefreshToken reads refreshTokenColumns, in that order, and then
 // extra.
