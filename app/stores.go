@@ -117,6 +117,16 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 	notifier := redis.NewChangeNotifier(rc, log)
 	revocations := nearcache.NewRevocations(store, notifier, clock)
 	clients := nearcache.NewClients(store, notifier, 0)
+	unregisterCache, err := metrics.RegisterCache("clients", func() telemetry.CacheStats {
+		h, m := clients.Stats()
+		return telemetry.CacheStats{Hits: h, Misses: m}
+	})
+	if err != nil {
+		_ = unregister()
+		_ = db.Close()
+		_ = rc.Close()
+		return Stores{}, fmt.Errorf("cache metrics: %w", err)
+	}
 	follower := nearcache.NewFollower(store, notifier, nearcache.Options{Logger: log}, revocations, clients)
 	lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {
 		// After the bootstrap's writes (fx runs invokes first), so
@@ -132,6 +142,7 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		notifier.Close()
 		err := store.Close()
 		_ = unregister()
+		_ = unregisterCache()
 		_ = rc.Close()
 		_ = db.Close()
 		return err
