@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
 
+	httpadapter "github.com/identityd/identityd/adapters/http"
 	"github.com/identityd/identityd/adapters/memory"
 	"github.com/identityd/identityd/adapters/nearcache"
 	"github.com/identityd/identityd/adapters/postgres"
@@ -43,8 +44,10 @@ type Stores struct {
 	Readiness   Readiness
 }
 
-// Readiness lists what /readyz asks.
-type Readiness []ports.Pinger
+// Readiness lists what /readyz asks: PostgreSQL (or the in-memory store)
+// decides readiness; Redis only degrades it, since requests still succeed
+// without it.
+type Readiness []httpadapter.ReadinessCheck
 
 // StartTimeout bounds how long start-up waits for PostgreSQL and Redis.
 const StartTimeout = 60 * time.Second
@@ -64,7 +67,7 @@ func memoryStores(clock ports.Clock) Stores {
 		DeviceCodes: devices,
 		Revocations: memory.NewRevocationCache(clock), RateLimits: memory.NewRateLimitStore(),
 		SigningKeys: memory.NewSigningKeys(),
-		Readiness:   Readiness{s},
+		Readiness:   Readiness{{Name: "store", Pinger: s}},
 	}
 }
 
@@ -154,7 +157,7 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		Revocations: revocations,
 		RateLimits:  redis.NewRateLimitStore(rc),
 		SigningKeys: keys,
-		Readiness:   Readiness{store, rc},
+		Readiness:   Readiness{{Name: "store", Pinger: store}, {Name: "cache", Pinger: rc, Degrading: true}},
 	}, nil
 }
 

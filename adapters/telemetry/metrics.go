@@ -24,6 +24,7 @@ const (
 	MetricAuditPending        = "identityd.audit.pending"
 	MetricAuditDropped        = "identityd.audit.dropped"
 	MetricCacheRequests       = "identityd.cache.requests"
+	MetricReadiness           = "identityd.readiness"
 )
 
 // Sign-in results (the identityd.signin.result attribute of MetricSignIns).
@@ -72,6 +73,7 @@ type Metrics struct {
 	auditPending    metric.Int64ObservableUpDownCounter
 	auditDropped    metric.Int64ObservableCounter
 	cacheRequests   metric.Int64ObservableCounter
+	readiness       metric.Int64ObservableGauge
 }
 
 // NewMetrics creates the instruments from mp.
@@ -132,6 +134,12 @@ func NewMetrics(mp metric.MeterProvider) (*Metrics, error) {
 		metric.WithDescription("Reads of an in-process cache, by cache and result (hit, miss)."),
 	); err != nil {
 		return nil, fmt.Errorf("telemetry: create %s: %w", MetricCacheRequests, err)
+	}
+	if m.readiness, err = m.meter.Int64ObservableGauge(MetricReadiness,
+		metric.WithUnit("1"),
+		metric.WithDescription("What /readyz answers: 2 ok, 1 degraded (Redis away, requests still succeed), 0 unavailable or draining."),
+	); err != nil {
+		return nil, fmt.Errorf("telemetry: create %s: %w", MetricReadiness, err)
 	}
 	return m, nil
 }
@@ -240,6 +248,27 @@ func (m *Metrics) RegisterCache(cache string, stats func() CacheStats) (func() e
 	}, m.cacheRequests)
 	if err != nil {
 		return nil, fmt.Errorf("telemetry: register the %s cache callback: %w", cache, err)
+	}
+	return reg.Unregister, nil
+}
+
+// Readiness levels of MetricReadiness.
+const (
+	ReadinessUnavailable = 0
+	ReadinessDegraded    = 1
+	ReadinessOK          = 2
+)
+
+// RegisterReadiness reports, on every collection, the level ready returns
+// (ReadinessOK, ReadinessDegraded or ReadinessUnavailable). The returned
+// func unregisters it.
+func (m *Metrics) RegisterReadiness(ready func(context.Context) int) (func() error, error) {
+	reg, err := m.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		o.ObserveInt64(m.readiness, int64(ready(ctx)))
+		return nil
+	}, m.readiness)
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: register the readiness callback: %w", err)
 	}
 	return reg.Unregister, nil
 }

@@ -118,6 +118,7 @@ func TestMetricsEndpointAndDatadogLogFields(t *testing.T) {
 	assert.Equal(t, "2", sample(body, `identityd_tokens_issued_total{oauth_grant_type="client_credentials"`))
 	assert.Equal(t, "3", sample(body, `identityd_signins_total{identityd_signin_result="failed"`))
 	assert.Equal(t, "1", sample(body, `identityd_signins_total{identityd_signin_result="locked"`))
+	assert.Equal(t, "2", sample(body, `identityd_readiness{`), "2: ready")
 	if os.Getenv(apptest.EnvBackend) == "postgres" {
 		assert.Contains(t, body, `identityd_cache_requests_total{identityd_cache_name="clients",identityd_cache_result="hit"`)
 	}
