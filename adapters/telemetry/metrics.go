@@ -136,7 +136,6 @@ func NewMetrics(mp metric.MeterProvider) (*Metrics, error) {
 		return nil, fmt.Errorf("telemetry: create %s: %w", MetricCacheRequests, err)
 	}
 	if m.readiness, err = m.meter.Int64ObservableGauge(MetricReadiness,
-		metric.WithUnit("1"),
 		metric.WithDescription("What /readyz answers: 2 ok, 1 degraded (Redis away, requests still succeed), 0 unavailable or draining."),
 	); err != nil {
 		return nil, fmt.Errorf("telemetry: create %s: %w", MetricReadiness, err)
