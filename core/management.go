@@ -10,9 +10,9 @@ import (
 const ScopeClientsAdmin = "clients:admin"
 
 // IsManagementScope reports whether name belongs to the management API:
-// the namespaces scopes:* and clients:*.
+// the namespaces scopes:*, clients:* and audit:*.
 func IsManagementScope(name string) bool {
-	return strings.HasPrefix(name, "scopes:") || strings.HasPrefix(name, "clients:")
+	return strings.HasPrefix(name, "scopes:") || strings.HasPrefix(name, "clients:") || strings.HasPrefix(name, "audit:")
 }
 
 // ForbiddenError is ErrForbidden with the rule that was broken; the
@@ -134,7 +134,7 @@ func AuthorizeScopeChange(caller Caller, action ScopeAction, before, after Scope
 		return forbidden("the management scope " + before.Name + " cannot be changed or deleted")
 	}
 	if action != ScopeDelete && IsManagementScope(after.Name) {
-		return forbidden("scope names beginning scopes: or clients: are reserved for the management API")
+		return forbidden("scope names beginning scopes:, clients: or audit: are reserved for the management API")
 	}
 	return nil
 }
@@ -151,4 +151,14 @@ func sameSet(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// AuthorizeClientID decides whether caller may choose the client_id of a
+// new client: only with clients:admin, since an id names the client in
+// every other environment's configuration too.
+func AuthorizeClientID(caller Caller) error {
+	if !caller.has(ScopeClientsAdmin) {
+		return forbidden("choosing client_id needs " + ScopeClientsAdmin)
+	}
+	return nil
 }

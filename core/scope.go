@@ -21,6 +21,8 @@ const (
 	ScopeScopesWrite  = "scopes:write"
 	ScopeClientsRead  = "clients:read"
 	ScopeClientsWrite = "clients:write"
+	// ScopeAuditRead reads the audit log (GET /api/audit-events).
+	ScopeAuditRead = "audit:read"
 )
 
 // The OpenID Connect scopes (Core §3.1.2.1, §5.4): openid asks for an ID
@@ -37,7 +39,7 @@ func OpenIDScopes() []string { return []string{ScopeOpenID, ScopeProfile, ScopeE
 
 // ManagementScopes lists the scopes of the management API.
 func ManagementScopes() []string {
-	return []string{ScopeScopesRead, ScopeScopesWrite, ScopeClientsRead, ScopeClientsWrite, ScopeClientsAdmin}
+	return []string{ScopeScopesRead, ScopeScopesWrite, ScopeClientsRead, ScopeClientsWrite, ScopeClientsAdmin, ScopeAuditRead}
 }
 
 // ValidScopeToken reports whether s is a scope-token of RFC 6749 §3.3:
