@@ -144,6 +144,7 @@ func (h *Handler) routes() {
 	h.authRoutes(api)
 	h.scopeRoutes(api)
 	h.clientRoutes(api)
+	h.userRoutes(api)
 }
 
 func (h *Handler) healthz(w http.ResponseWriter, _ *http.Request) {

@@ -40,10 +40,10 @@ func TestAuditTrail(t *testing.T) {
 		return data
 	}
 
-	scope := decode[map[string]any](t, call(http.MethodPost, "/api/scopes", `{"name":"audit:read","description":"x"}`))
+	scope := decode[map[string]any](t, call(http.MethodPost, "/api/scopes", `{"name":"reports:read","description":"x"}`))
 	scopeID := scope["id"].(string)
-	call(http.MethodPut, "/api/scopes/"+scopeID, `{"name":"audit:read","description":"y"}`)
-	client := decode[map[string]any](t, call(http.MethodPost, "/api/clients", `{"name":"audited","grant_types":["client_credentials"],"scopes":["audit:read"]}`))
+	call(http.MethodPut, "/api/scopes/"+scopeID, `{"name":"reports:read","description":"y"}`)
+	client := decode[map[string]any](t, call(http.MethodPost, "/api/clients", `{"name":"audited","grant_types":["client_credentials"],"scopes":["reports:read"]}`))
 	clientID, secret := client["client_id"].(string), client["client_secret"].(string)
 	tr := s.ClientCredentials(t, clientID, secret, "")
 	require.Equal(t, http.StatusOK, tr.Status)
@@ -101,7 +101,7 @@ func TestAuditTrail(t *testing.T) {
 				assert.NotEmpty(t, e.SubjectID, "the jti")
 				assert.Equal(t, "127.0.0.1", e.IP)
 				assert.NotEmpty(t, e.RequestID)
-				assert.Contains(t, e.Detail, "audit:read")
+				assert.Contains(t, e.Detail, "reports:read")
 			}
 		}
 		assert.True(t, found)
