@@ -17,6 +17,7 @@ import (
 	"unicode"
 
 	"github.com/identityd/identityd/adapters/jwt"
+	"github.com/identityd/identityd/adapters/telemetry"
 	"github.com/identityd/identityd/core"
 )
 
@@ -35,9 +36,20 @@ type Config struct {
 	Bootstrap BootstrapConfig
 	OTel      OTelConfig
 	Mail      MailConfig
+	Audit     AuditConfig
 	// Warnings are printed once at start; they are not errors.
 	Warnings []string
 }
+
+// AuditConfig configures the audit log.
+type AuditConfig struct {
+	// Retention is AUDIT_RETENTION: events older than this are deleted by
+	// the janitor.
+	Retention time.Duration
+}
+
+// MinAuditRetention is the shortest AUDIT_RETENTION accepted.
+const MinAuditRetention = time.Hour
 
 // HTTPConfig configures the listener.
 type HTTPConfig struct {
@@ -72,6 +84,13 @@ type TokenConfig struct {
 	// (JWT_REFRESH_SECRET_PREVIOUS) whose hashes, session cookies and
 	// sealed signing keys are still read, never made; nil when unset.
 	PreviousRefreshSecret []byte
+	// NextSecret is the JWT_SECRET to come (JWT_SECRET_NEXT): it
+	// verifies HS256 access tokens, never signs; nil when unset.
+	NextSecret []byte
+	// NextRefreshSecret is the JWT_REFRESH_SECRET to come
+	// (JWT_REFRESH_SECRET_NEXT): what it hashed, signed or sealed is
+	// read, never made; nil when unset.
+	NextRefreshSecret []byte
 	// RotationInterval rotates the stored signing keys by itself
 	// (SIGNING_KEY_ROTATION_INTERVAL); zero: only by `identityd keys
 	// rotate`.
@@ -132,12 +151,27 @@ type BootstrapConfig struct {
 	AdminClientSecret string
 }
 
-// OTelConfig carries the standard OTEL_* variables to the telemetry setup.
+// OTelConfig carries the standard OTEL_* variables to the telemetry setup,
+// and METRICS_ADDR.
 type OTelConfig struct {
-	Endpoint    string
-	Protocol    string
-	Headers     string
+	Endpoint string
+	Protocol string
+	Headers  string
+	// ServiceName is OTEL_SERVICE_NAME; empty: service.name of
+	// OTEL_RESOURCE_ATTRIBUTES, else "identityd".
 	ServiceName string
+	// ResourceAttributes is OTEL_RESOURCE_ATTRIBUTES, decoded.
+	ResourceAttributes map[string]string
+	// MetricsTemporality is OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE:
+	// cumulative (default), delta or lowmemory.
+	MetricsTemporality string
+	// TracesSampler and TracesSamplerArg are OTEL_TRACES_SAMPLER and
+	// OTEL_TRACES_SAMPLER_ARG (telemetry.ParseSampler).
+	TracesSampler    string
+	TracesSamplerArg string
+	// MetricsAddr is METRICS_ADDR: where GET /metrics answers in the
+	// Prometheus text format; empty: nowhere.
+	MetricsAddr string
 }
 
 // MailConfig configures outgoing mail: reset and verification messages.
@@ -347,6 +381,14 @@ func LoadConfig(lookup Lookup) (Config, error) {
 		}
 	}
 	c.Tokens.PreviousRefreshSecret = l.previousRefreshSecret(c.Tokens)
+	if l.str("JWT_SECRET_NEXT", "") != "" {
+		if c.Tokens.SigningAlg != "HS256" {
+			l.fail("JWT_SECRET_NEXT: only used with JWT_SIGNING_ALG HS256")
+		}
+		var ignored Config
+		c.Tokens.NextSecret = l.secret("JWT_SECRET_NEXT", true, &ignored)
+	}
+	c.Tokens.NextRefreshSecret = l.nextRefreshSecret(c.Tokens)
 	c.Tokens.RotationInterval = l.duration("SIGNING_KEY_ROTATION_INTERVAL", 0)
 	if d := c.Tokens.RotationInterval; d > 0 && d < time.Minute {
 		l.fail("SIGNING_KEY_ROTATION_INTERVAL: must be at least 1m, got %s", d)
@@ -365,6 +407,11 @@ func LoadConfig(lookup Lookup) (Config, error) {
 	}
 
 	c.Passwords.BcryptCost = l.integer("BCRYPT_COST", 12, 10, 31)
+
+	c.Audit.Retention = l.duration("AUDIT_RETENTION", core.DefaultAuditRetention)
+	if c.Audit.Retention < MinAuditRetention {
+		l.fail("AUDIT_RETENTION: must be at least 1h, got %s", c.Audit.Retention)
+	}
 
 	l.logging(&c)
 
@@ -465,11 +512,49 @@ func LoadConfig(lookup Lookup) (Config, error) {
 
 	c.Mail = l.mail(c.IssuerURL, c.Production(), &c)
 
-	c.OTel = OTelConfig{
-		Endpoint: l.str("OTEL_EXPORTER_OTLP_ENDPOINT", ""), Protocol: l.str("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
-		Headers: l.str("OTEL_EXPORTER_OTLP_HEADERS", ""), ServiceName: l.str("OTEL_SERVICE_NAME", "identityd"),
-	}
+	c.OTel = l.otel(c.HTTP.Port)
 	return c, errors.Join(l.errs...)
+}
+
+// otel reads the OTEL_* variables the OpenTelemetry specification defines
+// ("General SDK Configuration" and the OTLP exporter's) and METRICS_ADDR.
+func (l *loader) otel(port int) OTelConfig {
+	o := OTelConfig{
+		Endpoint: l.str("OTEL_EXPORTER_OTLP_ENDPOINT", ""), Protocol: l.str("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+		Headers: l.str("OTEL_EXPORTER_OTLP_HEADERS", ""), ServiceName: strings.TrimSpace(l.str("OTEL_SERVICE_NAME", "")),
+		MetricsTemporality: strings.ToLower(strings.TrimSpace(l.str("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", telemetry.TemporalityCumulative))),
+		TracesSampler:      strings.ToLower(strings.TrimSpace(l.str("OTEL_TRACES_SAMPLER", "parentbased_always_on"))),
+		TracesSamplerArg:   strings.TrimSpace(l.str("OTEL_TRACES_SAMPLER_ARG", "")),
+	}
+	attrs, err := telemetry.ParseResourceAttributes(l.str("OTEL_RESOURCE_ATTRIBUTES", ""))
+	if err != nil {
+		l.fail("OTEL_RESOURCE_ATTRIBUTES: %s", strings.TrimPrefix(err.Error(), "telemetry: resource attributes: "))
+	}
+	o.ResourceAttributes = attrs
+	switch o.MetricsTemporality {
+	case telemetry.TemporalityCumulative, telemetry.TemporalityDelta, telemetry.TemporalityLowMemory:
+	default:
+		l.fail("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: must be cumulative, delta or lowmemory, got %q", o.MetricsTemporality)
+	}
+	if _, err := telemetry.ParseSampler(o.TracesSampler, o.TracesSamplerArg); err != nil {
+		l.fail("OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG: %s", strings.TrimPrefix(err.Error(), "telemetry: "))
+	}
+	if v := strings.TrimSpace(l.str("METRICS_ADDR", "")); v != "" {
+		if !strings.Contains(v, ":") {
+			v = ":" + v
+		}
+		_, p, err := net.SplitHostPort(v)
+		n, perr := strconv.Atoi(p)
+		switch {
+		case err != nil || perr != nil || n < 0 || n > 65535:
+			l.fail("METRICS_ADDR: must be host:port or a port, such as :9464, got %q", v)
+		case n != 0 && n == port:
+			l.fail("METRICS_ADDR: must not be PORT (%d): /metrics is never served on the API's port", port)
+		default:
+			o.MetricsAddr = v
+		}
+	}
+	return o
 }
 
 // mail reads SMTP_URL and MAIL_FROM. SMTP_URL is smtp://[user:pass@]host[:port]
@@ -594,6 +679,37 @@ func (l *loader) previousRefreshSecret(t TokenConfig) []byte {
 		l.fail("%s: must differ from JWT_SECRET_PREVIOUS", name)
 	}
 	return prev
+}
+
+// nextRefreshSecret reads JWT_REFRESH_SECRET_NEXT under the rules of
+// JWT_REFRESH_SECRET; it and JWT_SECRET_NEXT (in t) must differ from every
+// other secret. nil when unset.
+func (l *loader) nextRefreshSecret(t TokenConfig) []byte {
+	const name = "JWT_REFRESH_SECRET_NEXT"
+	var next []byte
+	if l.str(name, "") != "" {
+		var ignored Config
+		next = l.secret(name, true, &ignored)
+	}
+	named := []struct {
+		name  string
+		value []byte
+	}{
+		{"JWT_SECRET", t.Secret}, {"JWT_REFRESH_SECRET", t.RefreshSecret},
+		{"JWT_SECRET_PREVIOUS", t.PreviousSecret}, {"JWT_REFRESH_SECRET_PREVIOUS", t.PreviousRefreshSecret},
+		{"JWT_SECRET_NEXT", t.NextSecret}, {name, next},
+	}
+	for i := 4; i < len(named); i++ {
+		if named[i].value == nil {
+			continue
+		}
+		for j := range i {
+			if named[j].value != nil && string(named[j].value) == string(named[i].value) {
+				l.fail("%s: must differ from %s", named[i].name, named[j].name)
+			}
+		}
+	}
+	return next
 }
 
 func (l *loader) secret(name string, required bool, c *Config) []byte {

@@ -145,7 +145,7 @@ func (s *Accounts) Authenticate(ctx context.Context, email, password string) (co
 	u, err := s.findUserByEmail(ctx, email)
 	if errors.Is(err, core.ErrNotFound) {
 		s.compareDummy(password)
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, Detail: "unknown email"})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, ActorType: core.AuditActorUser, Detail: "unknown email"})
 		return core.User{}, core.ErrInvalidCredentials
 	}
 	if err != nil {
@@ -156,7 +156,7 @@ func (s *Accounts) Authenticate(ctx context.Context, email, password string) (co
 	}
 	// Told only after the right password: a guesser learns nothing.
 	if u.Disabled {
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, SubjectID: u.ID, Detail: "account disabled"})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, ActorType: core.AuditActorUser, SubjectID: u.ID, UserID: u.ID, Detail: "account disabled"})
 		return core.User{}, core.ErrAccountDisabled
 	}
 	s.recordLogin(ctx, u.ID)
@@ -208,7 +208,7 @@ func (s *Accounts) checkPassword(ctx context.Context, u core.User, password stri
 	}
 	if errors.Is(err, core.ErrLocked) {
 		s.compareDummy(password)
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, SubjectID: u.ID, Detail: where + " in login back-off"})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, ActorType: core.AuditActorUser, SubjectID: u.ID, UserID: u.ID, Detail: where + " in login back-off"})
 		return fmt.Errorf("%w: %w", core.ErrInvalidCredentials, err)
 	}
 	if err != nil {
@@ -222,7 +222,7 @@ func (s *Accounts) checkPassword(ctx context.Context, u core.User, password stri
 		if wait := s.cfg.Throttle.Wait(failures); wait > 0 {
 			detail = fmt.Sprintf("wrong password; %d consecutive failures (%s), next attempt in %s", failures, where, wait)
 		}
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, SubjectID: u.ID, Detail: detail})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, ActorType: core.AuditActorUser, SubjectID: u.ID, UserID: u.ID, Detail: detail})
 		return core.ErrInvalidCredentials
 	}
 	if device != "" {
@@ -349,7 +349,7 @@ func (s *Accounts) Login(ctx context.Context, email, password string) (core.Toke
 	if err != nil {
 		return core.TokenResponse{}, err
 	}
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorID: u.ID, SubjectID: u.ID, ClientID: client.ID, Success: true})
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorType: core.AuditActorUser, ActorID: u.ID, SubjectID: u.ID, UserID: u.ID, ClientID: client.ID, Success: true})
 	return resp, nil
 }
 
@@ -361,7 +361,7 @@ func (s *Accounts) SignIn(ctx context.Context, email, password, clientID, where 
 	if err != nil {
 		return core.User{}, err
 	}
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorID: u.ID, SubjectID: u.ID, ClientID: clientID, Success: true, Detail: where})
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorType: core.AuditActorUser, ActorID: u.ID, SubjectID: u.ID, UserID: u.ID, ClientID: clientID, Success: true, Detail: where})
 	return u, nil
 }
 
@@ -382,7 +382,7 @@ func (s *Accounts) Logout(ctx context.Context, t core.AccessToken) error {
 			return err
 		}
 	}
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorID: t.UserID, SubjectID: t.UserID, ClientID: t.ClientID, Success: true, Detail: "logout"})
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorType: core.AuditActorUser, ActorID: t.UserID, SubjectID: t.UserID, UserID: t.UserID, ClientID: t.ClientID, Success: true, Detail: "logout"})
 	return nil
 }
 
@@ -475,8 +475,8 @@ func (s *Accounts) Update(ctx context.Context, id string, in UpdateInput) (core.
 		if err := s.revokeRefreshTokens(ctx, id); err != nil {
 			return core.User{}, err
 		}
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorID: id, SubjectID: id, Success: true, Detail: "password changed: refresh tokens revoked"})
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordChanged, ActorID: id, SubjectID: id, Success: true})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorType: core.AuditActorUser, ActorID: id, SubjectID: id, UserID: id, Success: true, Detail: "password changed: refresh tokens revoked"})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordChanged, ActorType: core.AuditActorUser, ActorID: id, SubjectID: id, UserID: id, Success: true})
 	}
 	return updated, nil
 }
@@ -516,7 +516,7 @@ func (s *Accounts) Delete(ctx context.Context, id, currentPassword string) error
 	if err := s.d.Users.DeleteUser(ctx, id); err != nil {
 		return err
 	}
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorID: id, SubjectID: id, Success: true, Detail: "account deleted: every token revoked"})
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorType: core.AuditActorUser, ActorID: id, SubjectID: id, UserID: id, Success: true, Detail: "account deleted: every token revoked"})
 	return nil
 }
 
@@ -543,7 +543,7 @@ func (s *Accounts) RequestPasswordReset(ctx context.Context, typed string) error
 func (s *Accounts) sendPasswordReset(ctx context.Context, typed string, send func(func(context.Context) error) error) {
 	u, err := s.findUserByEmail(ctx, typed)
 	if errors.Is(err, core.ErrNotFound) {
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, Detail: "reset requested for an unknown email"})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, ActorType: core.AuditActorUser, Detail: "reset requested for an unknown email"})
 		return
 	}
 	if err != nil {
@@ -551,7 +551,7 @@ func (s *Accounts) sendPasswordReset(ctx context.Context, typed string, send fun
 		return
 	}
 	if !s.allowMail(ctx, "password-reset", u.ID) {
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, SubjectID: u.ID, Detail: "reset requested; mail limit reached, nothing sent"})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, ActorType: core.AuditActorUser, SubjectID: u.ID, UserID: u.ID, Detail: "reset requested; mail limit reached, nothing sent"})
 		return
 	}
 	raw := s.d.Random.NewToken()
@@ -566,7 +566,7 @@ func (s *Accounts) sendPasswordReset(ctx context.Context, typed string, send fun
 	}); err != nil {
 		s.d.Logger.LogAttrs(ctx, slog.LevelWarn, "password reset mail not sent", slog.String("user_id", u.ID), slog.String("error", err.Error()))
 	}
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, SubjectID: u.ID, Success: true, Detail: "reset requested"})
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, ActorType: core.AuditActorUser, SubjectID: u.ID, UserID: u.ID, Success: true, Detail: "reset requested"})
 }
 
 // allowMail counts one mail of kind to an account against MailsPerAccount.
@@ -635,13 +635,17 @@ func (s *Accounts) ResendVerification(ctx context.Context, typed string) error {
 }
 
 // equalHashed reports whether hash is secret's hash under h's key or its
-// previous one.
+// next or previous one.
 func equalHashed(h ports.SecretHasher, hash, secret string) bool {
 	if h.Equal(hash, secret) {
 		return true
 	}
-	prev := h.Previous()
-	return prev != nil && prev.Equal(hash, secret)
+	for _, o := range ports.Others(h) {
+		if o.Equal(hash, secret) {
+			return true
+		}
+	}
+	return false
 }
 
 // errBadVerifyToken is the one answer to every token that does not verify.
@@ -679,7 +683,7 @@ func (s *Accounts) VerifyEmail(ctx context.Context, token string) (core.User, er
 	if err != nil {
 		return core.User{}, err
 	}
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditEmailVerified, ActorID: verified.ID, SubjectID: verified.ID, Success: true})
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditEmailVerified, ActorType: core.AuditActorUser, ActorID: verified.ID, SubjectID: verified.ID, UserID: verified.ID, Success: true})
 	return verified, nil
 }
 
@@ -707,7 +711,7 @@ func (s *Accounts) ConfirmPasswordReset(ctx context.Context, token, password str
 		return s.d.Resets.ConsumePasswordReset(ctx, hash, s.d.Clock.Now())
 	})
 	if errors.Is(err, core.ErrNotFound) {
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, Detail: "unknown, used or expired reset token"})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, ActorType: core.AuditActorUser, Detail: "unknown, used or expired reset token"})
 		return &core.ValidationError{Fields: map[string]string{"token": "is invalid, already used or expired"}}
 	}
 	if err != nil {
@@ -732,7 +736,7 @@ func (s *Accounts) ConfirmPasswordReset(ctx context.Context, token, password str
 	if err := s.rememberDevice(ctx, r.UserID, deviceKeys(ctx), s.d.Clock.Now()); err != nil {
 		return err
 	}
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, ActorID: r.UserID, SubjectID: r.UserID, Success: true, Detail: "password reset; tokens revoked"})
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, ActorType: core.AuditActorUser, ActorID: r.UserID, SubjectID: r.UserID, UserID: r.UserID, Success: true, Detail: "password reset; tokens revoked"})
 	return nil
 }
 

@@ -123,7 +123,7 @@ func (s *Accounts) CreateUser(ctx context.Context, caller core.Caller, in Create
 	if err != nil {
 		return core.User{}, err
 	}
-	s.d.Audit.RecordChange(ctx, core.AuditUserCreated, u.ID, fmt.Sprintf("roles=%s email_verified=%t invited=%t", strings.Join(roles, ","), u.EmailVerified, invite))
+	s.d.Audit.RecordChange(ctx, core.AuditEvent{Type: core.AuditUserCreated, SubjectID: u.ID, UserID: u.ID, Detail: fmt.Sprintf("roles=%s email_verified=%t invited=%t", strings.Join(roles, ","), u.EmailVerified, invite)})
 	if invite {
 		s.sendInvitation(u)
 	}
@@ -248,20 +248,20 @@ func (s *Accounts) UpdateUser(ctx context.Context, caller core.Caller, id string
 		if err := s.endEverything(ctx, id); err != nil {
 			return core.User{}, err
 		}
-		s.d.Audit.RecordChange(ctx, core.AuditUserDisabled, id, "every session ended and every token revoked")
+		s.d.Audit.RecordChange(ctx, core.AuditEvent{Type: core.AuditUserDisabled, SubjectID: id, UserID: id, Detail: "every session ended and every token revoked"})
 	}
 	if !updated.Disabled && before.Disabled {
-		s.d.Audit.RecordChange(ctx, core.AuditUserEnabled, id, "")
+		s.d.Audit.RecordChange(ctx, core.AuditEvent{Type: core.AuditUserEnabled, SubjectID: id, UserID: id, Detail: ""})
 	}
 	if len(changed) > 0 {
-		detail := "changed=" + strings.Join(changed, ",")
+		details := map[string]any{"changed": changed}
 		if slices.Contains(changed, "roles") {
-			detail += fmt.Sprintf(" roles_old=%s roles_new=%s", strings.Join(before.Roles, ","), strings.Join(updated.Roles, ","))
+			details["roles"] = map[string]any{"old": nonNilRoles(before.Roles), "new": nonNilRoles(updated.Roles)}
 		}
 		if slices.Contains(changed, "email") {
-			detail += " email_old=" + before.Email + " email_new=" + updated.Email
+			details["email"] = map[string]any{"old": before.Email, "new": updated.Email}
 		}
-		s.d.Audit.RecordChange(ctx, core.AuditUserUpdated, id, detail)
+		s.d.Audit.RecordChange(ctx, core.AuditEvent{Type: core.AuditUserUpdated, SubjectID: id, UserID: id, Detail: "changed " + strings.Join(changed, ", "), Details: details})
 	}
 	return updated, nil
 }
@@ -283,7 +283,7 @@ func (s *Accounts) DeleteUser(ctx context.Context, caller core.Caller, id string
 	if err := s.d.Users.DeleteUser(ctx, id); err != nil {
 		return err
 	}
-	s.d.Audit.RecordChange(ctx, core.AuditUserDeleted, id, "every token revoked")
+	s.d.Audit.RecordChange(ctx, core.AuditEvent{Type: core.AuditUserDeleted, SubjectID: id, UserID: id, Detail: "every token revoked"})
 	return nil
 }
 
@@ -316,7 +316,7 @@ func (s *Accounts) SignOutEverywhere(ctx context.Context, id string) error {
 	if err := s.endEverything(ctx, id); err != nil {
 		return err
 	}
-	s.d.Audit.RecordChange(ctx, core.AuditSessionRevoked, id, "every session")
+	s.d.Audit.RecordChange(ctx, core.AuditEvent{Type: core.AuditSessionRevoked, SubjectID: id, UserID: id, Detail: "every session"})
 	return nil
 }
 
@@ -340,6 +340,13 @@ func dedupeRoles(in []string) []string {
 		}
 	}
 	return out
+}
+
+func nonNilRoles(r []string) []string {
+	if r == nil {
+		return []string{}
+	}
+	return r
 }
 
 func sameRoles(a, b []string) bool {

@@ -34,6 +34,11 @@ func TestSigningKeys(t *testing.T) {
 	porttest.RunSigningKeyStoreTests(t, func(*testing.T) ports.SigningKeyStore { return memory.NewSigningKeys() })
 }
 
+func TestSecretUses(t *testing.T) {
+	t.Parallel()
+	porttest.RunSecretUseStoreTests(t, func(*testing.T) ports.SecretUseStore { return memory.NewSecretUses() })
+}
+
 func TestAuditLogKeepsTheLatestEvents(t *testing.T) {
 	t.Parallel()
 	s := memory.NewStore()
@@ -53,4 +58,14 @@ func TestDeviceCodes(t *testing.T) {
 	porttest.RunDeviceCodeTests(t, func(*testing.T) porttest.DeviceCodeFixture {
 		return porttest.DeviceCodeFixture{Repo: memory.NewDeviceCodes(), ClientID: "c", UserID: "u"}
 	})
+}
+
+func TestAuditLog(t *testing.T) {
+	t.Parallel()
+	porttest.RunAuditLogTests(t, func(*testing.T) porttest.AuditStore { return memory.NewStore() })
+}
+
+func TestClientNames(t *testing.T) {
+	t.Parallel()
+	porttest.RunClientNameTests(t, func(*testing.T) porttest.ClientNameStore { return memory.NewStore() })
 }
