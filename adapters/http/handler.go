@@ -48,6 +48,8 @@ type Deps struct {
 	Accounts       *service.Accounts
 	Authorizations *service.Authorizations
 	Sessions       SessionConfig
+	// AuditEvents serves GET /api/audit-events; nil: not served.
+	AuditEvents *service.AuditEvents
 }
 
 // Handler serves every route of the contract.
@@ -72,10 +74,11 @@ type Handler struct {
 	corsPolicy *corsPolicy
 	rl         *rateLimiter
 
-	accounts *service.Accounts
-	authz    *service.Authorizations
-	sessions *sessions
-	pages    *pages
+	accounts    *service.Accounts
+	authz       *service.Authorizations
+	auditEvents *service.AuditEvents
+	sessions    *sessions
+	pages       *pages
 
 	router   *mux.Router
 	root     http.Handler
@@ -94,6 +97,7 @@ func New(d Deps) (*Handler, error) {
 		proxies: NewTrustedProxies(d.TrustedProxies), headers: newSecurityHeaders(d.Production),
 		corsPolicy: newCORSPolicy(d.CORSOrigins), rl: newRateLimiter(d.RateLimits, d.RateLimitStore, d.Clock, d.Logger),
 		accounts: d.Accounts, authz: d.Authorizations, sessions: newSessions(d.Sessions),
+		auditEvents: d.AuditEvents,
 	}
 	tel := d.Telemetry.withDefaults()
 	h.tracer, h.propagator, h.obs = tel.Tracer, tel.Propagator, tel.Observer
@@ -144,6 +148,7 @@ func (h *Handler) routes() {
 	h.authRoutes(api)
 	h.scopeRoutes(api)
 	h.clientRoutes(api)
+	h.auditRoutes(api)
 }
 
 func (h *Handler) healthz(w http.ResponseWriter, _ *http.Request) {
