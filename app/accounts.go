@@ -84,6 +84,9 @@ func newAccounts(p accountParams) (*service.Accounts, error) {
 	return service.NewAccounts(service.AccountConfig{
 		ResetTTL: p.Cfg.Tokens.ResetTTL, Throttle: p.Throttle,
 		MFARequiredRoles: p.Cfg.MFA.RequiredRoles, TOTPIssuer: totpIssuer(p.Cfg.IssuerURL),
+		// Giving or taking away a role that demands a second factor
+		// needs clients:admin, as admin does.
+		ProtectedRoles: p.Cfg.MFA.RequiredRoles,
 	}, service.AccountDeps{
 		Factors: p.Factors, Sealer: sealer,
 		Users: p.Users, Devices: p.Devices, Resets: p.Resets, Clients: p.Clients, Passwords: p.Passwords, Secrets: p.Secrets, Mailer: p.Mailer,

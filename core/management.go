@@ -36,6 +36,9 @@ func forbidden(desc string) error { return &ForbiddenError{Description: desc} }
 type Caller struct {
 	Scopes []string
 	System bool
+	// UserID is the person the access token was issued to; "" for a
+	// client's own token (client_credentials).
+	UserID string
 }
 
 // SystemCaller is the server's own start-up.
@@ -152,4 +155,14 @@ func sameSet(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// AuthorizeClientID decides whether caller may choose the client_id of a
+// new client: only with clients:admin, since an id names the client in
+// every other environment's configuration too.
+func AuthorizeClientID(caller Caller) error {
+	if !caller.has(ScopeClientsAdmin) {
+		return forbidden("choosing client_id needs " + ScopeClientsAdmin)
+	}
+	return nil
 }

@@ -28,6 +28,9 @@ type AccountConfig struct {
 	// TOTPIssuer names this server in authenticator apps (the otpauth
 	// URI's issuer).
 	TOTPIssuer string
+	// ProtectedRoles are the roles besides admin whose giving or taking
+	// away needs clients:admin (MFA_REQUIRED_ROLES).
+	ProtectedRoles []string
 }
 
 // AccountDeps are the ports Accounts uses.
@@ -89,6 +92,9 @@ type RegisterInput struct {
 	FirstName string
 	LastName  string
 	Roles     []string
+	// EmailVerified marks the address verified at creation (an
+	// administrator vouching for it).
+	EmailVerified bool
 }
 
 // Register validates and creates an account. The email and the password
@@ -127,7 +133,7 @@ func (s *Accounts) Register(ctx context.Context, in RegisterInput) (core.User, e
 	now := s.d.Clock.Now()
 	u := core.User{
 		ID: s.d.Random.NewID(), Email: email, PasswordHash: hash, FirstName: strings.TrimSpace(in.FirstName),
-		LastName: strings.TrimSpace(in.LastName), Roles: in.Roles, CreatedAt: now, UpdatedAt: now,
+		LastName: strings.TrimSpace(in.LastName), Roles: in.Roles, CreatedAt: now, UpdatedAt: now, EmailVerified: in.EmailVerified,
 	}
 	if err := s.d.Users.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, core.ErrAlreadyExists) {
@@ -155,7 +161,7 @@ func (s *Accounts) Authenticate(ctx context.Context, email, password string) (co
 	u, err := s.findUserByEmail(ctx, email)
 	if errors.Is(err, core.ErrNotFound) {
 		s.compareDummy(password)
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, Detail: "unknown email"})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, ActorType: core.AuditActorUser, Detail: "unknown email"})
 		return core.User{}, core.ErrInvalidCredentials
 	}
 	if err != nil {
@@ -169,14 +175,32 @@ func (s *Accounts) Authenticate(ctx context.Context, email, password string) (co
 	if err := s.checkPassword(ctx, u, password, !second); err != nil {
 		return core.User{}, err
 	}
+	// Told only after the right password: a guesser learns nothing.
+	if u.Disabled {
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, ActorType: core.AuditActorUser, SubjectID: u.ID, UserID: u.ID, Detail: "account disabled"})
+		return core.User{}, core.ErrAccountDisabled
+	}
 	switch {
 	case second:
 		return u, &core.MFAChallenge{Token: s.mfaToken(u, mfaPurposeCode)}
 	case s.mustEnrol(u, f):
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, SubjectID: u.ID, Detail: "right password; a second factor must be enrolled first (MFA_REQUIRED_ROLES)"})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, ActorType: core.AuditActorUser, SubjectID: u.ID, UserID: u.ID, Detail: "right password; a second factor must be enrolled first (MFA_REQUIRED_ROLES)"})
 		return u, &core.MFAChallenge{Token: s.mfaToken(u, mfaPurposeEnrol), Enrol: true}
 	}
+	s.recordLogin(ctx, u.ID)
 	return u, nil
+}
+
+// recordLogin keeps when the person last signed in (last_login_at). It is
+// bookkeeping: a failure is logged, never the sign-in's.
+func (s *Accounts) recordLogin(ctx context.Context, id string) {
+	now := s.d.Clock.Now()
+	if _, err := s.d.Users.UpdateUser(ctx, id, func(u core.User) (core.User, error) {
+		u.LastLoginAt = now
+		return u, nil
+	}); err != nil && !errors.Is(err, core.ErrNotFound) {
+		s.d.Logger.LogAttrs(ctx, slog.LevelWarn, "last sign-in not recorded", slog.String("user_id", id), slog.String("error", err.Error()))
+	}
 }
 
 // deviceKeys are the keys under which the caller's device may be known to
@@ -214,7 +238,7 @@ func (s *Accounts) checkPassword(ctx context.Context, u core.User, password stri
 	}
 	if errors.Is(err, core.ErrLocked) {
 		s.compareDummy(password)
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, SubjectID: u.ID, Detail: where + " in login back-off"})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, ActorType: core.AuditActorUser, SubjectID: u.ID, UserID: u.ID, Detail: where + " in login back-off"})
 		return fmt.Errorf("%w: %w", core.ErrInvalidCredentials, err)
 	}
 	if err != nil {
@@ -228,7 +252,7 @@ func (s *Accounts) checkPassword(ctx context.Context, u core.User, password stri
 		if wait := s.cfg.Throttle.Wait(failures); wait > 0 {
 			detail = fmt.Sprintf("wrong password; %d consecutive failures (%s), next attempt in %s", failures, where, wait)
 		}
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, SubjectID: u.ID, Detail: detail})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, ActorType: core.AuditActorUser, SubjectID: u.ID, UserID: u.ID, Detail: detail})
 		return core.ErrInvalidCredentials
 	}
 	if !complete {
@@ -386,7 +410,7 @@ func (s *Accounts) issueLogin(ctx context.Context, u core.User, amr []string) (c
 	if err != nil {
 		return core.TokenResponse{}, err
 	}
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorID: u.ID, SubjectID: u.ID, ClientID: client.ID, Success: true})
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorType: core.AuditActorUser, ActorID: u.ID, SubjectID: u.ID, UserID: u.ID, ClientID: client.ID, Success: true})
 	return resp, nil
 }
 
@@ -398,7 +422,7 @@ func (s *Accounts) SignIn(ctx context.Context, email, password, clientID, where 
 	if err != nil {
 		return core.User{}, err
 	}
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorID: u.ID, SubjectID: u.ID, ClientID: clientID, Success: true, Detail: where})
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorType: core.AuditActorUser, ActorID: u.ID, SubjectID: u.ID, UserID: u.ID, ClientID: clientID, Success: true, Detail: where})
 	return u, nil
 }
 
@@ -419,7 +443,7 @@ func (s *Accounts) Logout(ctx context.Context, t core.AccessToken) error {
 			return err
 		}
 	}
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorID: t.UserID, SubjectID: t.UserID, ClientID: t.ClientID, Success: true, Detail: "logout"})
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorType: core.AuditActorUser, ActorID: t.UserID, SubjectID: t.UserID, UserID: t.UserID, ClientID: t.ClientID, Success: true, Detail: "logout"})
 	return nil
 }
 
@@ -512,7 +536,8 @@ func (s *Accounts) Update(ctx context.Context, id string, in UpdateInput) (core.
 		if err := s.revokeRefreshTokens(ctx, id); err != nil {
 			return core.User{}, err
 		}
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorID: id, SubjectID: id, Success: true, Detail: "password changed: refresh tokens revoked"})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorType: core.AuditActorUser, ActorID: id, SubjectID: id, UserID: id, Success: true, Detail: "password changed: refresh tokens revoked"})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordChanged, ActorType: core.AuditActorUser, ActorID: id, SubjectID: id, UserID: id, Success: true})
 	}
 	return updated, nil
 }
@@ -552,7 +577,7 @@ func (s *Accounts) Delete(ctx context.Context, id, currentPassword string) error
 	if err := s.d.Users.DeleteUser(ctx, id); err != nil {
 		return err
 	}
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorID: id, SubjectID: id, Success: true, Detail: "account deleted: every token revoked"})
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorType: core.AuditActorUser, ActorID: id, SubjectID: id, UserID: id, Success: true, Detail: "account deleted: every token revoked"})
 	return nil
 }
 
@@ -579,7 +604,7 @@ func (s *Accounts) RequestPasswordReset(ctx context.Context, typed string) error
 func (s *Accounts) sendPasswordReset(ctx context.Context, typed string, send func(func(context.Context) error) error) {
 	u, err := s.findUserByEmail(ctx, typed)
 	if errors.Is(err, core.ErrNotFound) {
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, Detail: "reset requested for an unknown email"})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, ActorType: core.AuditActorUser, Detail: "reset requested for an unknown email"})
 		return
 	}
 	if err != nil {
@@ -587,7 +612,7 @@ func (s *Accounts) sendPasswordReset(ctx context.Context, typed string, send fun
 		return
 	}
 	if !s.allowMail(ctx, "password-reset", u.ID) {
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, SubjectID: u.ID, Detail: "reset requested; mail limit reached, nothing sent"})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, ActorType: core.AuditActorUser, SubjectID: u.ID, UserID: u.ID, Detail: "reset requested; mail limit reached, nothing sent"})
 		return
 	}
 	raw := s.d.Random.NewToken()
@@ -602,7 +627,7 @@ func (s *Accounts) sendPasswordReset(ctx context.Context, typed string, send fun
 	}); err != nil {
 		s.d.Logger.LogAttrs(ctx, slog.LevelWarn, "password reset mail not sent", slog.String("user_id", u.ID), slog.String("error", err.Error()))
 	}
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, SubjectID: u.ID, Success: true, Detail: "reset requested"})
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, ActorType: core.AuditActorUser, SubjectID: u.ID, UserID: u.ID, Success: true, Detail: "reset requested"})
 }
 
 // allowMail counts one mail of kind to an account against MailsPerAccount.
@@ -719,7 +744,7 @@ func (s *Accounts) VerifyEmail(ctx context.Context, token string) (core.User, er
 	if err != nil {
 		return core.User{}, err
 	}
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditEmailVerified, ActorID: verified.ID, SubjectID: verified.ID, Success: true})
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditEmailVerified, ActorType: core.AuditActorUser, ActorID: verified.ID, SubjectID: verified.ID, UserID: verified.ID, Success: true})
 	return verified, nil
 }
 
@@ -747,7 +772,7 @@ func (s *Accounts) ConfirmPasswordReset(ctx context.Context, token, password str
 		return s.d.Resets.ConsumePasswordReset(ctx, hash, s.d.Clock.Now())
 	})
 	if errors.Is(err, core.ErrNotFound) {
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, Detail: "unknown, used or expired reset token"})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, ActorType: core.AuditActorUser, Detail: "unknown, used or expired reset token"})
 		return &core.ValidationError{Fields: map[string]string{"token": "is invalid, already used or expired"}}
 	}
 	if err != nil {
@@ -772,7 +797,7 @@ func (s *Accounts) ConfirmPasswordReset(ctx context.Context, token, password str
 	if err := s.rememberDevice(ctx, r.UserID, deviceKeys(ctx), s.d.Clock.Now()); err != nil {
 		return err
 	}
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, ActorID: r.UserID, SubjectID: r.UserID, Success: true, Detail: "password reset; tokens revoked"})
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, ActorType: core.AuditActorUser, ActorID: r.UserID, SubjectID: r.UserID, UserID: r.UserID, Success: true, Detail: "password reset; tokens revoked"})
 	return nil
 }
 

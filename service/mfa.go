@@ -166,7 +166,7 @@ func (s *Accounts) ConfirmTOTP(ctx context.Context, userID, code string) ([]stri
 	if err != nil {
 		return nil, err
 	}
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditMFAEnrolled, ActorID: userID, SubjectID: userID, Success: true, Detail: "totp"})
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditMFAEnrolled, ActorType: core.AuditActorUser, ActorID: userID, SubjectID: userID, UserID: userID, Success: true, Detail: "totp"})
 	s.notice(userID, "mfa-added", "A second factor was added to your account",
 		"An authenticator app (TOTP) was added as a second factor to your account. From now on, signing in asks for a code from it.")
 	return codes, nil
@@ -210,7 +210,7 @@ func (s *Accounts) DisableTOTP(ctx context.Context, userID, currentPassword, cod
 	if err != nil {
 		return err
 	}
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditMFARemoved, ActorID: userID, SubjectID: userID, Success: true, Detail: "totp"})
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditMFARemoved, ActorType: core.AuditActorUser, ActorID: userID, SubjectID: userID, UserID: userID, Success: true, Detail: "totp"})
 	s.notice(userID, "mfa-removed", "A second factor was removed from your account",
 		"The authenticator app (TOTP) was removed from your account, with its recovery codes. Signing in no longer asks for a code.")
 	return nil
@@ -255,8 +255,7 @@ func (s *Accounts) RemoveFactors(ctx context.Context, userID string) error {
 	if err != nil {
 		return err
 	}
-	actor := ActorFrom(ctx)
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditMFARemoved, ActorID: actor.ID, ClientID: actor.ClientID, SubjectID: userID, Success: true, Detail: "every second factor removed by an administrator"})
+	s.d.Audit.RecordChange(ctx, core.AuditEvent{Type: core.AuditMFARemoved, SubjectID: userID, UserID: userID, Detail: "every second factor removed by an administrator"})
 	s.notice(userID, "mfa-removed", "Your second factors were removed",
 		"An administrator removed every second factor (authenticator app, recovery codes) from your account. Set up a new one the next time you sign in.")
 	return nil
@@ -350,7 +349,7 @@ func (s *Accounts) readMFAToken(ctx context.Context, token string) (core.User, s
 	if err != nil {
 		return core.User{}, "", err
 	}
-	if !equalHashed(s.d.Secrets, tag, mfaTokenHashPart+"\x00"+string(raw)+"\x00"+u.PasswordHash) {
+	if u.Disabled || !equalHashed(s.d.Secrets, tag, mfaTokenHashPart+"\x00"+string(raw)+"\x00"+u.PasswordHash) {
 		return core.User{}, "", core.ErrInvalidMFACode
 	}
 	return u, parts[1], nil
@@ -375,7 +374,7 @@ func (s *Accounts) secondFactor(ctx context.Context, token, code, clientID strin
 	u, purpose, err := s.parseMFATokenOf(ctx, token, purposes...)
 	if err != nil {
 		if errors.Is(err, core.ErrInvalidMFACode) {
-			s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginMFAFailed, ClientID: clientID, Detail: "invalid or expired mfa_token"})
+			s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginMFAFailed, ActorType: core.AuditActorUser, ClientID: clientID, Detail: "invalid or expired mfa_token"})
 		}
 		return core.User{}, nil, false, err
 	}
@@ -392,7 +391,7 @@ func (s *Accounts) checkSecondFactor(ctx context.Context, u core.User, code, cli
 	keys := deviceKeys(ctx)
 	device, _, err := s.countAttempt(ctx, u, keys, now)
 	if errors.Is(err, core.ErrLocked) {
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginMFAFailed, SubjectID: u.ID, ClientID: clientID, Detail: "in login back-off"})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginMFAFailed, ActorType: core.AuditActorUser, SubjectID: u.ID, UserID: u.ID, ClientID: clientID, Detail: "in login back-off"})
 		return "", core.ErrInvalidMFACode
 	}
 	if err != nil {
@@ -411,7 +410,7 @@ func (s *Accounts) checkSecondFactor(ctx context.Context, u core.User, code, cli
 		return f, nil
 	})
 	if errors.Is(err, core.ErrInvalidMFACode) {
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginMFAFailed, SubjectID: u.ID, ClientID: clientID, Detail: "wrong or used code"})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginMFAFailed, ActorType: core.AuditActorUser, SubjectID: u.ID, UserID: u.ID, ClientID: clientID, Detail: "wrong or used code"})
 		return "", err
 	}
 	if err != nil {
@@ -420,6 +419,7 @@ func (s *Accounts) checkSecondFactor(ctx context.Context, u core.User, code, cli
 	if err := s.passwordSucceeded(ctx, u, keys, device, now); err != nil {
 		return "", err
 	}
+	s.recordLogin(ctx, u.ID)
 	if method == core.AMRKBA {
 		s.notice(u.ID, "recovery-code", "A recovery code was used",
 			"A recovery code was used to sign in to your account. Each code works once; make new ones on your account page if you are running out.")
@@ -474,7 +474,7 @@ func (s *Accounts) ConfirmTOTPForSignIn(ctx context.Context, token, code string)
 	if err != nil {
 		return core.User{}, nil, nil, err
 	}
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorID: u.ID, SubjectID: u.ID, Success: true, Detail: "second factor enrolled at sign-in"})
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorType: core.AuditActorUser, ActorID: u.ID, SubjectID: u.ID, UserID: u.ID, Success: true, Detail: "second factor enrolled at sign-in"})
 	return u, core.AMRWithSecondFactor(core.AMROTP), codes, nil
 }
 
@@ -515,7 +515,7 @@ func (s *Accounts) SignInSecondFactor(ctx context.Context, token, code, clientID
 	if err != nil {
 		return core.User{}, nil, false, err
 	}
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorID: u.ID, SubjectID: u.ID, ClientID: clientID, Success: true, Detail: where + " (second factor)"})
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorType: core.AuditActorUser, ActorID: u.ID, SubjectID: u.ID, UserID: u.ID, ClientID: clientID, Success: true, Detail: where + " (second factor)"})
 	return u, amr, stepUp, nil
 }
 

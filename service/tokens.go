@@ -102,6 +102,9 @@ type Grant struct {
 // token when asked (RFC 6749 §5.1, RFC 9068 §2). It records the one
 // token.issued audit event of the issuance.
 func (s *Tokens) Issue(ctx context.Context, g Grant) (core.TokenResponse, error) {
+	if err := s.checkPerson(ctx, g); err != nil {
+		return core.TokenResponse{}, err
+	}
 	now := s.clock.Now()
 	familyID := g.FamilyID
 	var refreshRaw string
@@ -133,6 +136,27 @@ func (s *Tokens) Issue(ctx context.Context, g Grant) (core.TokenResponse, error)
 	}
 	s.auditIssued(ctx, at, g.GrantType, g.WithRefresh)
 	return resp, nil
+}
+
+// checkPerson refuses tokens for a person who was disabled or deleted
+// after the grant's sign-in (an authorization code or a device code
+// approved before): invalid_grant. A login has just checked the account,
+// and client_credentials acts for no person, so neither reads it here.
+func (s *Tokens) checkPerson(ctx context.Context, g Grant) error {
+	if g.UserID == "" || g.GrantType == "login" || s.users == nil {
+		return nil
+	}
+	u, err := s.users.GetUser(ctx, g.UserID)
+	if errors.Is(err, core.ErrNotFound) {
+		return core.NewOAuthError(core.CodeInvalidGrant, "the account no longer exists")
+	}
+	if err != nil {
+		return err
+	}
+	if u.Disabled {
+		return core.NewOAuthError(core.CodeInvalidGrant, "the account is disabled")
+	}
+	return nil
 }
 
 // signAndRecord signs an access token and keeps its record.
@@ -217,7 +241,7 @@ func (s *Tokens) Rotate(ctx context.Context, client core.Client, raw string, sco
 	case errors.Is(err, core.ErrNotFound):
 		return core.TokenResponse{}, core.NewOAuthError(core.CodeInvalidGrant, "the refresh token is invalid").Wrap(err)
 	case errors.Is(err, core.ErrRefreshReused):
-		s.audit.Record(ctx, core.AuditEvent{Type: core.AuditRefreshReuse, ActorID: client.ID, SubjectID: old.FamilyID, ClientID: client.ID,
+		s.audit.Record(ctx, core.AuditEvent{Type: core.AuditRefreshReuse, ActorType: core.AuditActorClient, ActorID: client.ID, SubjectID: old.FamilyID, UserID: old.UserID, ClientID: client.ID,
 			Detail: "a rotated refresh token was presented again; its family is revoked"})
 		if rerr := s.RevokeFamily(ctx, old.FamilyID); rerr != nil {
 			return core.TokenResponse{}, rerr
@@ -348,7 +372,7 @@ func (s *Tokens) Revoke(ctx context.Context, client core.Client, raw string) err
 		if err := s.RevokeAccess(ctx, t); err != nil {
 			return err
 		}
-		s.audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorID: client.ID, SubjectID: t.JTI, ClientID: client.ID, Success: true, Detail: "access token"})
+		s.audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorType: core.AuditActorClient, ActorID: client.ID, SubjectID: t.JTI, UserID: t.UserID, ClientID: client.ID, Success: true, Detail: "access token"})
 		return nil
 	}
 	rt, err := ports.FindHashed(s.hasher, raw, func(hash string) (core.RefreshToken, error) { return s.refresh.GetRefreshToken(ctx, hash) })
@@ -364,7 +388,7 @@ func (s *Tokens) Revoke(ctx context.Context, client core.Client, raw string) err
 	if err := s.RevokeFamily(ctx, rt.FamilyID); err != nil {
 		return err
 	}
-	s.audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorID: client.ID, SubjectID: rt.FamilyID, ClientID: client.ID, Success: true, Detail: "refresh token family"})
+	s.audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorType: core.AuditActorClient, ActorID: client.ID, SubjectID: rt.FamilyID, UserID: rt.UserID, ClientID: client.ID, Success: true, Detail: "refresh token family"})
 	return nil
 }
 
@@ -381,7 +405,7 @@ func (s *Tokens) auditIssued(ctx context.Context, at core.AccessToken, grantType
 	if refresh {
 		detail += " refresh_token=issued"
 	}
-	s.audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenIssued, ActorID: at.Subject, SubjectID: at.JTI, ClientID: at.ClientID, Success: true, Detail: detail})
+	s.audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenIssued, ActorType: tokenActorType(at), ActorID: at.Subject, SubjectID: at.JTI, UserID: at.UserID, ClientID: at.ClientID, Success: true, Detail: detail})
 }
 
 // RevokeAccess revokes one access token: durably in the repository, then
@@ -445,4 +469,13 @@ func (s *Tokens) Record(ctx context.Context, t core.AccessToken) (core.AccessTok
 		return core.AccessToken{}, fmt.Errorf("load access token: %w", err)
 	}
 	return rec, nil
+}
+
+// tokenActorType is who a token's issuance is recorded as done by: the
+// person it was issued to, else the client itself.
+func tokenActorType(at core.AccessToken) string {
+	if at.UserID != "" {
+		return core.AuditActorUser
+	}
+	return core.AuditActorClient
 }

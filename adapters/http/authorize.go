@@ -239,6 +239,9 @@ func (h *Handler) afterSignIn(w http.ResponseWriter, r *http.Request, req servic
 	scopes := make([]scopeView, len(names))
 	for i, n := range names {
 		scopes[i] = scopeView{Name: n, Description: descriptions[n]}
+		if n == core.ScopeOfflineAccess {
+			scopes[i].Description = core.OfflineAccessDescription
+		}
 	}
 	data := struct {
 		Title, ClientName, Email, Action, CSRF, SignOut, SignedInFor string
@@ -269,6 +272,10 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, req servic
 	}
 }
 
+// msgAccountDisabled is what the sign-in page says after the right
+// password of a disabled account.
+const msgAccountDisabled = "This account is disabled. Ask your administrator to enable it."
+
 // sessionUser returns the signed-in user of the browser, if the session
 // cookie is valid, the account and its password are unchanged and the
 // person has not signed out since.
@@ -284,7 +291,7 @@ func (h *Handler) session(r *http.Request) (core.User, time.Time, bool) {
 		return core.User{}, time.Time{}, false
 	}
 	u, err := h.accounts.Get(r.Context(), id)
-	if err != nil || !h.sessions.valid(u, tag) || core.SessionEndedFor(u, authTime) {
+	if err != nil || u.Disabled || !h.sessions.valid(u, tag) || core.SessionEndedFor(u, authTime) {
 		return core.User{}, time.Time{}, false
 	}
 	return u, authTime, true

@@ -100,6 +100,9 @@ func (h *Handler) signInForm(w http.ResponseWriter, r *http.Request, form url.Va
 	case errors.Is(err, core.ErrInvalidCredentials):
 		login(form.Get("email"), "The email or password is incorrect.", http.StatusUnauthorized)
 		return signInStep{}
+	case errors.Is(err, core.ErrAccountDisabled):
+		login(form.Get("email"), msgAccountDisabled, http.StatusForbidden)
+		return signInStep{}
 	case err != nil:
 		h.writeError(w, r, err)
 		return signInStep{}

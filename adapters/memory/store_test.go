@@ -64,3 +64,13 @@ func TestFactors(t *testing.T) {
 	t.Parallel()
 	porttest.RunFactorTests(t, func(*testing.T) porttest.FactorStore { return memory.NewStore() })
 }
+
+func TestAuditLog(t *testing.T) {
+	t.Parallel()
+	porttest.RunAuditLogTests(t, func(*testing.T) porttest.AuditStore { return memory.NewStore() })
+}
+
+func TestClientNames(t *testing.T) {
+	t.Parallel()
+	porttest.RunClientNameTests(t, func(*testing.T) porttest.ClientNameStore { return memory.NewStore() })
+}
