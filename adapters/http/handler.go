@@ -50,6 +50,8 @@ type Deps struct {
 	Sessions       SessionConfig
 	// AuditEvents serves GET /api/audit-events; nil: not served.
 	AuditEvents *service.AuditEvents
+	// Consents serves /api/auth/me/consents; nil: not served.
+	Consents *service.Consents
 }
 
 // Handler serves every route of the contract.
@@ -77,6 +79,7 @@ type Handler struct {
 	accounts    *service.Accounts
 	authz       *service.Authorizations
 	auditEvents *service.AuditEvents
+	consents    *service.Consents
 	sessions    *sessions
 	pages       *pages
 
@@ -97,7 +100,7 @@ func New(d Deps) (*Handler, error) {
 		proxies: NewTrustedProxies(d.TrustedProxies), headers: newSecurityHeaders(d.Production),
 		corsPolicy: newCORSPolicy(d.CORSOrigins), rl: newRateLimiter(d.RateLimits, d.RateLimitStore, d.Clock, d.Logger),
 		accounts: d.Accounts, authz: d.Authorizations, sessions: newSessions(d.Sessions),
-		auditEvents: d.AuditEvents,
+		auditEvents: d.AuditEvents, consents: d.Consents,
 	}
 	tel := d.Telemetry.withDefaults()
 	h.tracer, h.propagator, h.obs = tel.Tracer, tel.Propagator, tel.Observer
@@ -149,6 +152,7 @@ func (h *Handler) routes() {
 	h.scopeRoutes(api)
 	h.clientRoutes(api)
 	h.auditRoutes(api)
+	h.consentRoutes(api)
 }
 
 func (h *Handler) healthz(w http.ResponseWriter, _ *http.Request) {
