@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
 
+	httpadapter "github.com/identityd/identityd/adapters/http"
 	"github.com/identityd/identityd/adapters/memory"
 	"github.com/identityd/identityd/adapters/nearcache"
 	"github.com/identityd/identityd/adapters/postgres"
@@ -47,8 +48,10 @@ type Stores struct {
 	Readiness   Readiness
 }
 
-// Readiness lists what /readyz asks.
-type Readiness []ports.Pinger
+// Readiness lists what /readyz asks: PostgreSQL (or the in-memory store)
+// decides readiness; Redis only degrades it, since requests still succeed
+// without it.
+type Readiness []httpadapter.ReadinessCheck
 
 // StartTimeout bounds how long start-up waits for PostgreSQL and Redis.
 const StartTimeout = 60 * time.Second
@@ -70,7 +73,7 @@ func memoryStores(cfg Config, clock ports.Clock) Stores {
 		Revocations: memory.NewRevocationCache(clock), RateLimits: memory.NewRateLimitStore(),
 		SigningKeys: memory.NewSigningKeys(),
 		SecretUses:  memory.NewSecretUses(),
-		Readiness:   Readiness{s},
+		Readiness:   Readiness{{Name: "store", Pinger: s}},
 	}
 }
 
@@ -126,6 +129,16 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 	notifier := redis.NewChangeNotifier(rc, log)
 	revocations := nearcache.NewRevocations(store, notifier, clock)
 	clients := nearcache.NewClients(store, notifier, 0)
+	unregisterCache, err := metrics.RegisterCache("clients", func() telemetry.CacheStats {
+		h, m := clients.Stats()
+		return telemetry.CacheStats{Hits: h, Misses: m}
+	})
+	if err != nil {
+		_ = unregister()
+		_ = db.Close()
+		_ = rc.Close()
+		return Stores{}, fmt.Errorf("cache metrics: %w", err)
+	}
 	follower := nearcache.NewFollower(store, notifier, nearcache.Options{Logger: log}, revocations, clients)
 	lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {
 		// After the bootstrap's writes (fx runs invokes first), so
@@ -141,6 +154,7 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		notifier.Close()
 		err := store.Close()
 		_ = unregister()
+		_ = unregisterCache()
 		_ = rc.Close()
 		_ = db.Close()
 		return err
@@ -154,7 +168,7 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		RateLimits:  redis.NewRateLimitStore(rc),
 		SigningKeys: keys,
 		SecretUses:  keys,
-		Readiness:   Readiness{store, rc},
+		Readiness:   Readiness{{Name: "store", Pinger: store}, {Name: "cache", Pinger: rc, Degrading: true}},
 	}, nil
 }
 
