@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/identityd/identityd/adapters/postgres/pgtest"
+	"github.com/identityd/identityd/app/apptest"
 	"github.com/identityd/identityd/test/e2e"
 )
 
@@ -50,4 +51,52 @@ func TestMigrateNeedsOnlyDatabaseURL(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, "00060_users_email_verified.sql")
 	assert.NotContains(t, stdout, "pending")
+}
+
+// A command waiting for a dependency that does not answer says so once,
+// and once more when it gives up after a minute: not a line per retry.
+func TestWaitingForADependencyIsTwoLines(t *testing.T) {
+	t.Parallel()
+	closed := func() int {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		port := ln.Addr().(*net.TCPAddr).Port
+		require.NoError(t, ln.Close())
+		return port
+	}
+	tests := []struct {
+		name      string
+		giveArgs  []string
+		giveEnv   map[string]string
+		wantWait  string
+		wantGiven string
+	}{
+		{"migrate status", []string{"migrate", "status"},
+			map[string]string{"DATABASE_URL": fmt.Sprintf("postgres://postgres@127.0.0.1:%d/test?sslmode=disable", closed())},
+			"waiting for postgres", "identityd: migrate status: postgres: gave up connecting after 1m0s ("},
+		{"serve", nil,
+			map[string]string{"DATABASE_URL": fmt.Sprintf("postgres://postgres@127.0.0.1:%d/test?sslmode=disable", closed()), "REDIS_URL": "redis://127.0.0.1:1/0",
+				"PORT": fmt.Sprint(closed()), "JWT_SECRET": apptest.JWTSecret, "JWT_REFRESH_SECRET": apptest.JWTRefreshSecret, "LOG_LEVEL": "info"},
+			"waiting for postgres", "identityd: cannot start: postgres: gave up connecting after 1m0s ("},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := e2e.Run(t, tt.giveEnv, tt.giveArgs...)
+			assert.Equal(t, 1, code)
+			var lines []string
+			for _, l := range strings.Split(strings.TrimSpace(stdout+stderr), "\n") {
+				// serve's own start-up lines (the in-memory notice, the
+				// pprof and metrics addresses) are not about waiting.
+				if strings.Contains(l, "waiting") || strings.Contains(l, "gave up") || strings.Contains(l, "attempt") {
+					lines = append(lines, l)
+				}
+			}
+			require.Len(t, lines, 2, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+			assert.Contains(t, lines[0], tt.wantWait)
+			assert.Contains(t, lines[0], `"gives_up_in":"1m0s"`)
+			assert.True(t, strings.HasPrefix(lines[1], tt.wantGiven), lines[1])
+			assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line on stderr: %s", stderr)
+		})
+	}
 }
