@@ -240,17 +240,9 @@ func (l *loader) boolean(name string, def bool) bool {
 	return b
 }
 
-// ParseDuration accepts Go durations ("15m", "1h30m") and whole days ("7d").
-func ParseDuration(s string) (time.Duration, error) {
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n <= 0 {
-			return 0, fmt.Errorf("invalid day count %q", s)
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	return time.ParseDuration(s)
-}
+// ParseDuration accepts Go durations ("15m", "1h30m") and whole days ("7d")
+// (core.ParseDuration).
+func ParseDuration(s string) (time.Duration, error) { return core.ParseDuration(s) }
 
 func (l *loader) duration(name string, def time.Duration) time.Duration {
 	v := l.str(name, "")
