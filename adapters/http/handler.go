@@ -68,11 +68,11 @@ type Handler struct {
 	signer  ports.TokenSigner
 	// jwksCacheControl is the Cache-Control of the JWKS response.
 	jwksCacheControl string
-	clock   ports.Clock
-	log     *slog.Logger
-	checks  []ReadinessCheck
-	ids     *requestIDs
-	audit   *service.Audit
+	clock            ports.Clock
+	log              *slog.Logger
+	checks           []ReadinessCheck
+	ids              *requestIDs
+	audit            *service.Audit
 
 	proxies    *TrustedProxies
 	headers    *securityHeaders
