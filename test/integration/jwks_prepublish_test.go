@@ -65,11 +65,11 @@ func TestNewSigningKeyIsPublishedBeforeItSigns(t *testing.T) {
 	cached := s.AdminToken(t)
 	assert.Equal(t, first, kidOf(t, cached), "the new key does not sign before it has been published for the max-age")
 
-	s.Clock.Advance(2*time.Minute - 2*time.Second)
+	s.Clock.Advance(2*time.Minute - 30*time.Second)
 	refresh()
 	assert.Equal(t, first, kidOf(t, s.AdminToken(t)))
 
-	s.Clock.Advance(2 * time.Second)
+	s.Clock.Advance(30 * time.Second)
 	refresh()
 	tok := s.AdminToken(t)
 	second := kidOf(t, tok)
