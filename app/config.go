@@ -91,6 +91,10 @@ type TokenConfig struct {
 	// (JWT_REFRESH_SECRET_NEXT): what it hashed, signed or sealed is
 	// read, never made; nil when unset.
 	NextRefreshSecret []byte
+	// JWKSCacheMaxAge is the max-age of the JWKS response
+	// (JWKS_CACHE_MAX_AGE): a new stored signing key is published at
+	// least this long before it signs.
+	JWKSCacheMaxAge time.Duration
 	// RotationInterval rotates the stored signing keys by itself
 	// (SIGNING_KEY_ROTATION_INTERVAL); zero: only by `identityd keys
 	// rotate`.
@@ -381,6 +385,10 @@ func LoadConfig(lookup Lookup) (Config, error) {
 		c.Tokens.NextSecret = l.secret("JWT_SECRET_NEXT", true, &ignored)
 	}
 	c.Tokens.NextRefreshSecret = l.nextRefreshSecret(c.Tokens)
+	c.Tokens.JWKSCacheMaxAge = l.duration("JWKS_CACHE_MAX_AGE", 5*time.Minute)
+	if d := c.Tokens.JWKSCacheMaxAge; d < time.Second || d > 24*time.Hour {
+		l.fail("JWKS_CACHE_MAX_AGE: must be from 1s to 24h, got %s", d)
+	}
 	c.Tokens.RotationInterval = l.duration("SIGNING_KEY_ROTATION_INTERVAL", 0)
 	if d := c.Tokens.RotationInterval; d > 0 && d < time.Minute {
 		l.fail("SIGNING_KEY_ROTATION_INTERVAL: must be at least 1m, got %s", d)
