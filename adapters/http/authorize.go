@@ -225,6 +225,9 @@ func (h *Handler) afterSignIn(w http.ResponseWriter, r *http.Request, req servic
 	scopes := make([]scopeView, len(names))
 	for i, n := range names {
 		scopes[i] = scopeView{Name: n, Description: descriptions[n]}
+		if n == core.ScopeOfflineAccess {
+			scopes[i].Description = core.OfflineAccessDescription
+		}
 	}
 	data := struct {
 		Title, ClientName, Email, Action, CSRF, SignOut, SignedInFor string
