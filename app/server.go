@@ -46,7 +46,7 @@ func newHandler(p handlerParams) (*httpadapter.Handler, error) {
 	rl := p.Cfg.RateLimit
 	h, err := httpadapter.New(httpadapter.Deps{
 		Tokens: p.Tokens, Clients: p.Clients, Scopes: p.Scopes, Grants: p.Grants, Signer: p.Signer,
-		Clock: p.Clock, Logger: p.Logger, Checks: p.Readiness,
+		Clock: p.Clock, Logger: p.Logger, Checks: p.Readiness, JWKSMaxAge: p.Cfg.Tokens.JWKSCacheMaxAge,
 		Audit: p.Audit, RateLimitStore: p.Limits,
 		RateLimits: httpadapter.RateLimits{
 			Enabled: rl.Enabled, Global: rl.Global, Auth: rl.Auth, Token: rl.Token, Scopes: rl.Scopes, Clients: rl.Clients,

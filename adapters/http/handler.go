@@ -1,10 +1,12 @@
 package http
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"sync/atomic"
+	"time"
 
 	"github.com/gorilla/mux"
 	"go.opentelemetry.io/otel/propagation"
@@ -24,6 +26,9 @@ type Deps struct {
 	Signer  ports.TokenSigner
 	Clock   ports.Clock
 	Logger  *slog.Logger
+	// JWKSMaxAge is the max-age of /.well-known/jwks.json
+	// (JWKS_CACHE_MAX_AGE); zero: 300 seconds.
+	JWKSMaxAge time.Duration
 	// Checks are asked by /readyz.
 	Checks []ReadinessCheck
 	// Telemetry traces and measures requests; the zero value does nothing.
@@ -63,11 +68,13 @@ type Handler struct {
 	scopes  *service.Scopes
 	grants  *grants.Registry
 	signer  ports.TokenSigner
-	clock   ports.Clock
-	log     *slog.Logger
-	checks  []ReadinessCheck
-	ids     *requestIDs
-	audit   *service.Audit
+	// jwksCacheControl is the Cache-Control of the JWKS response.
+	jwksCacheControl string
+	clock            ports.Clock
+	log              *slog.Logger
+	checks           []ReadinessCheck
+	ids              *requestIDs
+	audit            *service.Audit
 
 	proxies    *TrustedProxies
 	headers    *securityHeaders
@@ -100,6 +107,10 @@ func New(d Deps) (*Handler, error) {
 		accounts: d.Accounts, authz: d.Authorizations, sessions: newSessions(d.Sessions),
 		auditEvents: d.AuditEvents, consents: d.Consents,
 	}
+	if d.JWKSMaxAge <= 0 {
+		d.JWKSMaxAge = 5 * time.Minute
+	}
+	h.jwksCacheControl = fmt.Sprintf("public, max-age=%d", int64(d.JWKSMaxAge/time.Second))
 	tel := d.Telemetry.withDefaults()
 	h.tracer, h.propagator, h.obs = tel.Tracer, tel.Propagator, tel.Observer
 	h.pages = mustPages()
