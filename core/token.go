@@ -30,6 +30,9 @@ type AccessToken struct {
 	// RFC 8176); in the JWT only, not in the record.
 	AMR []string
 	ACR string
+	// Roles is the roles claim: the person's roles when the token holds
+	// the roles scope. It lives in the JWT only, not in the record.
+	Roles []string
 }
 
 // Actor is the act claim of RFC 8693 §4.1: the party acting for the
