@@ -54,3 +54,14 @@ func TestDeviceCodes(t *testing.T) {
 		return porttest.DeviceCodeFixture{Repo: memory.NewDeviceCodes(), ClientID: "c", UserID: "u"}
 	})
 }
+
+func TestIdentityProviders(t *testing.T) {
+	t.Parallel()
+	porttest.RunIdentityProviderTests(t, func(*testing.T) porttest.IdentityProviderFixture {
+		var n int
+		return porttest.IdentityProviderFixture{Repo: memory.NewIdentityProviders(), NewUser: func(*testing.T) string {
+			n++
+			return fmt.Sprintf("user-%d", n)
+		}}
+	})
+}

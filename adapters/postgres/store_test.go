@@ -54,3 +54,12 @@ func TestDeviceCodes(t *testing.T) {
 		return porttest.NewDeviceCodeFixture(t, s)
 	})
 }
+
+func TestIdentityProviders(t *testing.T) {
+	t.Parallel()
+	pgtest.URL(t)
+	porttest.RunIdentityProviderTests(t, func(t *testing.T) porttest.IdentityProviderFixture {
+		s, _ := newStore(t, postgres.StoreOptions{})
+		return porttest.NewIdentityProviderFixture(s)
+	})
+}
