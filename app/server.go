@@ -22,21 +22,23 @@ import (
 
 type handlerParams struct {
 	fx.In
-	Tokens         *service.Tokens
-	Clients        *service.Clients
-	Scopes         *service.Scopes
-	Grants         *grants.Registry
-	Signer         ports.TokenSigner
-	Clock          ports.Clock
-	Logger         *slog.Logger
-	Readiness      Readiness
-	Cfg            Config
-	Audit          *service.Audit
-	Limits         ports.RateLimitStore
-	Telemetry      *telemetry.Providers
-	Metrics        *telemetry.Metrics
-	Accounts       *service.Accounts
-	Authorizations *service.Authorizations
+	Tokens            *service.Tokens
+	Clients           *service.Clients
+	Scopes            *service.Scopes
+	Grants            *grants.Registry
+	Signer            ports.TokenSigner
+	Clock             ports.Clock
+	Logger            *slog.Logger
+	Readiness         Readiness
+	Cfg               Config
+	Audit             *service.Audit
+	Limits            ports.RateLimitStore
+	Telemetry         *telemetry.Providers
+	Metrics           *telemetry.Metrics
+	Accounts          *service.Accounts
+	Authorizations    *service.Authorizations
+	IdentityProviders *service.IdentityProviders
+	Upstream          *service.UpstreamSignIns
 }
 
 func newHandler(p handlerParams) (*httpadapter.Handler, error) {
@@ -53,6 +55,7 @@ func newHandler(p handlerParams) (*httpadapter.Handler, error) {
 			Tracer: p.Telemetry.TracerProvider.Tracer("identityd"), Propagator: p.Telemetry.Propagator, Observer: p.Metrics,
 		},
 		Accounts: p.Accounts, Authorizations: p.Authorizations,
+		IdentityProviders: p.IdentityProviders, Upstream: p.Upstream,
 		Sessions: httpadapter.SessionConfig{Key: sessionKey(p.Cfg.Tokens.RefreshSecret), PreviousKey: sessionKey(p.Cfg.Tokens.PreviousRefreshSecret), TTL: SessionTTL, Secure: p.Cfg.Production()},
 	})
 }

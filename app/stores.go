@@ -41,6 +41,10 @@ type Stores struct {
 	RateLimits  ports.RateLimitStore
 	SigningKeys ports.SigningKeyStore
 	Readiness   Readiness
+	// IdentityProviders are cached in process and follow the change log;
+	// IdentityLinks are read from the store.
+	IdentityProviders ports.IdentityProviderRepository
+	IdentityLinks     ports.IdentityLinkRepository
 }
 
 // Readiness lists what /readyz asks.
@@ -59,7 +63,9 @@ func storeModule(cfg Config) fx.Option {
 func memoryStores(clock ports.Clock) Stores {
 	s := memory.NewStore()
 	devices := memory.NewDeviceCodes()
+	idps := memory.NewIdentityProviders()
 	return Stores{
+		IdentityProviders: idps, IdentityLinks: idps,
 		Clients: s, SecretKeys: s, Scopes: s, Users: s, Devices: s, Access: s, Refresh: s, Codes: s, Resets: s, Audit: s, Purger: purgers{s, devices},
 		DeviceCodes: devices,
 		Revocations: memory.NewRevocationCache(clock), RateLimits: memory.NewRateLimitStore(),
@@ -117,7 +123,8 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 	notifier := redis.NewChangeNotifier(rc, log)
 	revocations := nearcache.NewRevocations(store, notifier, clock)
 	clients := nearcache.NewClients(store, notifier, 0)
-	follower := nearcache.NewFollower(store, notifier, nearcache.Options{Logger: log}, revocations, clients)
+	idps := nearcache.NewIdentityProviders(store, notifier)
+	follower := nearcache.NewFollower(store, notifier, nearcache.Options{Logger: log}, revocations, clients, idps)
 	lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {
 		// After the bootstrap's writes (fx runs invokes first), so
 		// their echo in the log drops nothing a request has cached.
@@ -139,11 +146,12 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 	return Stores{
 		Clients: clients, SecretKeys: store,
 		Scopes: store, Users: store, Devices: store, Access: store, Refresh: store, Codes: store, Resets: store, Audit: store, Purger: store,
-		DeviceCodes: store,
-		Revocations: revocations,
-		RateLimits:  redis.NewRateLimitStore(rc),
-		SigningKeys: keys,
-		Readiness:   Readiness{store, rc},
+		DeviceCodes:       store,
+		Revocations:       revocations,
+		RateLimits:        redis.NewRateLimitStore(rc),
+		SigningKeys:       keys,
+		Readiness:         Readiness{store, rc},
+		IdentityProviders: idps, IdentityLinks: store,
 	}, nil
 }
 

@@ -168,6 +168,7 @@ type scopeView struct{ Name, Description string }
 
 // afterSignIn asks for consent unless the client is first-party.
 func (h *Handler) afterSignIn(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, user core.User, authTime time.Time) {
+	h.completeLink(w, r, user, authTime)
 	consent := !req.Client.FirstParty || req.HasPrompt("consent")
 	if !consent {
 		h.issueCode(w, r, req, user, authTime)
@@ -203,9 +204,19 @@ func (h *Handler) afterSignIn(w http.ResponseWriter, r *http.Request, req servic
 	}
 }
 
+// loginData is what the sign-in page shows.
+type loginData struct {
+	Title, ClientName, Email, Error, Action, CSRF, SignedInAs, SignOut string
+	// Notice explains why the person signs in (linking an account).
+	Notice string
+	// Providers are the "Sign in with {name}" buttons.
+	Providers []upstreamButton
+}
+
 func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, email, msg string, status int) {
-	data := struct{ Title, ClientName, Email, Error, Action, CSRF, SignedInAs, SignOut string }{
+	data := loginData{
 		Title: "Sign in", SignOut: signOutLink(r), ClientName: req.Client.Name, Email: email, Error: msg, Action: r.URL.RequestURI(), CSRF: h.sessions.csrfToken(w, r),
+		Providers: h.upstreamButtons(r, r.URL.RequestURI()),
 	}
 	if u, ok := h.sessionUser(r); ok {
 		// prompt=login, max_age or id_token_hint asked for a sign-in

@@ -48,6 +48,10 @@ type Deps struct {
 	Accounts       *service.Accounts
 	Authorizations *service.Authorizations
 	Sessions       SessionConfig
+	// IdentityProviders and Upstream serve upstream sign-in; nil serves
+	// none of it.
+	IdentityProviders *service.IdentityProviders
+	Upstream          *service.UpstreamSignIns
 }
 
 // Handler serves every route of the contract.
@@ -76,6 +80,8 @@ type Handler struct {
 	authz    *service.Authorizations
 	sessions *sessions
 	pages    *pages
+	idps     *service.IdentityProviders
+	upstream *service.UpstreamSignIns
 
 	router   *mux.Router
 	root     http.Handler
@@ -94,6 +100,7 @@ func New(d Deps) (*Handler, error) {
 		proxies: NewTrustedProxies(d.TrustedProxies), headers: newSecurityHeaders(d.Production),
 		corsPolicy: newCORSPolicy(d.CORSOrigins), rl: newRateLimiter(d.RateLimits, d.RateLimitStore, d.Clock, d.Logger),
 		accounts: d.Accounts, authz: d.Authorizations, sessions: newSessions(d.Sessions),
+		idps: d.IdentityProviders, upstream: d.Upstream,
 	}
 	tel := d.Telemetry.withDefaults()
 	h.tracer, h.propagator, h.obs = tel.Tracer, tel.Propagator, tel.Observer
@@ -139,11 +146,14 @@ func (h *Handler) routes() {
 	r.HandleFunc("/assets/identityd.css", h.stylesheet).Methods(http.MethodGet, http.MethodHead)
 	h.grantRoutes(r)
 	h.openIDRoutes(r)
+	h.upstreamRoutes(r)
 
 	api := r.PathPrefix("/api").Subrouter()
 	h.authRoutes(api)
 	h.scopeRoutes(api)
 	h.clientRoutes(api)
+	h.identityProviderRoutes(api)
+	h.meIdentityProviderRoutes(api)
 }
 
 func (h *Handler) healthz(w http.ResponseWriter, _ *http.Request) {
