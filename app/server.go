@@ -56,7 +56,7 @@ func newHandler(p handlerParams) (*httpadapter.Handler, error) {
 		},
 		Accounts: p.Accounts, Authorizations: p.Authorizations,
 		IdentityProviders: p.IdentityProviders, Upstream: p.Upstream,
-		Sessions: httpadapter.SessionConfig{Key: sessionKey(p.Cfg.Tokens.RefreshSecret), PreviousKey: sessionKey(p.Cfg.Tokens.PreviousRefreshSecret), TTL: SessionTTL, Secure: p.Cfg.Production()},
+		Sessions: httpadapter.SessionConfig{Key: sessionKey(p.Cfg.Tokens.RefreshSecret), PreviousKey: sessionKey(p.Cfg.Tokens.PreviousRefreshSecret), NextKey: sessionKey(p.Cfg.Tokens.NextRefreshSecret), TTL: SessionTTL, Secure: p.Cfg.Production()},
 	})
 }
 

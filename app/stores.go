@@ -40,6 +40,7 @@ type Stores struct {
 	Revocations ports.RevocationCache
 	RateLimits  ports.RateLimitStore
 	SigningKeys ports.SigningKeyStore
+	SecretUses  ports.SecretUseStore
 	Readiness   Readiness
 	// IdentityProviders are cached in process and follow the change log;
 	// IdentityLinks are read from the store.
@@ -70,6 +71,7 @@ func memoryStores(clock ports.Clock) Stores {
 		DeviceCodes: devices,
 		Revocations: memory.NewRevocationCache(clock), RateLimits: memory.NewRateLimitStore(),
 		SigningKeys: memory.NewSigningKeys(),
+		SecretUses:  memory.NewSecretUses(),
 		Readiness:   Readiness{s},
 	}
 }
@@ -102,6 +104,9 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		return Stores{}, fmt.Errorf("redis: %w", err)
 	}
 	keys, err := postgres.NewSigningKeys(db, signingKeyEncryptionKey(cfg.Tokens.RefreshSecret), signingKeyEncryptionKey(cfg.Tokens.PreviousRefreshSecret), clock)
+	if err == nil {
+		keys, err = keys.WithNext(signingKeyEncryptionKey(cfg.Tokens.NextRefreshSecret))
+	}
 	if err != nil {
 		_ = rc.Close()
 		_ = db.Close()
@@ -146,11 +151,12 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 	return Stores{
 		Clients: clients, SecretKeys: store,
 		Scopes: store, Users: store, Devices: store, Access: store, Refresh: store, Codes: store, Resets: store, Audit: store, Purger: store,
-		DeviceCodes:       store,
-		Revocations:       revocations,
-		RateLimits:        redis.NewRateLimitStore(rc),
-		SigningKeys:       keys,
-		Readiness:         Readiness{store, rc},
+		DeviceCodes: store,
+		Revocations: revocations,
+		RateLimits:  redis.NewRateLimitStore(rc),
+		SigningKeys: keys,
+		SecretUses:  keys,
+		Readiness:   Readiness{store, rc},
 		IdentityProviders: idps, IdentityLinks: store,
 	}, nil
 }

@@ -2,6 +2,7 @@ package core
 
 import (
 	"net/mail"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -30,6 +31,12 @@ type User struct {
 	// the current back-off ends.
 	FailedLogins int
 	LockedUntil  time.Time
+	// Disabled is set by an administrator: a disabled person cannot sign
+	// in, refresh or use a token until enabled again. It is a state, not
+	// a lock: no time ends it.
+	Disabled bool
+	// LastLoginAt is when the person last signed in; zero for never.
+	LastLoginAt time.Time
 }
 
 // HasRole reports whether the user holds role.
@@ -63,6 +70,51 @@ func ValidateName(s string) string {
 		return "must be at most 100 characters"
 	}
 	return ""
+}
+
+// MaxRoleLength is the longest role name.
+const MaxRoleLength = 64
+
+// ValidateRole reports a problem with a role name, or "". Roles are
+// free-form names of 1 to 64 characters among a-z, 0-9, ':', '_' and '-'.
+func ValidateRole(name string) string {
+	if name == "" {
+		return "must not be empty"
+	}
+	if len(name) > MaxRoleLength {
+		return "must be at most 64 characters"
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == ':' || c == '_' || c == '-') {
+			return "may contain only a-z, 0-9, ':', '_' and '-'"
+		}
+	}
+	return ""
+}
+
+// MaxRoles is how many roles one person may hold.
+const MaxRoles = 50
+
+// ValidateRoles reports a problem with a list of role names, or "".
+func ValidateRoles(roles []string) string {
+	if len(roles) > MaxRoles {
+		return "must name at most 50 roles"
+	}
+	for _, r := range roles {
+		if msg := ValidateRole(r); msg != "" {
+			return "role " + quoteRole(r) + " " + msg
+		}
+	}
+	return ""
+}
+
+// quoteRole quotes a role name for a message, cut short when long.
+func quoteRole(r string) string {
+	if len(r) > MaxRoleLength {
+		r = r[:MaxRoleLength] + "..."
+	}
+	return strconv.Quote(r)
 }
 
 // PasswordReset is the stored form of a password-reset token: only its hash.

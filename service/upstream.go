@@ -78,6 +78,10 @@ func (e *LinkRefusedError) Error() string {
 	return fmt.Sprintf("upstream sign-in with %s: link refused (%d)", e.Provider.ID, e.Decision)
 }
 
+// ErrAccountDisabled is an upstream sign-in of a person whose account an
+// administrator disabled.
+var ErrAccountDisabled = errors.New("the account is disabled")
+
 // UpstreamSignIns signs people in through upstream OpenID Providers
 // (OpenID Connect Core 1.0 §3.1, identityd as the relying party), and
 // creates and links their accounts by the provider's (iss, sub) — never
@@ -221,6 +225,10 @@ func (s *UpstreamSignIns) fail(ctx context.Context, providerID, detail string) {
 func (s *UpstreamSignIns) resolve(ctx context.Context, p core.IdentityProvider, ident core.UpstreamIdentity) (UpstreamOutcome, error) {
 	for attempt := 0; attempt < 2; attempt++ {
 		if u, ok, err := s.linked(ctx, ident); err != nil || ok {
+			if ok && u.Disabled {
+				s.fail(ctx, p.ID, "account disabled")
+				return UpstreamOutcome{}, ErrAccountDisabled
+			}
 			if ok {
 				s.audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorID: u.ID, SubjectID: u.ID, Success: true, Detail: "upstream " + p.ID})
 			}

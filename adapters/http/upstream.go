@@ -190,6 +190,8 @@ func (h *Handler) upstreamCallback(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, service.ErrUpstreamState):
 		h.renderUpstreamPage(w, r, http.StatusBadRequest, "This sign-in cannot be completed",
 			"The answer of the sign-in provider does not belong to a sign-in started in this browser, or it came too late. Nothing was changed.", "")
+	case errors.Is(err, service.ErrAccountDisabled):
+		h.renderUpstreamPage(w, r, http.StatusForbidden, "Your account is disabled", "An administrator disabled your account here, so you cannot sign in.", "")
 	case errors.As(err, &refused):
 		h.renderUpstreamPage(w, r, http.StatusForbidden, "Your account cannot be linked", linkRefusal(refused), returnTo)
 	case errors.As(err, &ue) && ue.Code == core.UpstreamInvalid:
@@ -259,18 +261,19 @@ func (h *Handler) upstreamRefused(w http.ResponseWriter, r *http.Request, return
 	h.renderUpstreamPage(w, r, http.StatusForbidden, "Sign-in cancelled", "The sign-in was cancelled or refused at the sign-in provider ("+ue.Code+").", returnTo)
 }
 
-// freshSignIn drops prompt=login and select_account from an authorization
-// request the person just signed in for, so the authorization endpoint
-// does not ask again.
+// freshSignIn drops prompt=login and select_account, and max_age, from an
+// authorization request the person just signed in for, so the
+// authorization endpoint does not ask again.
 func freshSignIn(returnTo string) string {
 	u, err := url.Parse(returnTo)
 	if err != nil || u.Path != authorizePath {
 		return returnTo
 	}
 	q := u.Query()
-	if !q.Has("prompt") {
+	if !q.Has("prompt") && !q.Has("max_age") {
 		return returnTo
 	}
+	q.Del("max_age")
 	kept := slices.DeleteFunc(strings.Fields(q.Get("prompt")), func(p string) bool { return p == "login" || p == "select_account" })
 	if len(kept) == 0 {
 		q.Del("prompt")

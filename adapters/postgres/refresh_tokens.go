@@ -14,6 +14,12 @@ import (
 
 const refreshTokenColumns = `hash, family_id, client_id, user_id, scopes, auth_code_id, issued_at, expires_at, rotated_at, revoked_at, auth_time`
 
+// refreshTokenSelect reads refreshTokenColumns with the times through
+// finiteTime, so 'infinity' written by hand in SQL is read, not a scan
+// error.
+var refreshTokenSelect = `hash, family_id, client_id, user_id, scopes, auth_code_id, ` + finiteTime("issued_at") + `, ` +
+	finiteTime("expires_at") + `, ` + finiteTime("rotated_at") + `, ` + finiteTime("revoked_at") + `, ` + finiteTime("auth_time")
+
 // scanRefreshToken reads refreshTokenColumns, in that order, and then
 // extra.
 func scanRefreshToken(row interface{ Scan(...any) error }, extra ...any) (core.RefreshToken, error) {
@@ -109,7 +115,7 @@ func (s *Store) insertRefreshTokens(ctx context.Context, tokens []core.RefreshTo
 func (s *Store) GetRefreshToken(ctx context.Context, hash string) (core.RefreshToken, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	t, err := scanRefreshToken(s.queryRow(ctx, `SELECT `+refreshTokenColumns+` FROM refresh_tokens WHERE hash = $1`, hash))
+	t, err := scanRefreshToken(s.queryRow(ctx, `SELECT `+refreshTokenSelect+` FROM refresh_tokens WHERE hash = $1`, hash))
 	return t, translate(ctx, err, "refresh token")
 }
 
@@ -144,7 +150,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, fn func(cor
 	for {
 		var version string
 		old, err := scanRefreshToken(s.queryRow(ctx,
-			`SELECT `+refreshTokenColumns+`, xmin::text FROM refresh_tokens WHERE hash = $1`, hash), &version)
+			`SELECT `+refreshTokenSelect+`, xmin::text FROM refresh_tokens WHERE hash = $1`, hash), &version)
 		if err != nil {
 			return core.RefreshToken{}, translate(ctx, err, what)
 		}
