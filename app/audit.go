@@ -30,3 +30,9 @@ func newAudit(lc fx.Lifecycle, log ports.AuditLog, logger *slog.Logger, clock po
 	}})
 	return service.NewAudit(q, logger, clock, random), q, nil
 }
+
+// newAuditEvents is the audit log query (GET /api/audit-events); each
+// query first waits for the events queued before it.
+func newAuditEvents(reader ports.AuditReader, q *service.AuditQueue) *service.AuditEvents {
+	return service.NewAuditEvents(reader, q.Flush)
+}

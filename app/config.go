@@ -35,9 +35,20 @@ type Config struct {
 	Bootstrap BootstrapConfig
 	OTel      OTelConfig
 	Mail      MailConfig
+	Audit     AuditConfig
 	// Warnings are printed once at start; they are not errors.
 	Warnings []string
 }
+
+// AuditConfig configures the audit log.
+type AuditConfig struct {
+	// Retention is AUDIT_RETENTION: events older than this are deleted by
+	// the janitor.
+	Retention time.Duration
+}
+
+// MinAuditRetention is the shortest AUDIT_RETENTION accepted.
+const MinAuditRetention = time.Hour
 
 // HTTPConfig configures the listener.
 type HTTPConfig struct {
@@ -380,6 +391,11 @@ func LoadConfig(lookup Lookup) (Config, error) {
 	}
 
 	c.Passwords.BcryptCost = l.integer("BCRYPT_COST", 12, 10, 31)
+
+	c.Audit.Retention = l.duration("AUDIT_RETENTION", core.DefaultAuditRetention)
+	if c.Audit.Retention < MinAuditRetention {
+		l.fail("AUDIT_RETENTION: must be at least 1h, got %s", c.Audit.Retention)
+	}
 
 	l.logging(&c)
 

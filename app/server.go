@@ -37,6 +37,7 @@ type handlerParams struct {
 	Metrics           *telemetry.Metrics
 	Accounts          *service.Accounts
 	Authorizations    *service.Authorizations
+	AuditEvents       *service.AuditEvents
 	IdentityProviders *service.IdentityProviders
 	Upstream          *service.UpstreamSignIns
 }
@@ -54,7 +55,7 @@ func newHandler(p handlerParams) (*httpadapter.Handler, error) {
 		Telemetry: httpadapter.Telemetry{
 			Tracer: p.Telemetry.TracerProvider.Tracer("identityd"), Propagator: p.Telemetry.Propagator, Observer: p.Metrics,
 		},
-		Accounts: p.Accounts, Authorizations: p.Authorizations,
+		Accounts: p.Accounts, Authorizations: p.Authorizations, AuditEvents: p.AuditEvents,
 		IdentityProviders: p.IdentityProviders, Upstream: p.Upstream,
 		Sessions: httpadapter.SessionConfig{Key: sessionKey(p.Cfg.Tokens.RefreshSecret), PreviousKey: sessionKey(p.Cfg.Tokens.PreviousRefreshSecret), NextKey: sessionKey(p.Cfg.Tokens.NextRefreshSecret), TTL: SessionTTL, Secure: p.Cfg.Production()},
 	})
@@ -202,13 +203,14 @@ const JanitorInterval = 10 * time.Minute
 // JanitorBatch is how many rows one delete statement removes.
 const JanitorBatch = 1000
 
-// RunJanitor deletes expired tokens, codes and reset tokens once.
+// RunJanitor deletes expired tokens, codes and reset tokens, and audit
+// events older than AUDIT_RETENTION, once.
 func RunJanitor(ctx context.Context, p ports.Purger, clock ports.Clock, log *slog.Logger) error {
 	st, err := p.PurgeExpired(ctx, clock.Now(), JanitorBatch)
 	if err != nil {
 		return fmt.Errorf("purge expired rows: %w", err)
 	}
-	log.Info("janitor", "access_tokens", st.AccessTokens, "refresh_tokens", st.RefreshTokens, "auth_codes", st.AuthCodes, "password_resets", st.PasswordResets, "device_codes", st.DeviceCodes)
+	log.Info("janitor", "access_tokens", st.AccessTokens, "refresh_tokens", st.RefreshTokens, "auth_codes", st.AuthCodes, "password_resets", st.PasswordResets, "device_codes", st.DeviceCodes, "audit_events", st.AuditEvents)
 	return nil
 }
 

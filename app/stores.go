@@ -36,6 +36,8 @@ type Stores struct {
 	DeviceCodes ports.DeviceCodeRepository
 	Resets      ports.PasswordResetRepository
 	Audit       ports.AuditLog
+	AuditReader ports.AuditReader
+	Names       ports.ClientNameFinder
 	Purger      ports.Purger
 	Revocations ports.RevocationCache
 	RateLimits  ports.RateLimitStore
@@ -61,13 +63,14 @@ func storeModule(cfg Config) fx.Option {
 	return fx.Provide(externalStores)
 }
 
-func memoryStores(clock ports.Clock) Stores {
+func memoryStores(cfg Config, clock ports.Clock) Stores {
 	s := memory.NewStore()
 	devices := memory.NewDeviceCodes()
 	idps := memory.NewIdentityProviders()
 	return Stores{
 		IdentityProviders: idps, IdentityLinks: idps,
-		Clients: s, SecretKeys: s, Scopes: s, Users: s, Devices: s, Access: s, Refresh: s, Codes: s, Resets: s, Audit: s, Purger: purgers{s, devices},
+		Clients: s, SecretKeys: s, Scopes: s, Users: s, Devices: s, Access: s, Refresh: s, Codes: s, Resets: s, Audit: s, AuditReader: s, Names: s,
+		Purger:      purgers{s, devices, auditRetention{s, cfg.Audit.Retention}},
 		DeviceCodes: devices,
 		Revocations: memory.NewRevocationCache(clock), RateLimits: memory.NewRateLimitStore(),
 		SigningKeys: memory.NewSigningKeys(),
@@ -150,13 +153,14 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 	}})
 	return Stores{
 		Clients: clients, SecretKeys: store,
-		Scopes: store, Users: store, Devices: store, Access: store, Refresh: store, Codes: store, Resets: store, Audit: store, Purger: store,
-		DeviceCodes: store,
-		Revocations: revocations,
-		RateLimits:  redis.NewRateLimitStore(rc),
-		SigningKeys: keys,
-		SecretUses:  keys,
-		Readiness:   Readiness{store, rc},
+		Scopes: store, Users: store, Devices: store, Access: store, Refresh: store, Codes: store, Resets: store, Audit: store, AuditReader: store, Names: store,
+		Purger:            purgers{store, auditRetention{store, cfg.Audit.Retention}},
+		DeviceCodes:       store,
+		Revocations:       revocations,
+		RateLimits:        redis.NewRateLimitStore(rc),
+		SigningKeys:       keys,
+		SecretUses:        keys,
+		Readiness:         Readiness{store, rc},
 		IdentityProviders: idps, IdentityLinks: store,
 	}, nil
 }
@@ -185,11 +189,30 @@ func (ps purgers) PurgeExpired(ctx context.Context, now time.Time, batchSize int
 		total.AuthCodes += st.AuthCodes
 		total.PasswordResets += st.PasswordResets
 		total.DeviceCodes += st.DeviceCodes
+		total.Changes += st.Changes
+		total.AuditEvents += st.AuditEvents
 		if err != nil {
 			return total, err
 		}
 	}
 	return total, nil
+}
+
+// auditRetention deletes the audit events older than AUDIT_RETENTION when
+// the janitor runs.
+type auditRetention struct {
+	reader    ports.AuditReader
+	retention time.Duration
+}
+
+// PurgeExpired implements ports.Purger: audit events expire retention
+// after they happened.
+func (a auditRetention) PurgeExpired(ctx context.Context, now time.Time, batchSize int) (core.PurgeStats, error) {
+	n, err := a.reader.PurgeAuditEvents(ctx, now.Add(-a.retention), batchSize)
+	if err != nil {
+		err = fmt.Errorf("purge audit events: %w", err)
+	}
+	return core.PurgeStats{AuditEvents: n}, err
 }
 
 // StoreOnly is the part of the graph that reaches the store, without the

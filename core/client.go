@@ -94,7 +94,7 @@ func ValidateClient(c Client, knownGrant func(string) bool) error {
 	if !ValidClientID(c.ID) {
 		v.Add("client_id", "must be 1 to 128 characters of A-Z a-z 0-9 - . _ ~")
 	}
-	if n := utf8.RuneCountInString(c.Name); n == 0 || n > 200 {
+	if n := utf8.RuneCountInString(c.Name); n == 0 || n > MaxClientNameLength {
 		v.Add("name", "is required and must be at most 200 characters")
 	}
 	if len(c.GrantTypes) == 0 {
@@ -144,3 +144,23 @@ func ValidateClient(c Client, knownGrant func(string) bool) error {
 	}
 	return v.Err()
 }
+
+// ValidChosenClientID reports whether id may be chosen for a new client through
+// the management API: 3 to 64 of A-Z, a-z, 0-9, '.', '_' and '-' (contract
+// "People administration": client ids that stay the same across
+// environments).
+func ValidChosenClientID(id string) bool {
+	if len(id) < 3 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '.' && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// MaxClientNameLength is the longest client name, in characters.
+const MaxClientNameLength = 200

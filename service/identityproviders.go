@@ -96,7 +96,7 @@ func (s *IdentityProviders) Create(ctx context.Context, in IdentityProviderInput
 		}
 		return core.IdentityProvider{}, err
 	}
-	s.audit.RecordChange(ctx, core.AuditIdPCreated, p.ID, providerDetail(p))
+	s.audit.RecordChange(ctx, core.AuditEvent{Type: core.AuditIdPCreated, SubjectID: p.ID, Detail: providerDetail(p)})
 	return p, nil
 }
 
@@ -172,7 +172,7 @@ func (s *IdentityProviders) Update(ctx context.Context, id string, in IdentityPr
 	if err != nil {
 		return core.IdentityProvider{}, err
 	}
-	s.audit.RecordChange(ctx, core.AuditIdPUpdated, p.ID, "changed="+strings.Join(changed, ",")+" "+providerDetail(p))
+	s.audit.RecordChange(ctx, core.AuditEvent{Type: core.AuditIdPUpdated, SubjectID: p.ID, Detail: providerDetail(p), Details: map[string]any{"changed": changed}})
 	return p, nil
 }
 
@@ -202,7 +202,7 @@ func (s *IdentityProviders) Delete(ctx context.Context, id string) error {
 	if err := s.repo.DeleteIdentityProvider(ctx, id); err != nil {
 		return err
 	}
-	s.audit.RecordChange(ctx, core.AuditIdPDeleted, id, "")
+	s.audit.RecordChange(ctx, core.AuditEvent{Type: core.AuditIdPDeleted, SubjectID: id})
 	return nil
 }
 

@@ -217,7 +217,7 @@ func (s *UpstreamSignIns) Complete(ctx context.Context, f UpstreamFlow, id strin
 }
 
 func (s *UpstreamSignIns) fail(ctx context.Context, providerID, detail string) {
-	s.audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, Detail: "upstream " + providerID + ": " + detail})
+	s.audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, ActorType: core.AuditActorUser, Detail: "upstream " + providerID + ": " + detail})
 }
 
 // resolve finds, makes or offers to link the person of a verified
@@ -230,7 +230,7 @@ func (s *UpstreamSignIns) resolve(ctx context.Context, p core.IdentityProvider, 
 				return UpstreamOutcome{}, ErrAccountDisabled
 			}
 			if ok {
-				s.audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorID: u.ID, SubjectID: u.ID, Success: true, Detail: "upstream " + p.ID})
+				s.audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorType: core.AuditActorUser, ActorID: u.ID, SubjectID: u.ID, UserID: u.ID, Success: true, Detail: "upstream " + p.ID})
 			}
 			return UpstreamOutcome{User: u}, err
 		}
@@ -331,9 +331,9 @@ func (s *UpstreamSignIns) create(ctx context.Context, p core.IdentityProvider, i
 		_ = s.users.DeleteUser(ctx, u.ID)
 		return UpstreamOutcome{}, err
 	}
-	s.audit.Record(ctx, core.AuditEvent{Type: auditUserCreated, ActorID: u.ID, SubjectID: u.ID, Success: true, Detail: "first sign-in with " + p.ID})
-	s.audit.Record(ctx, core.AuditEvent{Type: core.AuditUserLinked, ActorID: u.ID, SubjectID: u.ID, Success: true, Detail: "provider " + p.ID + " (new account)"})
-	s.audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorID: u.ID, SubjectID: u.ID, Success: true, Detail: "upstream " + p.ID})
+	s.audit.Record(ctx, core.AuditEvent{Type: auditUserCreated, ActorType: core.AuditActorUser, ActorID: u.ID, SubjectID: u.ID, UserID: u.ID, Success: true, Detail: "first sign-in with " + p.ID})
+	s.audit.Record(ctx, core.AuditEvent{Type: core.AuditUserLinked, ActorType: core.AuditActorUser, ActorID: u.ID, SubjectID: u.ID, UserID: u.ID, Success: true, Detail: "provider " + p.ID + " (new account)"})
+	s.audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorType: core.AuditActorUser, ActorID: u.ID, SubjectID: u.ID, UserID: u.ID, Success: true, Detail: "upstream " + p.ID})
 	return UpstreamOutcome{User: u, Created: true}, nil
 }
 
@@ -358,7 +358,7 @@ func (s *UpstreamSignIns) CompleteLink(ctx context.Context, pl PendingLink, user
 		}
 		return false, err
 	}
-	s.audit.Record(ctx, core.AuditEvent{Type: core.AuditUserLinked, ActorID: user.ID, SubjectID: user.ID, Success: true, Detail: "provider " + pl.ProviderID + " (proved by sign-in)"})
+	s.audit.Record(ctx, core.AuditEvent{Type: core.AuditUserLinked, ActorType: core.AuditActorUser, ActorID: user.ID, SubjectID: user.ID, UserID: user.ID, Success: true, Detail: "provider " + pl.ProviderID + " (proved by sign-in)"})
 	return true, nil
 }
 
@@ -392,6 +392,6 @@ func (s *UpstreamSignIns) Unlink(ctx context.Context, userID, id string) error {
 	if err := s.links.DeleteIdentityLink(ctx, userID, id); err != nil {
 		return err
 	}
-	s.audit.Record(ctx, core.AuditEvent{Type: core.AuditUserUnlinked, ActorID: userID, SubjectID: userID, Success: true, Detail: "provider " + id})
+	s.audit.Record(ctx, core.AuditEvent{Type: core.AuditUserUnlinked, ActorType: core.AuditActorUser, ActorID: userID, SubjectID: userID, UserID: userID, Success: true, Detail: "provider " + id})
 	return nil
 }

@@ -43,6 +43,9 @@ func toClientJSON(c core.Client) clientJSON {
 }
 
 type clientInput struct {
+	// ClientID is chosen by the caller (clients:admin) or, when empty, by
+	// the server; only read on creation.
+	ClientID     string   `json:"client_id"`
 	Name         string   `json:"name"`
 	RedirectURIs []string `json:"redirect_uris"`
 	GrantTypes   []string `json:"grant_types"`
@@ -57,7 +60,7 @@ type clientInput struct {
 }
 
 func (in clientInput) toService() service.ClientInput {
-	return service.ClientInput{Name: in.Name, RedirectURIs: in.RedirectURIs, GrantTypes: in.GrantTypes, Scopes: in.Scopes, Public: in.Public, FirstParty: in.FirstParty,
+	return service.ClientInput{ID: in.ClientID, Name: in.Name, RedirectURIs: in.RedirectURIs, GrantTypes: in.GrantTypes, Scopes: in.Scopes, Public: in.Public, FirstParty: in.FirstParty,
 		PostLogoutRedirectURIs: in.PostLogoutRedirectURIs, IDTokenSignedResponseAlg: in.IDTokenSignedResponseAlg}
 }
 
@@ -76,7 +79,13 @@ func (h *Handler) listClients(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	items, next, err := h.clients.List(r.Context(), limit, cursor)
+	var items []core.Client
+	var next string
+	if q := r.URL.Query(); q.Has("name") {
+		items, next, err = h.clients.ListByName(r.Context(), q.Get("name"), limit, cursor)
+	} else {
+		items, next, err = h.clients.List(r.Context(), limit, cursor)
+	}
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -119,6 +128,10 @@ func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request) {
 	var in clientInput
 	if err := decodeJSON(w, r, &in); err != nil {
 		h.writeError(w, r, err)
+		return
+	}
+	if in.ClientID != "" && in.ClientID != pathID(r) {
+		h.writeError(w, r, &core.ValidationError{Fields: map[string]string{"client_id": "cannot change; create a new client"}})
 		return
 	}
 	c, err := h.clients.Update(r.Context(), callerOf(r), pathID(r), in.toService())

@@ -48,6 +48,8 @@ type Deps struct {
 	Accounts       *service.Accounts
 	Authorizations *service.Authorizations
 	Sessions       SessionConfig
+	// AuditEvents serves GET /api/audit-events; nil: not served.
+	AuditEvents *service.AuditEvents
 	// IdentityProviders and Upstream serve upstream sign-in; nil serves
 	// none of it.
 	IdentityProviders *service.IdentityProviders
@@ -76,12 +78,13 @@ type Handler struct {
 	corsPolicy *corsPolicy
 	rl         *rateLimiter
 
-	accounts *service.Accounts
-	authz    *service.Authorizations
-	sessions *sessions
-	pages    *pages
-	idps     *service.IdentityProviders
-	upstream *service.UpstreamSignIns
+	accounts    *service.Accounts
+	authz       *service.Authorizations
+	auditEvents *service.AuditEvents
+	sessions    *sessions
+	pages       *pages
+	idps        *service.IdentityProviders
+	upstream    *service.UpstreamSignIns
 
 	router   *mux.Router
 	root     http.Handler
@@ -100,7 +103,8 @@ func New(d Deps) (*Handler, error) {
 		proxies: NewTrustedProxies(d.TrustedProxies), headers: newSecurityHeaders(d.Production),
 		corsPolicy: newCORSPolicy(d.CORSOrigins), rl: newRateLimiter(d.RateLimits, d.RateLimitStore, d.Clock, d.Logger),
 		accounts: d.Accounts, authz: d.Authorizations, sessions: newSessions(d.Sessions),
-		idps: d.IdentityProviders, upstream: d.Upstream,
+		auditEvents: d.AuditEvents,
+		idps:        d.IdentityProviders, upstream: d.Upstream,
 	}
 	tel := d.Telemetry.withDefaults()
 	h.tracer, h.propagator, h.obs = tel.Tracer, tel.Propagator, tel.Observer
@@ -152,6 +156,7 @@ func (h *Handler) routes() {
 	h.authRoutes(api)
 	h.scopeRoutes(api)
 	h.clientRoutes(api)
+	h.auditRoutes(api)
 	h.identityProviderRoutes(api)
 	h.meIdentityProviderRoutes(api)
 }

@@ -70,3 +70,13 @@ func TestIdentityProviders(t *testing.T) {
 		}}
 	})
 }
+
+func TestAuditLog(t *testing.T) {
+	t.Parallel()
+	porttest.RunAuditLogTests(t, func(*testing.T) porttest.AuditStore { return memory.NewStore() })
+}
+
+func TestClientNames(t *testing.T) {
+	t.Parallel()
+	porttest.RunClientNameTests(t, func(*testing.T) porttest.ClientNameStore { return memory.NewStore() })
+}
