@@ -90,9 +90,9 @@ func OptionsWithGrants(cfg Config, logger *slog.Logger, banner io.Writer, grantM
 		fx.Provide(newAudit, newAuditEvents, newTokens, newClients, service.NewScopes, newGrantSettings),
 		grants.Module,
 		fx.Options(grantModules...),
-		fx.Provide(newHandler, newServer),
+		fx.Provide(startMetrics, newHandler, newServer),
 		fx.Provide(newNotices),
-		fx.Invoke(bootstrap, startServer, showNotices, startJanitor),
+		fx.Invoke(func(*MetricsServer) {}, bootstrap, startServer, showNotices, startJanitor),
 		accountsModule(),
 		upstreamModule(),
 	)

@@ -22,31 +22,33 @@ import (
 
 type handlerParams struct {
 	fx.In
-	Tokens            *service.Tokens
-	Clients           *service.Clients
-	Scopes            *service.Scopes
-	Grants            *grants.Registry
-	Signer            ports.TokenSigner
-	Clock             ports.Clock
-	Logger            *slog.Logger
-	Readiness         Readiness
-	Cfg               Config
-	Audit             *service.Audit
-	Limits            ports.RateLimitStore
-	Telemetry         *telemetry.Providers
-	Metrics           *telemetry.Metrics
-	Accounts          *service.Accounts
-	Authorizations    *service.Authorizations
-	AuditEvents       *service.AuditEvents
+	LC             fx.Lifecycle
+	Tokens         *service.Tokens
+	Clients        *service.Clients
+	Scopes         *service.Scopes
+	Grants         *grants.Registry
+	Signer         ports.TokenSigner
+	Clock          ports.Clock
+	Logger         *slog.Logger
+	Readiness      Readiness
+	Cfg            Config
+	Audit          *service.Audit
+	Limits         ports.RateLimitStore
+	Telemetry      *telemetry.Providers
+	Metrics        *telemetry.Metrics
+	Accounts       *service.Accounts
+	Authorizations *service.Authorizations
+	AuditEvents    *service.AuditEvents
+
 	IdentityProviders *service.IdentityProviders
 	Upstream          *service.UpstreamSignIns
 }
 
 func newHandler(p handlerParams) (*httpadapter.Handler, error) {
 	rl := p.Cfg.RateLimit
-	return httpadapter.New(httpadapter.Deps{
+	h, err := httpadapter.New(httpadapter.Deps{
 		Tokens: p.Tokens, Clients: p.Clients, Scopes: p.Scopes, Grants: p.Grants, Signer: p.Signer,
-		Clock: p.Clock, Logger: p.Logger, Pingers: p.Readiness,
+		Clock: p.Clock, Logger: p.Logger, Checks: p.Readiness,
 		Audit: p.Audit, RateLimitStore: p.Limits,
 		RateLimits: httpadapter.RateLimits{
 			Enabled: rl.Enabled, Global: rl.Global, Auth: rl.Auth, Token: rl.Token, Scopes: rl.Scopes, Clients: rl.Clients,
@@ -59,6 +61,24 @@ func newHandler(p handlerParams) (*httpadapter.Handler, error) {
 		IdentityProviders: p.IdentityProviders, Upstream: p.Upstream,
 		Sessions: httpadapter.SessionConfig{Key: sessionKey(p.Cfg.Tokens.RefreshSecret), PreviousKey: sessionKey(p.Cfg.Tokens.PreviousRefreshSecret), NextKey: sessionKey(p.Cfg.Tokens.NextRefreshSecret), TTL: SessionTTL, Secure: p.Cfg.Production()},
 	})
+	if err != nil {
+		return nil, err
+	}
+	unregister, err := p.Metrics.RegisterReadiness(func(ctx context.Context) int {
+		switch status, _ := h.Readiness(ctx); status {
+		case httpadapter.ReadyOK:
+			return telemetry.ReadinessOK
+		case httpadapter.ReadyDegraded:
+			return telemetry.ReadinessDegraded
+		default:
+			return telemetry.ReadinessUnavailable
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.LC.Append(fx.Hook{OnStop: func(context.Context) error { return unregister() }})
+	return h, nil
 }
 
 // Server is the HTTP server and its listener, and the profiling server

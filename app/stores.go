@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
 
+	httpadapter "github.com/identityd/identityd/adapters/http"
 	"github.com/identityd/identityd/adapters/memory"
 	"github.com/identityd/identityd/adapters/nearcache"
 	"github.com/identityd/identityd/adapters/postgres"
@@ -50,8 +51,10 @@ type Stores struct {
 	IdentityLinks     ports.IdentityLinkRepository
 }
 
-// Readiness lists what /readyz asks.
-type Readiness []ports.Pinger
+// Readiness lists what /readyz asks: PostgreSQL (or the in-memory store)
+// decides readiness; Redis only degrades it, since requests still succeed
+// without it.
+type Readiness []httpadapter.ReadinessCheck
 
 // StartTimeout bounds how long start-up waits for PostgreSQL and Redis.
 const StartTimeout = 60 * time.Second
@@ -75,7 +78,7 @@ func memoryStores(cfg Config, clock ports.Clock) Stores {
 		Revocations: memory.NewRevocationCache(clock), RateLimits: memory.NewRateLimitStore(),
 		SigningKeys: memory.NewSigningKeys(),
 		SecretUses:  memory.NewSecretUses(),
-		Readiness:   Readiness{s},
+		Readiness:   Readiness{{Name: "store", Pinger: s}},
 	}
 }
 
@@ -132,6 +135,16 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 	revocations := nearcache.NewRevocations(store, notifier, clock)
 	clients := nearcache.NewClients(store, notifier, 0)
 	idps := nearcache.NewIdentityProviders(store, notifier)
+	unregisterCache, err := metrics.RegisterCache("clients", func() telemetry.CacheStats {
+		h, m := clients.Stats()
+		return telemetry.CacheStats{Hits: h, Misses: m}
+	})
+	if err != nil {
+		_ = unregister()
+		_ = db.Close()
+		_ = rc.Close()
+		return Stores{}, fmt.Errorf("cache metrics: %w", err)
+	}
 	follower := nearcache.NewFollower(store, notifier, nearcache.Options{Logger: log}, revocations, clients, idps)
 	lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {
 		// After the bootstrap's writes (fx runs invokes first), so
@@ -147,6 +160,7 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		notifier.Close()
 		err := store.Close()
 		_ = unregister()
+		_ = unregisterCache()
 		_ = rc.Close()
 		_ = db.Close()
 		return err
@@ -154,13 +168,14 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 	return Stores{
 		Clients: clients, SecretKeys: store,
 		Scopes: store, Users: store, Devices: store, Access: store, Refresh: store, Codes: store, Resets: store, Audit: store, AuditReader: store, Names: store,
-		Purger:            purgers{store, auditRetention{store, cfg.Audit.Retention}},
-		DeviceCodes:       store,
-		Revocations:       revocations,
-		RateLimits:        redis.NewRateLimitStore(rc),
-		SigningKeys:       keys,
-		SecretUses:        keys,
-		Readiness:         Readiness{store, rc},
+		Purger:      purgers{store, auditRetention{store, cfg.Audit.Retention}},
+		DeviceCodes: store,
+		Revocations: revocations,
+		RateLimits:  redis.NewRateLimitStore(rc),
+		SigningKeys: keys,
+		SecretUses:  keys,
+		Readiness:   Readiness{{Name: "store", Pinger: store}, {Name: "cache", Pinger: rc, Degrading: true}},
+
 		IdentityProviders: idps, IdentityLinks: store,
 	}, nil
 }

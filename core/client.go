@@ -15,11 +15,19 @@ type Client struct {
 	// (ports.SecretHasher.KeyID); empty when not recorded (a hash made
 	// before identityd recorded it, or none).
 	SecretHashKey string
-	RedirectURIs  []string
-	GrantTypes    []string
-	Scopes        []string
-	Public        bool
-	FirstParty    bool
+	// PreviousSecretHash is the hash of the secret that regenerate-secret
+	// replaced with keep_previous_for: it still authenticates the client
+	// until PreviousSecretExpiresAt. Empty when none.
+	PreviousSecretHash string
+	// PreviousSecretHashKey is SecretHashKey for PreviousSecretHash.
+	PreviousSecretHashKey string
+	// PreviousSecretExpiresAt is when the previous secret stops working.
+	PreviousSecretExpiresAt time.Time
+	RedirectURIs            []string
+	GrantTypes              []string
+	Scopes                  []string
+	Public                  bool
+	FirstParty              bool
 	// PostLogoutRedirectURIs are where RP-Initiated Logout may send the
 	// browser back (exact match).
 	PostLogoutRedirectURIs []string
@@ -28,6 +36,16 @@ type Client struct {
 	IDTokenSignedResponseAlg string
 	CreatedAt                time.Time
 	UpdatedAt                time.Time
+}
+
+// MaxKeepPreviousSecret is the longest a replaced client secret keeps
+// working after regenerate-secret (keep_previous_for).
+const MaxKeepPreviousSecret = 7 * 24 * time.Hour
+
+// KeepsPreviousSecretAt reports whether the client's previous secret still
+// authenticates it at now.
+func (c Client) KeepsPreviousSecretAt(now time.Time) bool {
+	return c.PreviousSecretHash != "" && now.Before(c.PreviousSecretExpiresAt)
 }
 
 // Grant type names of RFC 6749.

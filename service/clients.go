@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 	"unicode/utf8"
 
 	"github.com/identityd/identityd/core"
@@ -100,6 +101,10 @@ func (s *Clients) Authenticate(ctx context.Context, id, secret string) (core.Cli
 	}
 	if prev := s.hasher.Previous(); prev != nil && prev.Equal(c.SecretHash, secret) {
 		s.rehash(ctx, c, secret)
+		return c, nil
+	}
+	if c.KeepsPreviousSecretAt(s.clock.Now()) && equalHashed(s.hasher, c.PreviousSecretHash, secret) {
+		// The secret regenerate-secret replaced, within keep_previous_for.
 		return c, nil
 	}
 	return core.Client{}, errBadClient.Wrap(errors.New("wrong secret"))
@@ -326,9 +331,16 @@ func (s *Clients) Delete(ctx context.Context, caller core.Caller, id string) err
 	return nil
 }
 
-// RegenerateSecret gives a confidential client a new secret, for caller;
-// the old one stops working at once.
-func (s *Clients) RegenerateSecret(ctx context.Context, caller core.Caller, id string) (core.Client, string, error) {
+// RegenerateSecret gives a confidential client a new secret, for caller.
+// The old one stops working at once when keepPrevious is 0, else it keeps
+// authenticating the client for keepPrevious (at most
+// core.MaxKeepPreviousSecret, else a core.ValidationError on
+// keep_previous_for), so a consumer can be redeployed with the new one
+// without failing; a secret kept from an earlier regeneration ends.
+func (s *Clients) RegenerateSecret(ctx context.Context, caller core.Caller, id string, keepPrevious time.Duration) (core.Client, string, error) {
+	if keepPrevious < 0 || keepPrevious > core.MaxKeepPreviousSecret {
+		return core.Client{}, "", &core.ValidationError{Fields: map[string]string{"keep_previous_for": "must be a duration from 0s to 7d"}}
+	}
 	secret := s.random.NewToken()
 	c, err := s.repo.UpdateClient(ctx, id, func(c core.Client) (core.Client, error) {
 		if err := core.AuthorizeClientChange(caller, core.ClientRegenerateSecret, c, core.Client{}, s.IsBuiltin(id)); err != nil {
@@ -337,14 +349,23 @@ func (s *Clients) RegenerateSecret(ctx context.Context, caller core.Caller, id s
 		if c.Public {
 			return c, &core.ValidationError{Fields: map[string]string{"public": "a public client has no secret"}}
 		}
+		now := s.clock.Now()
+		c.PreviousSecretHash, c.PreviousSecretHashKey, c.PreviousSecretExpiresAt = "", "", time.Time{}
+		if keepPrevious > 0 {
+			c.PreviousSecretHash, c.PreviousSecretHashKey, c.PreviousSecretExpiresAt = c.SecretHash, c.SecretHashKey, now.Add(keepPrevious)
+		}
 		c.SecretHash, c.SecretHashKey = s.hasher.Hash(secret), s.hasher.KeyID()
-		c.UpdatedAt = s.clock.Now()
+		c.UpdatedAt = now
 		return c, nil
 	})
 	if err != nil {
 		return core.Client{}, "", err
 	}
-	s.audit.RecordChange(ctx, core.AuditEvent{Type: core.AuditClientSecretRotated, SubjectID: c.ID, ClientID: c.ID})
+	ev := core.AuditEvent{Type: core.AuditClientSecretRotated, SubjectID: c.ID, ClientID: c.ID}
+	if keepPrevious > 0 {
+		ev.Details = map[string]any{"keep_previous_for": keepPrevious.String(), "previous_secret_expires_at": c.PreviousSecretExpiresAt.Format(time.RFC3339)}
+	}
+	s.audit.RecordChange(ctx, ev)
 	return c, secret, nil
 }
 

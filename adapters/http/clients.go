@@ -150,8 +150,32 @@ func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// regenerateRequest is the optional body of POST
+// /api/clients/{id}/regenerate-secret.
+type regenerateRequest struct {
+	// KeepPreviousFor is how long the replaced secret keeps working: a
+	// duration ("36h", "7d") up to 7d; absent: it stops at once.
+	KeepPreviousFor *string `json:"keep_previous_for"`
+}
+
 func (h *Handler) regenerateSecret(w http.ResponseWriter, r *http.Request) {
-	c, secret, err := h.clients.RegenerateSecret(r.Context(), callerOf(r), pathID(r))
+	var keep time.Duration
+	if r.ContentLength != 0 {
+		var in regenerateRequest
+		if err := decodeJSON(w, r, &in); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		if in.KeepPreviousFor != nil {
+			d, err := core.ParseDuration(*in.KeepPreviousFor)
+			if err != nil || d < 0 || d > core.MaxKeepPreviousSecret {
+				h.writeError(w, r, &core.ValidationError{Fields: map[string]string{"keep_previous_for": "must be a duration from 0s to 7d, such as \"24h\" or \"7d\""}})
+				return
+			}
+			keep = d
+		}
+	}
+	c, secret, err := h.clients.RegenerateSecret(r.Context(), callerOf(r), pathID(r), keep)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
