@@ -99,6 +99,9 @@ type Grant struct {
 // token when asked (RFC 6749 §5.1, RFC 9068 §2). It records the one
 // token.issued audit event of the issuance.
 func (s *Tokens) Issue(ctx context.Context, g Grant) (core.TokenResponse, error) {
+	if err := s.checkPerson(ctx, g); err != nil {
+		return core.TokenResponse{}, err
+	}
 	now := s.clock.Now()
 	familyID := g.FamilyID
 	var refreshRaw string
@@ -130,6 +133,27 @@ func (s *Tokens) Issue(ctx context.Context, g Grant) (core.TokenResponse, error)
 	}
 	s.auditIssued(ctx, at, g.GrantType, g.WithRefresh)
 	return resp, nil
+}
+
+// checkPerson refuses tokens for a person who was disabled or deleted
+// after the grant's sign-in (an authorization code or a device code
+// approved before): invalid_grant. A login has just checked the account,
+// and client_credentials acts for no person, so neither reads it here.
+func (s *Tokens) checkPerson(ctx context.Context, g Grant) error {
+	if g.UserID == "" || g.GrantType == "login" || s.users == nil {
+		return nil
+	}
+	u, err := s.users.GetUser(ctx, g.UserID)
+	if errors.Is(err, core.ErrNotFound) {
+		return core.NewOAuthError(core.CodeInvalidGrant, "the account no longer exists")
+	}
+	if err != nil {
+		return err
+	}
+	if u.Disabled {
+		return core.NewOAuthError(core.CodeInvalidGrant, "the account is disabled")
+	}
+	return nil
 }
 
 // signAndRecord signs an access token and keeps its record.
