@@ -274,9 +274,20 @@ func TestUpstreamLinkingRules(t *testing.T) {
 		require.Equal(t, http.StatusOK, tr.Status, tr.ErrorDescription)
 		assert.Equal(t, bobID, introspect(t, w.s.Server, w.app.ID, w.app.Secret, tr.AccessToken)["sub"])
 
+		// Administrators see the link in the person's shape.
+		resp, body := w.s.Do(t, http.MethodGet, "/api/users/"+bobID, w.s.AdminToken(t), nil)
+		require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+		links := decode[struct {
+			IdentityProviders []struct{ ID, Name, Email string } `json:"identity_providers"`
+		}](t, body).IdentityProviders
+		require.Len(t, links, 1)
+		assert.Equal(t, "corp", links[0].ID)
+		assert.Equal(t, "Corp", links[0].Name)
+		assert.Equal(t, "bob@example.com", links[0].Email)
+
 		// Bob sees the link and may remove it: he has a password.
 		lb := login(t, w.s.Server, "bob@example.com", userPassword)
-		resp, body := w.s.Do(t, http.MethodGet, "/api/auth/me/identity-providers", lb.AccessToken, nil)
+		resp, body = w.s.Do(t, http.MethodGet, "/api/auth/me/identity-providers", lb.AccessToken, nil)
 		require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
 		assert.Contains(t, string(body), `"id":"corp"`)
 		resp, body = w.s.Do(t, http.MethodDelete, "/api/auth/me/identity-providers/corp", lb.AccessToken, nil)
