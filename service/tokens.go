@@ -93,12 +93,53 @@ type Grant struct {
 	Audience []string
 	// Act is the act claim (RFC 8693 §4.1).
 	Act *core.Actor
+	// DerivedAt is when the sign-in or approval the issuance rests on
+	// happened (the sign-in of a code or device approval, the issuance of
+	// an exchanged token); with UserID set, the person's standing must
+	// still allow it (core.CredentialAlive), else invalid_grant. Zero
+	// takes AuthTime.
+	DerivedAt time.Time
+	// NotAfter, when set, bounds the expiry of what is issued: a token
+	// made from another never outlives it.
+	NotAfter time.Time
+}
+
+// errCutOff answers a grant whose approval predates the person's cutoff.
+var errCutOff = core.NewOAuthError(core.CodeInvalidGrant, "the grant was approved before the account's password changed; sign in again")
+
+// checkStanding applies core.CredentialAlive to an issuance for a person:
+// one read of the person, off the refresh and client_credentials paths.
+// It returns g with the scopes narrowed to what the person may hold now.
+func (s *Tokens) checkStanding(ctx context.Context, g Grant) (Grant, error) {
+	if g.UserID == "" || s.users == nil {
+		return g, nil
+	}
+	u, err := s.users.GetUser(ctx, g.UserID)
+	if errors.Is(err, core.ErrNotFound) {
+		return g, core.NewOAuthError(core.CodeInvalidGrant, "the account no longer exists").Wrap(err)
+	}
+	if err != nil {
+		return g, fmt.Errorf("load user: %w", err)
+	}
+	derivedAt := g.DerivedAt
+	if derivedAt.IsZero() {
+		derivedAt = g.AuthTime
+	}
+	if !core.CredentialAlive(u, derivedAt) {
+		return g, errCutOff
+	}
+	g.Scopes = core.GrantableScopes(u, g.Scopes)
+	return g, nil
 }
 
 // Issue signs an access token for g, records it, and creates a refresh
 // token when asked (RFC 6749 §5.1, RFC 9068 §2). It records the one
 // token.issued audit event of the issuance.
 func (s *Tokens) Issue(ctx context.Context, g Grant) (core.TokenResponse, error) {
+	g, err := s.checkStanding(ctx, g)
+	if err != nil {
+		return core.TokenResponse{}, err
+	}
 	now := s.clock.Now()
 	familyID := g.FamilyID
 	var refreshRaw string
@@ -120,12 +161,12 @@ func (s *Tokens) Issue(ctx context.Context, g Grant) (core.TokenResponse, error)
 			return core.TokenResponse{}, fmt.Errorf("store refresh token: %w", err)
 		}
 	}
-	resp := s.response(signed, refreshRaw, g.Scopes)
+	resp := s.response(signed, refreshRaw, g.Scopes, at.ExpiresAt, now)
 	if g.GrantType != core.GrantAuthorizationCode {
 		// An ID token records a sign-in: only the code flow has one.
 		g.Scopes = nil
 	}
-	if resp.IDToken, err = s.idToken(ctx, g.Client, g.UserID, g.Scopes, g.Nonce, g.AuthTime, signed, now); err != nil {
+	if resp.IDToken, err = s.idToken(ctx, g.Client, g.UserID, g.Scopes, g.Nonce, g.AuthTime, signed, now, at.ExpiresAt); err != nil {
 		return core.TokenResponse{}, err
 	}
 	s.auditIssued(ctx, at, g.GrantType, g.WithRefresh)
@@ -156,16 +197,20 @@ func (s *Tokens) newAccessToken(g Grant, familyID string, now time.Time) core.Ac
 	if len(aud) == 0 {
 		aud = []string{s.cfg.Issuer}
 	}
+	exp := now.Add(s.cfg.AccessTTL)
+	if !g.NotAfter.IsZero() && g.NotAfter.Before(exp) {
+		exp = g.NotAfter
+	}
 	return core.AccessToken{
 		Act: g.Act, JTI: s.random.NewTimeID(), Issuer: s.cfg.Issuer, Subject: sub, Audience: aud,
-		ClientID: g.Client.ID, Scopes: g.Scopes, IssuedAt: now, ExpiresAt: now.Add(s.cfg.AccessTTL),
+		ClientID: g.Client.ID, Scopes: g.Scopes, IssuedAt: now, ExpiresAt: exp,
 		UserID: g.UserID, FamilyID: familyID, AuthCodeID: g.AuthCodeID,
 	}
 }
 
-func (s *Tokens) response(access, refresh string, scopes []string) core.TokenResponse {
+func (s *Tokens) response(access, refresh string, scopes []string, exp, now time.Time) core.TokenResponse {
 	return core.TokenResponse{
-		AccessToken: access, TokenType: "Bearer", ExpiresIn: int64(s.cfg.AccessTTL / time.Second),
+		AccessToken: access, TokenType: "Bearer", ExpiresIn: int64(exp.Sub(now) / time.Second),
 		RefreshToken: refresh, Scope: core.JoinScope(scopes),
 	}
 }
@@ -179,6 +224,13 @@ func (s *Tokens) response(access, refresh string, scopes []string) core.TokenRes
 // refresh token keeps the presented one's scope, which RFC 6749 §6 requires
 // to stay "identical to that of the refresh token included by the client",
 // so a later refresh may ask for any part of the original grant again.
+// Both are bounded by what the client and the person may hold now
+// (core.RefreshToken.BoundScopes): a scope taken from the client, or a
+// role taken from the person, is gone from the next refresh on. The person
+// is read with the token (core.RefreshToken.Holder), in the same round
+// trip, and a family signed in before the person's cutoff is refused
+// (core.CredentialAlive). The access token and the ID token never outlive
+// the family.
 //
 // Within TokenConfig.ReuseInterval after its first rotation, the presented
 // token is still accepted and answered with a fresh access token and a fresh
@@ -194,13 +246,15 @@ func (s *Tokens) Rotate(ctx context.Context, client core.Client, raw string, sco
 			if err := old.CheckRefresh(client.ID, now, s.cfg.ReuseInterval); err != nil {
 				return core.RefreshToken{}, err
 			}
-			narrowed, err := core.NarrowScope(scopes, old.Scopes)
+			bound := old.BoundScopes(client.Scopes)
+			narrowed, err := core.NarrowScope(scopes, bound)
 			if err != nil {
 				return core.RefreshToken{}, err
 			}
 			granted = narrowed
 			next := old
 			next.Hash, next.IssuedAt, next.RotatedAt, next.RevokedAt = s.hasher.Hash(nextRaw), now, time.Time{}, time.Time{}
+			next.Scopes, next.AuthTime = bound, old.SignedInAt()
 			return next, nil
 		})
 	})
@@ -217,17 +271,13 @@ func (s *Tokens) Rotate(ctx context.Context, client core.Client, raw string, sco
 	case err != nil:
 		return core.TokenResponse{}, err
 	}
-	at := s.newAccessToken(Grant{Client: client, UserID: old.UserID, Scopes: granted, AuthCodeID: old.AuthCodeID}, old.FamilyID, now)
+	at := s.newAccessToken(Grant{Client: client, UserID: old.UserID, Scopes: granted, AuthCodeID: old.AuthCodeID, NotAfter: old.ExpiresAt}, old.FamilyID, now)
 	signed, err := s.signAndRecord(ctx, at)
 	if err != nil {
 		return core.TokenResponse{}, err
 	}
-	resp := s.response(signed, nextRaw, granted)
-	authTime := old.AuthTime
-	if authTime.IsZero() {
-		authTime = old.IssuedAt
-	}
-	if resp.IDToken, err = s.idToken(ctx, client, old.UserID, granted, "", authTime, signed, now); err != nil {
+	resp := s.response(signed, nextRaw, granted, at.ExpiresAt, now)
+	if resp.IDToken, err = s.idToken(ctx, client, old.UserID, granted, "", old.SignedInAt(), signed, now, at.ExpiresAt); err != nil {
 		return core.TokenResponse{}, err
 	}
 	s.auditIssued(ctx, at, core.GrantRefreshToken, true)
@@ -301,7 +351,7 @@ func (s *Tokens) Introspect(ctx context.Context, raw string) (core.Introspection
 		return core.Introspection{}, err
 	}
 	now := s.clock.Now()
-	if !rt.RotatedAt.IsZero() || !rt.RevokedAt.IsZero() || !now.Before(rt.ExpiresAt) {
+	if !rt.RotatedAt.IsZero() || !rt.RevokedAt.IsZero() || !now.Before(rt.ExpiresAt) || !rt.Alive() {
 		return core.Introspection{Active: false}, nil
 	}
 	sub := rt.UserID

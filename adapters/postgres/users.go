@@ -11,7 +11,7 @@ import (
 	"github.com/identityd/identityd/core"
 )
 
-const userColumns = `id, email, password_hash, first_name, last_name, roles, failed_logins, locked_until, created_at, updated_at, email_verified, sessions_ended_at`
+const userColumns = `id, email, password_hash, first_name, last_name, roles, failed_logins, locked_until, created_at, updated_at, email_verified, sessions_ended_at, not_before`
 
 // scanUser reads userColumns, in that order, and then extra.
 func scanUser(row interface{ Scan(...any) error }, extra ...any) (core.User, error) {
@@ -19,13 +19,15 @@ func scanUser(row interface{ Scan(...any) error }, extra ...any) (core.User, err
 		u                 core.User
 		roles             pq.StringArray
 		locked, sessEnded sql.NullTime
+		notBefore         sql.NullTime
 	)
 	dest := append([]any{&u.ID, &u.Email, &u.PasswordHash, &u.FirstName, &u.LastName, &roles, &u.FailedLogins, &locked,
-		&u.CreatedAt, &u.UpdatedAt, &u.EmailVerified, &sessEnded}, extra...)
+		&u.CreatedAt, &u.UpdatedAt, &u.EmailVerified, &sessEnded, &notBefore}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return core.User{}, err
 	}
 	u.Roles, u.LockedUntil, u.SessionsEndedAt = roles, fromNullTime(locked), fromNullTime(sessEnded)
+	u.NotBefore = fromNullTime(notBefore)
 	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
 	return u, nil
 }
@@ -34,9 +36,9 @@ func scanUser(row interface{ Scan(...any) error }, extra ...any) (core.User, err
 func (s *Store) CreateUser(ctx context.Context, u core.User) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+	_, err := s.db.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		u.ID, u.Email, u.PasswordHash, u.FirstName, u.LastName, pq.StringArray(u.Roles), u.FailedLogins,
-		nullTime(u.LockedUntil), u.CreatedAt, u.UpdatedAt, u.EmailVerified, nullTime(u.SessionsEndedAt))
+		nullTime(u.LockedUntil), u.CreatedAt, u.UpdatedAt, u.EmailVerified, nullTime(u.SessionsEndedAt), nullTime(u.NotBefore))
 	return translate(ctx, err, "create user")
 }
 
@@ -81,10 +83,10 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(core.User) (c
 		}
 		updated, err := scanUser(s.queryRow(ctx, `UPDATE users SET email = $3, password_hash = $4, first_name = $5,
 			last_name = $6, roles = $7, failed_logins = $8, locked_until = $9, created_at = $10, updated_at = $11,
-			email_verified = $12, sessions_ended_at = $13
+			email_verified = $12, sessions_ended_at = $13, not_before = $14
 			WHERE id = $1 AND xmin = $2::xid RETURNING `+userColumns,
 			id, version, u.Email, u.PasswordHash, u.FirstName, u.LastName, pq.StringArray(u.Roles), u.FailedLogins,
-			nullTime(u.LockedUntil), u.CreatedAt, u.UpdatedAt, u.EmailVerified, nullTime(u.SessionsEndedAt)))
+			nullTime(u.LockedUntil), u.CreatedAt, u.UpdatedAt, u.EmailVerified, nullTime(u.SessionsEndedAt), nullTime(u.NotBefore)))
 		switch {
 		case err == nil:
 			return updated, nil
