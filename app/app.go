@@ -107,6 +107,7 @@ type signerParams struct {
 	LC    fx.Lifecycle
 	Cfg   Config
 	Keys  ports.SigningKeyStore
+	Uses  ports.SecretUseStore
 	Clock ports.Clock
 	Log   *slog.Logger
 }
@@ -133,8 +134,12 @@ const keyRefreshEvery = 10 * time.Second
 func newSigner(p signerParams) (signerResult, error) {
 	alg := p.Cfg.Tokens.SigningAlg
 	var ring *jwt.Keyring
+	watch := newSecretWatch(p)
 	if !jwt.IsAsymmetric(alg) {
-		ring = jwt.NewHMACKeyring(p.Cfg.Tokens.Secret, p.Cfg.Tokens.PreviousSecret)
+		ring = jwt.NewHMACKeyringOf(jwt.HMACSecrets{
+			Current: p.Cfg.Tokens.Secret, Next: p.Cfg.Tokens.NextSecret,
+			Previous: p.Cfg.Tokens.PreviousSecret, PreviousUntil: watch.Until,
+		})
 	} else {
 		var file *jwt.Asymmetric
 		if p.Cfg.Tokens.PrivateKey != nil {
@@ -161,15 +166,23 @@ func newSigner(p signerParams) (signerResult, error) {
 	if err := m.Refresh(ctx); err != nil {
 		return signerResult{}, fmt.Errorf("signing keys: %w", err)
 	}
+	if err := watch.Mark(ctx); err != nil {
+		return signerResult{}, fmt.Errorf("mark secrets in use: %w", err)
+	}
+	if err := watch.Read(ctx); err != nil {
+		return signerResult{}, fmt.Errorf("read secret use: %w", err)
+	}
 	runCtx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
+	done := make(chan struct{}, 2)
 	p.LC.Append(fx.Hook{
 		OnStart: func(context.Context) error {
-			go func() { defer close(done); m.Run(runCtx) }()
+			go func() { defer func() { done <- struct{}{} }(); m.Run(runCtx) }()
+			go func() { defer func() { done <- struct{}{} }(); watch.Run(runCtx) }()
 			return nil
 		},
 		OnStop: func(context.Context) error {
 			stop()
+			<-done
 			<-done
 			return nil
 		},
@@ -177,11 +190,28 @@ func newSigner(p signerParams) (signerResult, error) {
 	return signerResult{Ring: ring, Signer: ring, IDTokens: ring, Manager: m}, nil
 }
 
+// newSecretWatch marks JWT_SECRET (under HS256) and JWT_REFRESH_SECRET as in
+// use by this instance, and follows JWT_SECRET_PREVIOUS's last use by any
+// instance: it verifies only what was signed before then (issue 24 §8).
+func newSecretWatch(p signerParams) *jwt.SecretWatch {
+	mark := []string{newSecretHasher(p.Cfg).KeyID()}
+	previous := ""
+	if !jwt.IsAsymmetric(p.Cfg.Tokens.SigningAlg) {
+		mark = append(mark, jwt.HMACKeyID(p.Cfg.Tokens.Secret))
+		if p.Cfg.Tokens.PreviousSecret != nil {
+			previous = jwt.HMACKeyID(p.Cfg.Tokens.PreviousSecret)
+		}
+	}
+	return jwt.NewSecretWatch(p.Uses, p.Clock, p.Log, mark, previous)
+}
+
 // newSecretHasher keys the machine-secret hash with a key derived from
 // JWT_REFRESH_SECRET, as the contract says refresh tokens are stored; what
-// was hashed under JWT_REFRESH_SECRET_PREVIOUS is still found.
+// was hashed under JWT_REFRESH_SECRET_PREVIOUS or JWT_REFRESH_SECRET_NEXT is
+// still found.
 func newSecretHasher(cfg Config) ports.SecretHasher {
-	return hashing.NewRotatingHMAC(secretHashKey(cfg.Tokens.RefreshSecret), secretHashKey(cfg.Tokens.PreviousRefreshSecret))
+	return hashing.NewRotatingHMAC(secretHashKey(cfg.Tokens.RefreshSecret), secretHashKey(cfg.Tokens.PreviousRefreshSecret)).
+		WithNext(secretHashKey(cfg.Tokens.NextRefreshSecret))
 }
 
 // secretHashKey is the machine-secret hash key of a JWT_REFRESH_SECRET;

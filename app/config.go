@@ -72,6 +72,13 @@ type TokenConfig struct {
 	// (JWT_REFRESH_SECRET_PREVIOUS) whose hashes, session cookies and
 	// sealed signing keys are still read, never made; nil when unset.
 	PreviousRefreshSecret []byte
+	// NextSecret is the JWT_SECRET to come (JWT_SECRET_NEXT): it
+	// verifies HS256 access tokens, never signs; nil when unset.
+	NextSecret []byte
+	// NextRefreshSecret is the JWT_REFRESH_SECRET to come
+	// (JWT_REFRESH_SECRET_NEXT): what it hashed, signed or sealed is
+	// read, never made; nil when unset.
+	NextRefreshSecret []byte
 	// RotationInterval rotates the stored signing keys by itself
 	// (SIGNING_KEY_ROTATION_INTERVAL); zero: only by `identityd keys
 	// rotate`.
@@ -347,6 +354,14 @@ func LoadConfig(lookup Lookup) (Config, error) {
 		}
 	}
 	c.Tokens.PreviousRefreshSecret = l.previousRefreshSecret(c.Tokens)
+	if l.str("JWT_SECRET_NEXT", "") != "" {
+		if c.Tokens.SigningAlg != "HS256" {
+			l.fail("JWT_SECRET_NEXT: only used with JWT_SIGNING_ALG HS256")
+		}
+		var ignored Config
+		c.Tokens.NextSecret = l.secret("JWT_SECRET_NEXT", true, &ignored)
+	}
+	c.Tokens.NextRefreshSecret = l.nextRefreshSecret(c.Tokens)
 	c.Tokens.RotationInterval = l.duration("SIGNING_KEY_ROTATION_INTERVAL", 0)
 	if d := c.Tokens.RotationInterval; d > 0 && d < time.Minute {
 		l.fail("SIGNING_KEY_ROTATION_INTERVAL: must be at least 1m, got %s", d)
@@ -594,6 +609,37 @@ func (l *loader) previousRefreshSecret(t TokenConfig) []byte {
 		l.fail("%s: must differ from JWT_SECRET_PREVIOUS", name)
 	}
 	return prev
+}
+
+// nextRefreshSecret reads JWT_REFRESH_SECRET_NEXT under the rules of
+// JWT_REFRESH_SECRET; it and JWT_SECRET_NEXT (in t) must differ from every
+// other secret. nil when unset.
+func (l *loader) nextRefreshSecret(t TokenConfig) []byte {
+	const name = "JWT_REFRESH_SECRET_NEXT"
+	var next []byte
+	if l.str(name, "") != "" {
+		var ignored Config
+		next = l.secret(name, true, &ignored)
+	}
+	named := []struct {
+		name  string
+		value []byte
+	}{
+		{"JWT_SECRET", t.Secret}, {"JWT_REFRESH_SECRET", t.RefreshSecret},
+		{"JWT_SECRET_PREVIOUS", t.PreviousSecret}, {"JWT_REFRESH_SECRET_PREVIOUS", t.PreviousRefreshSecret},
+		{"JWT_SECRET_NEXT", t.NextSecret}, {name, next},
+	}
+	for i := 4; i < len(named); i++ {
+		if named[i].value == nil {
+			continue
+		}
+		for j := range i {
+			if named[j].value != nil && string(named[j].value) == string(named[i].value) {
+				l.fail("%s: must differ from %s", named[i].name, named[j].name)
+			}
+		}
+	}
+	return next
 }
 
 func (l *loader) secret(name string, required bool, c *Config) []byte {

@@ -53,7 +53,7 @@ func newHandler(p handlerParams) (*httpadapter.Handler, error) {
 			Tracer: p.Telemetry.TracerProvider.Tracer("identityd"), Propagator: p.Telemetry.Propagator, Observer: p.Metrics,
 		},
 		Accounts: p.Accounts, Authorizations: p.Authorizations,
-		Sessions: httpadapter.SessionConfig{Key: sessionKey(p.Cfg.Tokens.RefreshSecret), PreviousKey: sessionKey(p.Cfg.Tokens.PreviousRefreshSecret), TTL: SessionTTL, Secure: p.Cfg.Production()},
+		Sessions: httpadapter.SessionConfig{Key: sessionKey(p.Cfg.Tokens.RefreshSecret), PreviousKey: sessionKey(p.Cfg.Tokens.PreviousRefreshSecret), NextKey: sessionKey(p.Cfg.Tokens.NextRefreshSecret), TTL: SessionTTL, Secure: p.Cfg.Production()},
 	})
 }
 

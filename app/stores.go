@@ -40,6 +40,7 @@ type Stores struct {
 	Revocations ports.RevocationCache
 	RateLimits  ports.RateLimitStore
 	SigningKeys ports.SigningKeyStore
+	SecretUses  ports.SecretUseStore
 	Readiness   Readiness
 }
 
@@ -64,6 +65,7 @@ func memoryStores(clock ports.Clock) Stores {
 		DeviceCodes: devices,
 		Revocations: memory.NewRevocationCache(clock), RateLimits: memory.NewRateLimitStore(),
 		SigningKeys: memory.NewSigningKeys(),
+		SecretUses:  memory.NewSecretUses(),
 		Readiness:   Readiness{s},
 	}
 }
@@ -96,6 +98,9 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		return Stores{}, fmt.Errorf("redis: %w", err)
 	}
 	keys, err := postgres.NewSigningKeys(db, signingKeyEncryptionKey(cfg.Tokens.RefreshSecret), signingKeyEncryptionKey(cfg.Tokens.PreviousRefreshSecret), clock)
+	if err == nil {
+		keys, err = keys.WithNext(signingKeyEncryptionKey(cfg.Tokens.NextRefreshSecret))
+	}
 	if err != nil {
 		_ = rc.Close()
 		_ = db.Close()
@@ -143,6 +148,7 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		Revocations: revocations,
 		RateLimits:  redis.NewRateLimitStore(rc),
 		SigningKeys: keys,
+		SecretUses:  keys,
 		Readiness:   Readiness{store, rc},
 	}, nil
 }

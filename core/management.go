@@ -10,9 +10,10 @@ import (
 const ScopeClientsAdmin = "clients:admin"
 
 // IsManagementScope reports whether name belongs to the management API:
-// the namespaces scopes:* and clients:*.
+// the namespaces scopes:*, clients:*, users:* and audit:*.
 func IsManagementScope(name string) bool {
-	return strings.HasPrefix(name, "scopes:") || strings.HasPrefix(name, "clients:")
+	return strings.HasPrefix(name, "scopes:") || strings.HasPrefix(name, "clients:") ||
+		strings.HasPrefix(name, "users:") || strings.HasPrefix(name, "audit:")
 }
 
 // ForbiddenError is ErrForbidden with the rule that was broken; the
@@ -134,7 +135,7 @@ func AuthorizeScopeChange(caller Caller, action ScopeAction, before, after Scope
 		return forbidden("the management scope " + before.Name + " cannot be changed or deleted")
 	}
 	if action != ScopeDelete && IsManagementScope(after.Name) {
-		return forbidden("scope names beginning scopes: or clients: are reserved for the management API")
+		return forbidden("scope names beginning scopes:, clients:, users: or audit: are reserved for the management API")
 	}
 	return nil
 }

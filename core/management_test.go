@@ -111,3 +111,41 @@ func TestGrantableScopesDropsManagementNamespaces(t *testing.T) {
 	assert.Equal(t, []string{"openid"}, core.GrantableScopes(user, req))
 	assert.Equal(t, req, core.GrantableScopes(admin, req))
 }
+
+func TestValidateRole(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		give   string
+		wantOK bool
+	}{
+		{"admin", true},
+		{"support:tier-2_x", true},
+		{strings.Repeat("a", 64), true},
+		{"", false},
+		{strings.Repeat("a", 65), false},
+		{"Admin", false},
+		{"a b", false},
+		{"a\x00", false},
+		{"rôle", false},
+		{"a/b", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.give, func(t *testing.T) {
+			assert.Equal(t, tt.wantOK, core.ValidateRole(tt.give) == "")
+		})
+	}
+	assert.Empty(t, core.ValidateRoles([]string{"a", "b"}))
+	assert.NotEmpty(t, core.ValidateRoles([]string{"a", "B"}))
+	assert.NotEmpty(t, core.ValidateRoles(make([]string, core.MaxRoles+1)))
+}
+
+func TestNewManagementScopesNeedClientsAdmin(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{core.ScopeUsersRead, core.ScopeUsersWrite, core.ScopeAuditRead} {
+		assert.True(t, core.IsManagementScope(s), s)
+		assert.Contains(t, core.ManagementScopes(), s)
+		assert.False(t, core.Caller{Scopes: []string{s}}.CanGrantScope(s), "%s alone cannot be given", s)
+		assert.True(t, core.Caller{Scopes: []string{s, core.ScopeClientsAdmin}}.CanGrantScope(s), s)
+	}
+	assert.False(t, core.IsManagementScope(core.ScopeRoles))
+}

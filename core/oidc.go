@@ -47,6 +47,11 @@ type IDTokenClaims struct {
 	Nonce     string   `json:"nonce,omitempty"`
 	AtHash    string   `json:"at_hash"`
 	AMR       []string `json:"amr"`
+	// SessionID is sid (OpenID Connect Front-Channel Logout 1.0 §3): the
+	// browser sign-in the token was issued from (core.SessionID); absent
+	// when unknown. A logout's id_token_hint signs out without asking
+	// only with the sid of the browser's current session.
+	SessionID string `json:"sid,omitempty"`
 	UserClaims
 }
 

@@ -21,7 +21,17 @@ const (
 	ScopeScopesWrite  = "scopes:write"
 	ScopeClientsRead  = "clients:read"
 	ScopeClientsWrite = "clients:write"
+	// ScopeUsersRead and ScopeUsersWrite guard people administration
+	// (/api/users); ScopeAuditRead the audit log (/api/audit-events).
+	ScopeUsersRead  = "users:read"
+	ScopeUsersWrite = "users:write"
+	ScopeAuditRead  = "audit:read"
 )
+
+// ScopeRoles asks for the roles claim (the person's roles) in the
+// id_token, userinfo and access token. It exists from the start, like the
+// OpenID Connect scopes.
+const ScopeRoles = "roles"
 
 // The OpenID Connect scopes (Core §3.1.2.1, §5.4): openid asks for an ID
 // token; profile and email for the standard claims of §5.1.
@@ -37,7 +47,8 @@ func OpenIDScopes() []string { return []string{ScopeOpenID, ScopeProfile, ScopeE
 
 // ManagementScopes lists the scopes of the management API.
 func ManagementScopes() []string {
-	return []string{ScopeScopesRead, ScopeScopesWrite, ScopeClientsRead, ScopeClientsWrite, ScopeClientsAdmin}
+	return []string{ScopeScopesRead, ScopeScopesWrite, ScopeClientsRead, ScopeClientsWrite, ScopeClientsAdmin,
+		ScopeUsersRead, ScopeUsersWrite, ScopeAuditRead}
 }
 
 // ValidScopeToken reports whether s is a scope-token of RFC 6749 §3.3:

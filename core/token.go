@@ -43,6 +43,15 @@ func (t AccessToken) ActiveAt(now time.Time) bool {
 		(t.NotBefore.IsZero() || !now.Before(t.NotBefore.Add(-clockSkew)))
 }
 
+// LifetimeWithin reports whether the token lives at most max: exp - iat
+// (RFC 7519 §4.1.4, §4.1.6) no longer than the lifetime configured for its
+// kind (TOKEN_EXPIRY for access tokens). A token without iat has no
+// bounded lifetime and is outside. Whoever holds a signing secret could
+// otherwise mint a token valid for a year; the server never issues one.
+func (t AccessToken) LifetimeWithin(max time.Duration) bool {
+	return !t.IssuedAt.IsZero() && t.IssuedAt.Unix() > 0 && !t.ExpiresAt.After(t.IssuedAt.Add(max))
+}
+
 // HasAudience reports whether aud is among the token's audiences: a
 // resource server accepts only tokens meant for it (RFC 9068 §4, RFC 7519
 // §4.1.3).

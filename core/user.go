@@ -2,6 +2,7 @@ package core
 
 import (
 	"net/mail"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -30,6 +31,12 @@ type User struct {
 	// the current back-off ends.
 	FailedLogins int
 	LockedUntil  time.Time
+	// Disabled is set by an administrator: a disabled person cannot sign
+	// in, refresh or use a token until enabled again. It is a state, not
+	// a lock: no time ends it.
+	Disabled bool
+	// LastLoginAt is when the person last signed in; zero for never.
+	LastLoginAt time.Time
 
 	// NotBefore is the cutoff of everything derived from the person: a
 	// reset link, an authorization code, an approved device code, a
@@ -42,11 +49,12 @@ type User struct {
 // CredentialAlive is the one rule for everything derived from a person: a
 // credential derived at derivedAt from u (a reset link by its creation, a
 // code or a device approval by the sign-in it rests on, a refresh-token
-// family and the tokens made from it by that sign-in) is alive iff it was
-// derived at or after u.NotBefore. Whatever the person approved before a
-// password change or reset turns into no token after it. Every store and
-// every grant asks this function; a state that ends a person's credentials
-// (a disabled account) belongs here too.
+// family and the tokens made from it by that sign-in) is alive iff the
+// person is not disabled and it was derived at or after u.NotBefore.
+// Whatever the person approved before a password change, a reset or while
+// disabled turns into no token after it. Every store and every grant asks
+// this function; a further state that ends a person's credentials belongs
+// here too.
 func CredentialAlive(u User, derivedAt time.Time) bool { return u.Standing().Allows(derivedAt) }
 
 // Standing is the part of a person that decides what credentials derived
@@ -54,16 +62,22 @@ func CredentialAlive(u User, derivedAt time.Time) bool { return u.Standing().All
 // the same round trip, so every refresh applies the person's standing now
 // without another read.
 type Standing struct {
+	Disabled  bool
 	NotBefore time.Time
 	Roles     []string
 }
 
 // Standing returns u's standing.
-func (u User) Standing() Standing { return Standing{NotBefore: u.NotBefore, Roles: u.Roles} }
+func (u User) Standing() Standing {
+	return Standing{Disabled: u.Disabled, NotBefore: u.NotBefore, Roles: u.Roles}
+}
 
 // Allows is CredentialAlive's rule: a credential derived at derivedAt is
-// alive iff derivedAt is not before NotBefore.
-func (s Standing) Allows(derivedAt time.Time) bool { return !derivedAt.Before(s.NotBefore) }
+// alive iff the person is not disabled and derivedAt is not before
+// NotBefore.
+func (s Standing) Allows(derivedAt time.Time) bool {
+	return !s.Disabled && !derivedAt.Before(s.NotBefore)
+}
 
 // GrantableScopes returns the scopes among requested that a person of
 // this standing may hold now (see GrantableScopes).
@@ -102,6 +116,51 @@ func ValidateName(s string) string {
 		return "must be at most 100 characters"
 	}
 	return ""
+}
+
+// MaxRoleLength is the longest role name.
+const MaxRoleLength = 64
+
+// ValidateRole reports a problem with a role name, or "". Roles are
+// free-form names of 1 to 64 characters among a-z, 0-9, ':', '_' and '-'.
+func ValidateRole(name string) string {
+	if name == "" {
+		return "must not be empty"
+	}
+	if len(name) > MaxRoleLength {
+		return "must be at most 64 characters"
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == ':' || c == '_' || c == '-') {
+			return "may contain only a-z, 0-9, ':', '_' and '-'"
+		}
+	}
+	return ""
+}
+
+// MaxRoles is how many roles one person may hold.
+const MaxRoles = 50
+
+// ValidateRoles reports a problem with a list of role names, or "".
+func ValidateRoles(roles []string) string {
+	if len(roles) > MaxRoles {
+		return "must name at most 50 roles"
+	}
+	for _, r := range roles {
+		if msg := ValidateRole(r); msg != "" {
+			return "role " + quoteRole(r) + " " + msg
+		}
+	}
+	return ""
+}
+
+// quoteRole quotes a role name for a message, cut short when long.
+func quoteRole(r string) string {
+	if len(r) > MaxRoleLength {
+		r = r[:MaxRoleLength] + "..."
+	}
+	return strconv.Quote(r)
 }
 
 // PasswordReset is the stored form of a password-reset token: only its hash.

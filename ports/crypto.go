@@ -55,15 +55,36 @@ type SecretHasher interface {
 	// (JWT_REFRESH_SECRET_PREVIOUS): what it hashed is still found, and
 	// nothing new is hashed with it. nil when there is none.
 	Previous() SecretHasher
+	// Next is the hasher of the key that will replace this one
+	// (JWT_REFRESH_SECRET_NEXT): what instances already switched to it
+	// hashed is found, and nothing is hashed with it here. nil when
+	// there is none.
+	Next() SecretHasher
+}
+
+// Others returns h's next and previous hashers, those that are set: the
+// keys whose hashes are found but never made.
+func Others(h SecretHasher) []SecretHasher {
+	var out []SecretHasher
+	if n := h.Next(); n != nil {
+		out = append(out, n)
+	}
+	if p := h.Previous(); p != nil {
+		out = append(out, p)
+	}
+	return out
 }
 
 // FindHashed looks a stored secret up by its hash: under h's key and, when
-// find answers core.ErrNotFound and h has a previous key, under that one.
+// find answers core.ErrNotFound, under its next and its previous key.
 // Every other answer of find is returned as it is.
 func FindHashed[T any](h SecretHasher, secret string, find func(hash string) (T, error)) (T, error) {
 	v, err := find(h.Hash(secret))
-	if prev := h.Previous(); prev != nil && errors.Is(err, core.ErrNotFound) {
-		return find(prev.Hash(secret))
+	for _, o := range Others(h) {
+		if !errors.Is(err, core.ErrNotFound) {
+			break
+		}
+		v, err = find(o.Hash(secret))
 	}
 	return v, err
 }

@@ -23,3 +23,17 @@ type SigningKeyStore interface {
 	// before createdBefore, and returns how many it retired.
 	RetireSigningKeys(ctx context.Context, createdBefore, at time.Time) (int, error)
 }
+
+// SecretUseStore records, for each secret an instance signs or hashes with
+// (JWT_SECRET, JWT_REFRESH_SECRET), the latest moment an instance said it
+// uses it. A secret retired to *_PREVIOUS then verifies only what it could
+// have made: nothing dated after its last recorded use (plus the marking
+// interval). Secrets are named by their key id, never by their value.
+type SecretUseStore interface {
+	// MarkSecretUse records that the secret named kid is in use at `at`;
+	// the stored time only moves forward.
+	MarkSecretUse(ctx context.Context, kid string, at time.Time) error
+	// SecretLastUsed returns the latest recorded use of kid, or the zero
+	// time when there is none.
+	SecretLastUsed(ctx context.Context, kid string) (time.Time, error)
+}

@@ -614,13 +614,17 @@ func (s *Accounts) ResendVerification(ctx context.Context, typed string) error {
 }
 
 // equalHashed reports whether hash is secret's hash under h's key or its
-// previous one.
+// next or previous one.
 func equalHashed(h ports.SecretHasher, hash, secret string) bool {
 	if h.Equal(hash, secret) {
 		return true
 	}
-	prev := h.Previous()
-	return prev != nil && prev.Equal(hash, secret)
+	for _, o := range ports.Others(h) {
+		if o.Equal(hash, secret) {
+			return true
+		}
+	}
+	return false
 }
 
 // errBadVerifyToken is the one answer to every token that does not verify.

@@ -56,20 +56,21 @@ func (r AuthorizeRequest) HasPrompt(value string) bool {
 	return false
 }
 
-// NeedsSignIn reports whether the person must sign in (again) although a
-// session of user, opened at authTime, exists (OpenID Connect Core
-// §3.1.2.1): prompt=login or select_account, a sign-in older than
-// max_age, or an id_token_hint for another person.
-func (r AuthorizeRequest) NeedsSignIn(user core.User, authTime, now time.Time) bool {
-	switch {
-	case r.HasPrompt("login"), r.HasPrompt("select_account"):
-		return true
-	case r.MaxAge >= 0 && now.Sub(authTime) > time.Duration(r.MaxAge)*time.Second:
-		return true
-	case r.HintSubject != "" && r.HintSubject != user.ID:
-		return true
+// Requirements are the conditions the request sets on the sign-in behind
+// its code (OpenID Connect Core §3.1.2.1): prompt=login or select_account,
+// max_age, and the person an id_token_hint names. IssueCode checks them;
+// the authorization endpoint checks them to decide whether to show the
+// sign-in form.
+func (r AuthorizeRequest) Requirements() core.SignInRequirements {
+	q := core.SignInRequirements{
+		Fresh:   r.HasPrompt("login") || r.HasPrompt("select_account"),
+		MaxAge:  -1,
+		Subject: r.HintSubject,
 	}
-	return false
+	if r.MaxAge >= 0 {
+		q.MaxAge = time.Duration(r.MaxAge) * time.Second
+	}
+	return q
 }
 
 // maxAgeLimit bounds max_age (ten years in seconds).
@@ -284,16 +285,26 @@ func (s *Authorizations) Approve(ctx context.Context, req AuthorizeRequest, user
 	return nil
 }
 
-// IssueCode makes the authorization code for an approved request by user
-// (RFC 6749 §4.1.2). Only its hash is stored; the management scopes are
+// IssueCode makes the authorization code for an approved request by user,
+// who signed in as signIn says (RFC 6749 §4.1.2). It is the one way a code
+// is made, and it re-checks every condition the request set on the
+// sign-in (Requirements): a form posted without the sign-in the request
+// asked for gets login_required, never a code (OpenID Connect Core
+// §3.1.2.1). Only the code's hash is stored; the management scopes are
 // dropped for a user without the admin role.
-func (s *Authorizations) IssueCode(ctx context.Context, req AuthorizeRequest, user core.User, authTime time.Time) (string, error) {
-	raw := s.random.NewToken()
+func (s *Authorizations) IssueCode(ctx context.Context, req AuthorizeRequest, user core.User, signIn core.SignIn) (string, error) {
 	now := s.clock.Now()
+	if signIn.UserID != user.ID {
+		return "", core.NewOAuthError(core.CodeLoginRequired, "the person must sign in")
+	}
+	if err := req.Requirements().Unmet(signIn, now); err != nil {
+		return "", err
+	}
+	raw := s.random.NewToken()
 	c := core.AuthCode{
 		Hash: s.secrets.Hash(raw), ClientID: req.Client.ID, UserID: user.ID, RedirectURI: req.RedirectURI,
 		Scopes: core.GrantableScopes(user, req.Scopes), CodeChallenge: req.CodeChallenge, CodeChallengeMethod: req.CodeChallengeMethod,
-		IssuedAt: now, ExpiresAt: now.Add(s.ttl), Nonce: req.Nonce, AuthTime: authTime,
+		IssuedAt: now, ExpiresAt: now.Add(s.ttl), Nonce: req.Nonce, AuthTime: signIn.Time,
 	}
 	if err := s.codes.CreateAuthCode(ctx, c); err != nil {
 		return "", fmt.Errorf("store authorization code: %w", err)

@@ -67,8 +67,8 @@ func (s *Clients) Authenticate(ctx context.Context, id, secret string) (core.Cli
 	if errors.Is(err, core.ErrNotFound) {
 		// As many comparisons as a wrong secret of a known client.
 		s.hasher.Equal(s.dummy, secret)
-		if prev := s.hasher.Previous(); prev != nil {
-			prev.Equal(s.dummy, secret)
+		for _, o := range ports.Others(s.hasher) {
+			o.Equal(s.dummy, secret)
 		}
 		return core.Client{}, errBadClient.Wrap(err)
 	}
@@ -88,6 +88,12 @@ func (s *Clients) Authenticate(ctx context.Context, id, secret string) (core.Cli
 		if c.SecretHashKey != s.hasher.KeyID() {
 			s.rehash(ctx, c, secret)
 		}
+		return c, nil
+	}
+	if next := s.hasher.Next(); next != nil && next.Equal(c.SecretHash, secret) {
+		// Hashed by an instance already on JWT_REFRESH_SECRET_NEXT as
+		// its current secret: left as it is, or the instances would
+		// hash it back and forth until the last one switched.
 		return c, nil
 	}
 	if prev := s.hasher.Previous(); prev != nil && prev.Equal(c.SecretHash, secret) {
@@ -323,7 +329,9 @@ func (s *Clients) EnsureBuiltin(ctx context.Context, id, secret string, scopes [
 	rekeyed, widened := false, false
 	c, err := s.repo.UpdateClient(ctx, id, func(c core.Client) (core.Client, error) {
 		rekeyed = false
-		if secret != "" && !c.Public && (!s.hasher.Equal(c.SecretHash, secret) || c.SecretHashKey != s.hasher.KeyID()) {
+		next := s.hasher.Next()
+		underNext := next != nil && next.Equal(c.SecretHash, secret)
+		if secret != "" && !c.Public && !underNext && (!s.hasher.Equal(c.SecretHash, secret) || c.SecretHashKey != s.hasher.KeyID()) {
 			// The same secret under the previous key (a change of
 			// JWT_REFRESH_SECRET) is hashed again, and is no new secret.
 			prev := s.hasher.Previous()

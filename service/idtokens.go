@@ -33,13 +33,14 @@ func (s *Tokens) idToken(ctx context.Context, client core.Client, userID string,
 		return "", fmt.Errorf("load user for ID token: %w", err)
 	}
 	alg := client.IDTokenAlg()
+	sid := core.SessionID(u.ID, authTime)
 	if authTime.IsZero() {
 		authTime = now
 	}
 	claims := core.IDTokenClaims{
 		Issuer: s.cfg.Issuer, Subject: u.ID, Audience: client.ID,
 		IssuedAt: now.Unix(), ExpiresAt: exp.Unix(), AuthTime: authTime.Unix(),
-		Nonce: nonce, AtHash: TokenHash(alg, accessToken), AMR: []string{core.AMRPassword},
+		Nonce: nonce, AtHash: TokenHash(alg, accessToken), AMR: []string{core.AMRPassword}, SessionID: sid,
 		UserClaims: core.ClaimsOf(u, scopes),
 	}
 	payload, err := json.Marshal(claims)

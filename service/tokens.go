@@ -285,7 +285,7 @@ func (s *Tokens) Rotate(ctx context.Context, client core.Client, raw string, sco
 }
 
 // Validate checks a bearer access token: signature, typ, issuer, time
-// (exp, iat, nbf) and revocation. Failures are invalid_token; an unreachable revocation cache is
+// (exp, iat, nbf), a lifetime (exp - iat) within TOKEN_EXPIRY, and revocation. Failures are invalid_token; an unreachable revocation cache is
 // core.ErrUnavailable.
 func (s *Tokens) Validate(ctx context.Context, raw string) (core.AccessToken, error) {
 	t, err := s.signer.Verify(ctx, raw)
@@ -297,6 +297,9 @@ func (s *Tokens) Validate(ctx context.Context, raw string) (core.AccessToken, er
 	}
 	if !t.ActiveAt(s.clock.Now()) {
 		return core.AccessToken{}, core.NewOAuthError(core.CodeInvalidToken, "the access token has expired")
+	}
+	if !t.LifetimeWithin(s.cfg.AccessTTL) {
+		return core.AccessToken{}, core.NewOAuthError(core.CodeInvalidToken, "the access token is invalid").Wrap(errors.New("exp - iat exceeds TOKEN_EXPIRY"))
 	}
 	revoked, err := s.revoked.IsRevoked(ctx, t.JTI)
 	if err != nil {

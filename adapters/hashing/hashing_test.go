@@ -113,3 +113,25 @@ func BenchmarkHMACEqual(b *testing.B) {
 		}
 	}
 }
+
+func TestHMACWithNext(t *testing.T) {
+	h := hashing.NewRotatingHMAC([]byte("cur key"), []byte("old key")).WithNext([]byte("next key"))
+	assert.Equal(t, hashing.NewHMAC([]byte("cur key")).Hash("s"), h.Hash("s"), "hashes under the current key only")
+	require.NotNil(t, h.Next())
+	assert.Equal(t, hashing.NewHMAC([]byte("next key")).KeyID(), h.Next().KeyID())
+	assert.Nil(t, hashing.NewHMAC([]byte("k")).Next(), "a nil interface, not a typed nil")
+	assert.Nil(t, hashing.NewHMAC([]byte("k")).WithNext(nil).Next())
+
+	stored := map[string]string{hashing.NewHMAC([]byte("next key")).Hash("under-next"): "n", hashing.NewHMAC([]byte("old key")).Hash("under-old"): "o"}
+	find := func(hash string) (string, error) {
+		if v, ok := stored[hash]; ok {
+			return v, nil
+		}
+		return "", core.ErrNotFound
+	}
+	for secret, want := range map[string]string{"under-next": "n", "under-old": "o"} {
+		got, err := ports.FindHashed(h, secret, find)
+		require.NoError(t, err, secret)
+		assert.Equal(t, want, got)
+	}
+}

@@ -18,6 +18,7 @@ type HMAC struct {
 	pool  sync.Pool
 	keyID string
 	prev  *HMAC
+	next  *HMAC
 }
 
 var _ ports.SecretHasher = (*HMAC)(nil)
@@ -41,6 +42,23 @@ func NewRotatingHMAC(key, previous []byte) *HMAC {
 		h.prev = NewHMAC(previous)
 	}
 	return h
+}
+
+// WithNext makes h also find what next hashed (Next): the key of
+// JWT_REFRESH_SECRET_NEXT; next may be nil.
+func (h *HMAC) WithNext(next []byte) *HMAC {
+	if next != nil {
+		h.next = NewHMAC(next)
+	}
+	return h
+}
+
+// Next implements ports.SecretHasher.
+func (h *HMAC) Next() ports.SecretHasher {
+	if h.next == nil {
+		return nil
+	}
+	return h.next
 }
 
 // KeyID implements ports.SecretHasher: 16 characters of a keyed digest.

@@ -103,10 +103,14 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, authTime, signedIn := h.session(r)
+	var current core.SignIn
+	if signedIn {
+		current = core.SignIn{UserID: user.ID, Time: authTime}
+	}
 	if r.Method == http.MethodGet {
 		switch {
-		case signedIn && !req.NeedsSignIn(user, authTime, h.clock.Now()):
-			h.afterSignIn(w, r, req, user, authTime)
+		case req.Requirements().Unmet(current, h.clock.Now()) == nil:
+			h.afterSignIn(w, r, req, user, current)
 		case req.HasPrompt("none") && signedIn && req.HintSubject != "" && req.HintSubject != user.ID:
 			// OpenID Connect Core §3.1.2.6: another person is signed in
 			// and none may be asked.
@@ -132,11 +136,22 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 			h.redirectError(w, r, req, core.NewOAuthError(core.CodeAccessDenied, "the user denied the request"))
 			return
 		}
+		// The consent form carries proof of a sign-in made for this
+		// request only when the person signed in for it; a form taken
+		// from a page that asked for the password instead proves none.
+		current.ForRequest = h.sessions.checkSignedInFor(form.Get(signedInForField), req.Key, current)
+		if req.Requirements().Unmet(current, h.clock.Now()) != nil {
+			h.renderLogin(w, r, req, "", "Sign in to continue.", http.StatusOK)
+			return
+		}
 		if err := h.authz.Approve(ctx, req, user); err != nil {
 			h.writeError(w, r, err)
 			return
 		}
-		h.issueCode(w, r, req, user, authTime)
+		h.issueCode(w, r, req, user, current)
+		return
+	}
+	if !h.limitSignIn(w, r) {
 		return
 	}
 	r, device := h.withDevice(r, true)
@@ -152,10 +167,11 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 	now := h.clock.Now()
 	h.sessions.start(w, user, now)
 	h.sessions.setDevice(w, device)
-	if req.HasPrompt("login") || req.HasPrompt("select_account") || req.MaxAge >= 0 || req.HintSubject != "" {
-		// The request asks for a fresh sign-in, which the GET would ask
-		// for again: go on from this one.
-		h.afterSignIn(w, r, req, user, now)
+	fresh := core.SignIn{UserID: user.ID, Time: now, ForRequest: true}
+	if q := req.Requirements(); q.Fresh || q.MaxAge >= 0 || q.Subject != "" {
+		// The request sets conditions on the sign-in, which the GET would
+		// not see met by a session alone: go on from this one.
+		h.afterSignIn(w, r, req, user, fresh)
 		return
 	}
 	// Post/redirect/get: the GET finds the session and goes on to consent
@@ -163,14 +179,29 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
 }
 
+// signedInForField is the consent form's proof that the person signed in
+// for the authorization request it answers (sessions.signedInFor).
+const signedInForField = "signed_in_for"
+
 // scopeView is a scope on the consent page.
 type scopeView struct{ Name, Description string }
 
-// afterSignIn asks for consent unless the client is first-party.
-func (h *Handler) afterSignIn(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, user core.User, authTime time.Time) {
+// afterSignIn asks for consent unless the client is first-party. signIn
+// is the sign-in the code would rest on: when it does not meet the
+// request's conditions (someone else signed in than the id_token_hint
+// names), the sign-in form is shown again.
+func (h *Handler) afterSignIn(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, user core.User, signIn core.SignIn) {
+	if err := req.Requirements().Unmet(signIn, h.clock.Now()); err != nil {
+		if req.HasPrompt("none") {
+			h.redirectError(w, r, req, err)
+			return
+		}
+		h.renderLogin(w, r, req, "", "The application asked for another sign-in: sign in with the account it named.", http.StatusOK)
+		return
+	}
 	consent := !req.Client.FirstParty || req.HasPrompt("consent")
 	if !consent {
-		h.issueCode(w, r, req, user, authTime)
+		h.issueCode(w, r, req, user, signIn)
 		return
 	}
 	if req.HasPrompt("none") {
@@ -192,11 +223,14 @@ func (h *Handler) afterSignIn(w http.ResponseWriter, r *http.Request, req servic
 		scopes[i] = scopeView{Name: n, Description: descriptions[n]}
 	}
 	data := struct {
-		Title, ClientName, Email, Action, CSRF, SignOut string
-		Scopes                                          []scopeView
+		Title, ClientName, Email, Action, CSRF, SignOut, SignedInFor string
+		Scopes                                                       []scopeView
 	}{
 		Title: "Allow access", ClientName: req.Client.Name, Email: user.Email, Action: r.URL.RequestURI(), SignOut: signOutLink(r),
 		CSRF: h.sessions.csrfToken(w, r), Scopes: scopes,
+	}
+	if signIn.ForRequest {
+		data.SignedInFor = h.sessions.signedInFor(req.Key, signIn)
 	}
 	if err := h.pages.render(w, http.StatusOK, "consent", data); err != nil {
 		h.writeError(w, r, err)
@@ -238,8 +272,8 @@ func (h *Handler) session(r *http.Request) (core.User, time.Time, bool) {
 	return u, authTime, true
 }
 
-func (h *Handler) issueCode(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, user core.User, authTime time.Time) {
-	code, err := h.authz.IssueCode(r.Context(), req, user, authTime)
+func (h *Handler) issueCode(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, user core.User, signIn core.SignIn) {
+	code, err := h.authz.IssueCode(r.Context(), req, user, signIn)
 	if err != nil {
 		h.redirectError(w, r, req, err)
 		return

@@ -9,7 +9,6 @@ import (
 
 	"github.com/identityd/identityd/core"
 	"github.com/identityd/identityd/grants"
-	"github.com/identityd/identityd/service"
 )
 
 // grantRoutes serves the endpoints the installed grants contribute
@@ -53,7 +52,7 @@ func (h *Handler) grantPage(p grants.PageHandler) http.Handler {
 		if req.Post {
 			// Each post may test a guessed user code or password: they
 			// count against the sign-in limit of the address.
-			if h.rl != nil && !h.allow(w, r, tierAuth, service.RequestInfoFrom(ctx).IP) {
+			if !h.limitSignIn(w, r) {
 				return
 			}
 			form, ok := h.pageForm(w, r)

@@ -40,7 +40,7 @@ func (h *Handler) openIDMetadata(iss string) map[string]any {
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": core.IDTokenAlgorithms(),
 		"claims_supported": []string{
-			"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "amr",
+			"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "amr", "sid",
 			"name", "given_name", "family_name", "updated_at", "email", "email_verified",
 		},
 		"claims_parameter_supported":       false,
@@ -81,20 +81,37 @@ var logoutParams = []string{"id_token_hint", "client_id", "post_logout_redirect_
 // the browser's session at identityd, then redirects to
 // post_logout_redirect_uri (with state) when it is exactly one of the
 // client's registered post_logout_redirect_uris, or shows a page saying
-// the person is signed out. Without an id_token_hint naming the signed-in
-// person it asks first (§2: a logout request may come from anywhere), with
-// a form that posts back here. The sign-in pages' "Not you? Sign out" posts
+// the person is signed out. It signs out without asking only when the
+// id_token_hint was issued from this browser's current session (its sid,
+// core.SessionID); any other hint (another person's, or one of the
+// person's ended sessions, expired or not) and none at all get a
+// confirmation form that posts back here with the CSRF token (§2: "the OP
+// SHOULD ask the End-User whether to log out"). A logout request sent by
+// POST (§2 allows GET and POST) carries no CSRF token: it is answered with
+// a 303 to the same request as a GET, which the browser sends with its
+// session cookie (SameSite=Lax withholds it from a cross-site POST), so
+// both methods behave alike. The sign-in pages' "Not you? Sign out" posts
 // here too, with return_to naming the authorization request to go back to.
 func (h *Handler) logoutPage(w http.ResponseWriter, r *http.Request) {
 	r = withHTMLErrors(r)
 	ctx := r.Context()
 	params := r.URL.Query()
+	confirmed := false
 	if r.Method == http.MethodPost {
-		form, ok := h.pageForm(w, r)
-		if !ok {
+		form, err := parseForm(w, r)
+		if err != nil {
+			h.writeError(w, r, err)
 			return
 		}
-		params = form
+		if !form.Has("csrf_token") {
+			h.logoutByGET(w, r, form)
+			return
+		}
+		if !h.sessions.checkCSRF(r, form.Get("csrf_token")) {
+			h.writeError(w, r, errCSRF)
+			return
+		}
+		params, confirmed = form, true
 	}
 	params, repeated := core.OAuthParams(params)
 	if len(repeated) > 0 {
@@ -106,7 +123,7 @@ func (h *Handler) logoutPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	var hintSub string
+	var hint core.IDTokenClaims
 	clientID := params.Get("client_id")
 	if raw := params.Get("id_token_hint"); raw != "" {
 		claims, err := h.tokens.ParseIDToken(ctx, raw)
@@ -118,7 +135,7 @@ func (h *Handler) logoutPage(w http.ResponseWriter, r *http.Request) {
 			h.writeError(w, r, core.NewOAuthError(core.CodeInvalidRequest, "client_id is not the audience of id_token_hint"))
 			return
 		}
-		clientID, hintSub = claims.Audience, claims.Subject
+		clientID, hint = claims.Audience, claims
 	}
 	var client core.Client
 	if clientID != "" {
@@ -141,13 +158,17 @@ func (h *Handler) logoutPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	user, signedIn := h.sessionUser(r)
-	if r.Method == http.MethodGet && signedIn && (hintSub == "" || hintSub != user.ID) {
+	user, authTime, signedIn := h.session(r)
+	ofThisSession := signedIn && hint.Subject == user.ID && hint.SessionID != "" && hint.SessionID == core.SessionID(user.ID, authTime)
+	if !confirmed && signedIn && !ofThisSession {
 		kept := map[string]string{}
 		for _, k := range logoutParams {
 			if v := params.Get(k); v != "" {
 				kept[k] = v
 			}
+		}
+		if redirect != "" {
+			h.allowFormsTo(w, redirect)
 		}
 		h.renderLogout(w, r, true, client.Name, kept)
 		return
@@ -173,6 +194,26 @@ func (h *Handler) logoutPage(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusSeeOther
 	}
 	http.Redirect(w, r, u.String(), status)
+}
+
+// logoutByGET answers a logout request a relying party sent by POST
+// (RP-Initiated Logout 1.0 §2) with a 303 to the same request as a GET of
+// this endpoint: nothing ends here, the GET decides with the browser's
+// cookies. Only the parameters of §2 are carried over.
+func (h *Handler) logoutByGET(w http.ResponseWriter, r *http.Request, form url.Values) {
+	form, repeated := core.OAuthParams(form)
+	if len(repeated) > 0 {
+		h.writeError(w, r, core.ErrRepeatedParam(repeated[0]))
+		return
+	}
+	q := url.Values{}
+	for _, k := range append([]string{"ui_locales", "logout_hint"}, logoutParams...) {
+		if v := form.Get(k); v != "" {
+			q.Set(k, v)
+		}
+	}
+	noStore(w)
+	http.Redirect(w, r, r.URL.Path+"?"+q.Encode(), http.StatusSeeOther)
 }
 
 // signOutAndReturn is "Not you? Sign out" on the sign-in pages: after the

@@ -241,6 +241,20 @@ func (e *rateLimitError) Error() string {
 	return "rate limit exceeded; retry after " + strconv.Itoa(e.retryAfter) + "s"
 }
 
+// limitSignIn counts a request that presents a password (or another
+// guessable secret: a user code, a second-factor code) against the
+// per-address sign-in limit (RateLimits.Auth), the bucket POST
+// /api/auth/login counts in: every way to present a password counts the
+// same, so no page is a way round the limit. Requests under isAuthPath
+// are counted by limitByIP already and must not call it. It reports
+// whether to go on; past the limit it has written the 429.
+func (h *Handler) limitSignIn(w http.ResponseWriter, r *http.Request) bool {
+	if h.rl == nil || isAuthPath(r.URL.Path) {
+		return true
+	}
+	return h.allow(w, r, tierAuth, addressKey(r))
+}
+
 // isAuthPath reports whether path counts against the /api/auth limit:
 // the API and the pages that do the same work (registration, password
 // reset, e-mail verification).

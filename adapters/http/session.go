@@ -24,6 +24,10 @@ type SessionConfig struct {
 	// signed still verifies until it expires; nothing new is signed with
 	// it.
 	PreviousKey []byte
+	// NextKey, when set, is the key of the secret to come
+	// (JWT_REFRESH_SECRET_NEXT): what instances already switched to it
+	// signed verifies here; nothing is signed with it here.
+	NextKey []byte
 	// TTL is how long a sign-in lasts.
 	TTL time.Duration
 	// Secure marks the cookies Secure and gives them the __Host- prefix
@@ -65,9 +69,12 @@ func macWith(key []byte, parts ...string) []byte {
 }
 
 // verify reports whether tag, encoded by enc, is the MAC of parts under
-// the key or the previous key.
+// the key, the next key or the previous key.
 func (s *sessions) verify(tag string, enc func([]byte) string, parts ...string) bool {
 	if hmac.Equal([]byte(tag), []byte(enc(s.mac(parts...)))) {
+		return true
+	}
+	if s.cfg.NextKey != nil && hmac.Equal([]byte(tag), []byte(enc(macWith(s.cfg.NextKey, parts...)))) {
 		return true
 	}
 	return s.cfg.PreviousKey != nil && hmac.Equal([]byte(tag), []byte(enc(macWith(s.cfg.PreviousKey, parts...))))
@@ -162,6 +169,24 @@ func (s *sessions) checkCSRF(r *http.Request, token string) bool {
 		return false
 	}
 	return s.verify(token, b64, "csrf", c.Value)
+}
+
+// signedInFor is the proof, put in the consent form, that the person
+// signed in (presented their password) in answer to the authorization
+// request with key: a MAC of the key, the person and the sign-in's time
+// to the millisecond. The page that asks for the password never carries
+// it, so a consent form posted from there proves no sign-in, and the
+// proof of one request or one sign-in is worth nothing for another.
+func (s *sessions) signedInFor(key string, in core.SignIn) string {
+	return b64(s.mac("signed-in-for", key, in.UserID, strconv.FormatInt(in.Time.UnixMilli(), 10)))
+}
+
+// checkSignedInFor reports whether proof is signedInFor(key, in).
+func (s *sessions) checkSignedInFor(proof, key string, in core.SignIn) bool {
+	if proof == "" || in.UserID == "" {
+		return false
+	}
+	return s.verify(proof, b64, "signed-in-for", key, in.UserID, strconv.FormatInt(in.Time.UnixMilli(), 10))
 }
 
 // deviceTTL is how long a browser keeps its device cookie after its last

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/identityd/identityd/core"
 	"github.com/identityd/identityd/ports"
@@ -27,9 +28,14 @@ import (
 // after reading the store); readers never block.
 type Keyring struct {
 	accessAlg string
-	hmac      []*HS256    // the current secret first, then the previous one
-	file      *Asymmetric // the key of JWT_PRIVATE_KEY_FILE, if any
-	set       atomic.Pointer[keySet]
+	hmac      []*HS256 // the current secret first, then the next and the previous one
+	// hmacPrevious is the previous secret (JWT_SECRET_PREVIOUS) among
+	// hmac, nil when none; previousUntil bounds the iat of what it
+	// verifies.
+	hmacPrevious  *HS256
+	previousUntil func() time.Time
+	file          *Asymmetric // the key of JWT_PRIVATE_KEY_FILE, if any
+	set           atomic.Pointer[keySet]
 	// unknownKid is called when a token names a kid the ring does not
 	// hold: another instance may have made a new key. It may refresh the
 	// ring (KeyManager throttles it); nil does nothing.
@@ -49,11 +55,41 @@ var (
 )
 
 // NewHMACKeyring returns the ring of an HS256 server: secret signs and
-// verifies access tokens, previous (when not empty) only verifies them.
+// verifies access tokens, previous (when not empty) only verifies them,
+// whatever their iat. Servers use NewHMACKeyringOf, which bounds the
+// previous secret.
 func NewHMACKeyring(secret, previous []byte) *Keyring {
-	r := &Keyring{accessAlg: "HS256", hmac: []*HS256{NewHS256(secret)}}
-	if len(previous) > 0 && HMACKeyID(previous) != HMACKeyID(secret) {
-		r.hmac = append(r.hmac, NewHS256(previous))
+	return NewHMACKeyringOf(HMACSecrets{Current: secret, Previous: previous})
+}
+
+// HMACSecrets are the HS256 secrets of a server.
+type HMACSecrets struct {
+	// Current (JWT_SECRET) signs and verifies.
+	Current []byte
+	// Next (JWT_SECRET_NEXT) is the secret that will replace Current:
+	// it verifies what another instance, already switched to it,
+	// signed; it never signs here.
+	Next []byte
+	// Previous (JWT_SECRET_PREVIOUS) is the secret Current replaced. It
+	// verifies only what it could have signed: tokens whose iat is at or
+	// before PreviousUntil(), the last moment any instance may have
+	// signed with it (see SecretWatch). A retired secret that leaks then
+	// mints nothing new.
+	Previous []byte
+	// PreviousUntil is that bound; nil: no bound (tests of the ring only).
+	PreviousUntil func() time.Time
+}
+
+// NewHMACKeyringOf returns the ring of an HS256 server with secrets s.
+func NewHMACKeyringOf(s HMACSecrets) *Keyring {
+	cur := NewHS256(s.Current)
+	r := &Keyring{accessAlg: "HS256", hmac: []*HS256{cur}, previousUntil: s.PreviousUntil}
+	if len(s.Next) > 0 && HMACKeyID(s.Next) != cur.kid {
+		r.hmac = append(r.hmac, NewHS256(s.Next))
+	}
+	if len(s.Previous) > 0 && HMACKeyID(s.Previous) != cur.kid && (len(s.Next) == 0 || HMACKeyID(s.Previous) != HMACKeyID(s.Next)) {
+		r.hmacPrevious = NewHS256(s.Previous)
+		r.hmac = append(r.hmac, r.hmacPrevious)
 	}
 	r.Set(nil)
 	return r
@@ -162,7 +198,11 @@ func (r *Keyring) Verify(ctx context.Context, raw string) (core.AccessToken, err
 	if len(r.hmac) > 0 {
 		for _, k := range r.hmac {
 			if k.kid == h.Kid || (h.Kid == "" && k == r.hmac[0]) {
-				return k.Verify(ctx, raw)
+				t, err := k.Verify(ctx, raw)
+				if err == nil && k == r.hmacPrevious && r.previousUntil != nil && t.IssuedAt.After(r.previousUntil()) {
+					return core.AccessToken{}, errInvalid.Wrap(errors.New("issued under JWT_SECRET_PREVIOUS after it was retired"))
+				}
+				return t, err
 			}
 		}
 		return core.AccessToken{}, errInvalid.Wrap(fmt.Errorf("unknown kid %q", h.Kid))

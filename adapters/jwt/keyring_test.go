@@ -210,3 +210,28 @@ func mustPEM(t *testing.T, alg string) []byte {
 	require.NoError(t, err)
 	return p
 }
+
+// JWT_SECRET_NEXT verifies what an instance already switched to it signs,
+// and never signs; JWT_SECRET_PREVIOUS verifies only tokens dated at or
+// before PreviousUntil (issue 24 §8).
+func TestHS256NextVerifiesAndPreviousIsBounded(t *testing.T) {
+	ctx := context.Background()
+	tok := token()
+	until := tok.IssuedAt
+	r := jwt.NewHMACKeyringOf(jwt.HMACSecrets{
+		Current: []byte("current secret"), Next: []byte("next secret"), Previous: []byte("old secret"),
+		PreviousUntil: func() time.Time { return until },
+	})
+	assert.Equal(t, jwt.HMACKeyID([]byte("current secret")), headerOf(t, mustSign(t, r))["kid"], "only the current secret signs")
+
+	fromNext := mustSign(t, jwt.NewHMACKeyring([]byte("next secret"), nil))
+	_, err := r.Verify(ctx, fromNext)
+	require.NoError(t, err, "a token of the next secret verifies")
+
+	old := jwt.NewHMACKeyring([]byte("old secret"), nil)
+	_, err = r.Verify(ctx, mustSign(t, old))
+	require.NoError(t, err, "the previous secret verifies what is dated at the bound")
+	until = tok.IssuedAt.Add(-time.Second)
+	_, err = r.Verify(ctx, mustSign(t, old))
+	assert.Error(t, err, "and nothing dated after it")
+}

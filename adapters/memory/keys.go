@@ -65,3 +65,31 @@ func (s *SigningKeys) RetireSigningKeys(_ context.Context, createdBefore, at tim
 	}
 	return n, nil
 }
+
+// SecretUses records secret uses for the life of the process.
+type SecretUses struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+var _ ports.SecretUseStore = (*SecretUses)(nil)
+
+// NewSecretUses returns an empty record.
+func NewSecretUses() *SecretUses { return &SecretUses{last: map[string]time.Time{}} }
+
+// MarkSecretUse implements ports.SecretUseStore.
+func (s *SecretUses) MarkSecretUse(_ context.Context, kid string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if at.After(s.last[kid]) {
+		s.last[kid] = at
+	}
+	return nil
+}
+
+// SecretLastUsed implements ports.SecretUseStore.
+func (s *SecretUses) SecretLastUsed(_ context.Context, kid string) (time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last[kid], nil
+}

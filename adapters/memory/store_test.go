@@ -34,6 +34,11 @@ func TestSigningKeys(t *testing.T) {
 	porttest.RunSigningKeyStoreTests(t, func(*testing.T) ports.SigningKeyStore { return memory.NewSigningKeys() })
 }
 
+func TestSecretUses(t *testing.T) {
+	t.Parallel()
+	porttest.RunSecretUseStoreTests(t, func(*testing.T) ports.SecretUseStore { return memory.NewSecretUses() })
+}
+
 func TestAuditLogKeepsTheLatestEvents(t *testing.T) {
 	t.Parallel()
 	s := memory.NewStore()

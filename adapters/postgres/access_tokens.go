@@ -53,6 +53,11 @@ const (
 	maxBatchRows = 5461
 )
 
+// accessTokenSelect reads accessTokenColumns with the times through
+// finiteTime ('infinity' written by hand in SQL is read, not a scan error).
+var accessTokenSelect = `jti, issuer, subject, audience, client_id, scopes, user_id, family_id, auth_code_id, ` +
+	finiteTime("issued_at") + `, ` + finiteTime("expires_at") + `, ` + finiteTime("revoked_at")
+
 func accessTokenArgs(t core.AccessToken) []any {
 	return []any{
 		t.JTI, t.Issuer, t.Subject, pq.StringArray(t.Audience), t.ClientID, pq.StringArray(t.Scopes),
@@ -131,7 +136,7 @@ func (s *Store) insertAccessTokens(ctx context.Context, tokens []core.AccessToke
 func (s *Store) GetAccessToken(ctx context.Context, jti string) (core.AccessToken, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	t, err := scanAccessToken(s.queryRow(ctx, `SELECT `+accessTokenColumns+` FROM access_tokens WHERE jti = $1`, jti))
+	t, err := scanAccessToken(s.queryRow(ctx, `SELECT `+accessTokenSelect+` FROM access_tokens WHERE jti = $1`, jti))
 	return t, translate(ctx, err, "access token")
 }
 

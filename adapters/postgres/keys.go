@@ -35,6 +35,9 @@ type SigningKeys struct {
 	current kek
 	// previous is the zero kek when there is none.
 	previous kek
+	// next (JWT_REFRESH_SECRET_NEXT) is read, never written with, like
+	// previous: another instance may already seal under it.
+	next kek
 }
 
 // kek is a key-encryption key and its identifier.
@@ -68,6 +71,24 @@ func NewSigningKeys(db *DB, encryptionKey, previousKey []byte, clock ports.Clock
 	return s, nil
 }
 
+// WithNext makes s also open the keys sealed under nextKey (32 bytes):
+// the key of JWT_REFRESH_SECRET_NEXT, which instances already switched to
+// it seal new keys under. Nothing is sealed under it here.
+func (s *SigningKeys) WithNext(nextKey []byte) (*SigningKeys, error) {
+	if nextKey == nil {
+		return s, nil
+	}
+	next, err := newKEK(nextKey)
+	if err != nil {
+		return nil, fmt.Errorf("next signing key encryption key: %w", err)
+	}
+	if next.id == s.current.id || (s.previous.aead != nil && next.id == s.previous.id) {
+		return nil, errors.New("next signing key encryption key: the same as the current or previous one")
+	}
+	s.next = next
+	return s, nil
+}
+
 func newKEK(key []byte) (kek, error) {
 	if len(key) != 32 {
 		return kek{}, fmt.Errorf("want 32 bytes, got %d", len(key))
@@ -90,6 +111,9 @@ func (s *SigningKeys) keks() map[string]kek {
 	m := map[string]kek{s.current.id: s.current}
 	if s.previous.aead != nil {
 		m[s.previous.id] = s.previous
+	}
+	if s.next.aead != nil {
+		m[s.next.id] = s.next
 	}
 	return m
 }
@@ -191,10 +215,10 @@ func (s *SigningKeys) Reseal(ctx context.Context, now time.Time) (int, error) {
 // KeyCensus counts the stored signing keys by the key-encryption key that
 // sealed them.
 type KeyCensus struct {
-	// Current and Previous are sealed under JWT_REFRESH_SECRET and
-	// JWT_REFRESH_SECRET_PREVIOUS; Other under a secret not configured,
-	// which nothing reads.
-	Current, Previous, Other int
+	// Current, Previous and Next are sealed under JWT_REFRESH_SECRET,
+	// JWT_REFRESH_SECRET_PREVIOUS and JWT_REFRESH_SECRET_NEXT; Other
+	// under a secret not configured, which nothing reads.
+	Current, Previous, Next, Other int
 }
 
 // Census counts the stored signing keys that are active or were retired
@@ -217,6 +241,8 @@ func (s *SigningKeys) Census(ctx context.Context, since time.Time) (KeyCensus, e
 			c.Current += r.N
 		case s.previous.aead != nil && r.KEKID == s.previous.id:
 			c.Previous += r.N
+		case s.next.aead != nil && r.KEKID == s.next.id:
+			c.Next += r.N
 		default:
 			c.Other += r.N
 		}

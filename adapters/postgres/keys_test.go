@@ -56,6 +56,14 @@ func TestSigningKeys(t *testing.T) {
 	})
 }
 
+func TestSecretUses(t *testing.T) {
+	t.Parallel()
+	pgtest.URL(t)
+	porttest.RunSecretUseStoreTests(t, func(t *testing.T) ports.SecretUseStore {
+		return newSigningKeys(t, pgtest.NewSchema(t), encryptionKey(t))
+	})
+}
+
 // Two instances on one database adding at once end up with one key, which
 // both read.
 func TestSigningKeysAcrossInstances(t *testing.T) {

@@ -30,6 +30,10 @@ func (r loginDeviceRow) device() core.LoginDevice {
 
 const loginDeviceColumns = `user_id, device_key, failed_logins, locked_until, last_login_at`
 
+// loginDeviceSelect reads loginDeviceColumns with the times through
+// finiteTime, so 'infinity' set by hand in SQL is read, not a scan error.
+var loginDeviceSelect = `user_id, device_key, failed_logins, ` + finiteTime("locked_until") + `, ` + finiteTime("last_login_at")
+
 // UpdateLoginDevice implements ports.LoginDeviceRepository: the row is
 // locked while fn runs.
 func (s *Store) UpdateLoginDevice(ctx context.Context, userID, key string, fn func(core.LoginDevice) (core.LoginDevice, error)) (core.LoginDevice, error) {
@@ -39,7 +43,7 @@ func (s *Store) UpdateLoginDevice(ctx context.Context, userID, key string, fn fu
 	var out core.LoginDevice
 	err := s.inTx(ctx, what, func(tx *sqlx.Tx) error {
 		var r loginDeviceRow
-		if err := tx.GetContext(ctx, &r, `SELECT `+loginDeviceColumns+` FROM login_devices
+		if err := tx.GetContext(ctx, &r, `SELECT `+loginDeviceSelect+` FROM login_devices
 			WHERE user_id = $1 AND device_key = $2 FOR UPDATE`, userID, key); err != nil {
 			return translate(ctx, err, what)
 		}
@@ -48,7 +52,7 @@ func (s *Store) UpdateLoginDevice(ctx context.Context, userID, key string, fn fu
 			return err
 		}
 		err = tx.GetContext(ctx, &r, `UPDATE login_devices SET failed_logins = $3, locked_until = $4, last_login_at = $5
-			WHERE user_id = $1 AND device_key = $2 RETURNING `+loginDeviceColumns,
+			WHERE user_id = $1 AND device_key = $2 RETURNING `+loginDeviceSelect,
 			userID, key, d.FailedLogins, nullTime(d.LockedUntil), d.LastLoginAt)
 		if err != nil {
 			return translate(ctx, err, what)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/lib/pq"
@@ -15,23 +14,35 @@ import (
 
 const refreshTokenColumns = `hash, family_id, client_id, user_id, scopes, auth_code_id, issued_at, expires_at, rotated_at, revoked_at, auth_time`
 
-// refreshTokenWithHolder selects refreshTokenColumns of refresh_tokens rt
-// and then the standing of its person (core.Standing) from users u, in one
-// statement: a refresh checks the person without another round trip.
-var refreshTokenWithHolder = "rt." + strings.ReplaceAll(refreshTokenColumns, ", ", ", rt.")
+// refreshTokenSelect reads refreshTokenColumns with the times through
+// finiteTime, so 'infinity' written by hand in SQL is read, not a scan
+// error.
+var refreshTokenSelect = `hash, family_id, client_id, user_id, scopes, auth_code_id, ` + finiteTime("issued_at") + `, ` +
+	finiteTime("expires_at") + `, ` + finiteTime("rotated_at") + `, ` + finiteTime("revoked_at") + `, ` + finiteTime("auth_time")
 
-const holderJoin = ` FROM refresh_tokens rt LEFT JOIN users u ON u.id = rt.user_id WHERE rt.hash = $1`
+// holderJoin reads, next to a refresh token, the standing of its person
+// (core.Standing) in the same statement: a refresh checks the person
+// without another round trip. Its columns have names of their own, so the
+// token's columns stay unambiguous.
+const holderJoin = ` FROM refresh_tokens LEFT JOIN LATERAL (
+	SELECT disabled AS holder_disabled, not_before AS holder_not_before, roles AS holder_roles
+	FROM users WHERE users.id = refresh_tokens.user_id) holder ON true
+	WHERE hash = $1`
 
-// holderDest scans the standing columns u.not_before, u.roles into h.
+// holderColumns are holderJoin's columns, in holderDest's order.
+const holderColumns = `holder_disabled, holder_not_before, holder_roles`
+
+// holderDest scans holderColumns.
 type holderDest struct {
+	disabled  sql.NullBool
 	notBefore sql.NullTime
 	roles     pq.StringArray
 }
 
-func (h *holderDest) dest() []any { return []any{&h.notBefore, &h.roles} }
+func (h *holderDest) dest() []any { return []any{&h.disabled, &h.notBefore, &h.roles} }
 
 func (h *holderDest) standing() core.Standing {
-	st := core.Standing{NotBefore: fromNullTime(h.notBefore)}
+	st := core.Standing{Disabled: h.disabled.Bool, NotBefore: fromNullTime(h.notBefore)}
 	if len(h.roles) > 0 {
 		st.Roles = h.roles
 	}
@@ -134,7 +145,7 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash string) (core.RefreshT
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var h holderDest
-	t, err := scanRefreshToken(s.queryRow(ctx, `SELECT `+refreshTokenWithHolder+`, u.not_before, u.roles`+holderJoin, hash), h.dest()...)
+	t, err := scanRefreshToken(s.queryRow(ctx, `SELECT `+refreshTokenSelect+`, `+holderColumns+holderJoin, hash), h.dest()...)
 	t.Holder = h.standing()
 	return t, translate(ctx, err, "refresh token")
 }
@@ -171,7 +182,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, fn func(cor
 		var version string
 		var h holderDest
 		old, err := scanRefreshToken(s.queryRow(ctx,
-			`SELECT `+refreshTokenWithHolder+`, rt.xmin::text, u.not_before, u.roles`+holderJoin, hash), append([]any{&version}, h.dest()...)...)
+			`SELECT `+refreshTokenSelect+`, refresh_tokens.xmin::text, `+holderColumns+holderJoin, hash), append([]any{&version}, h.dest()...)...)
 		if err != nil {
 			return core.RefreshToken{}, translate(ctx, err, what)
 		}

@@ -186,6 +186,15 @@ func nullTime(t time.Time) any {
 }
 
 // fromNullTime reads a nullable timestamptz back, in UTC.
+// finiteTime is a SELECT expression for the timestamptz column col that
+// reads 'infinity' and '-infinity' (and years Go cannot hold), which an
+// operator may write by hand, as the last and first instants Go's time
+// holds: the driver cannot scan the infinities. NULL stays NULL.
+func finiteTime(col string) string {
+	return `CASE WHEN ` + col + ` IS NULL THEN NULL ELSE LEAST(GREATEST(` + col +
+		`, '0001-01-01 00:00:00+00'::timestamptz), '9999-12-31 23:59:59.999999+00'::timestamptz) END AS ` + col
+}
+
 func fromNullTime(t sql.NullTime) time.Time {
 	if !t.Valid {
 		return time.Time{}

@@ -110,3 +110,46 @@ func RunSigningKeyStoreTests(t *testing.T, newStore func(t *testing.T) ports.Sig
 		assert.Len(t, got, 1)
 	})
 }
+
+// RunSecretUseStoreTests runs the contract of ports.SecretUseStore.
+func RunSecretUseStoreTests(t *testing.T, newStore func(t *testing.T) ports.SecretUseStore) {
+	ctx := context.Background()
+	t0 := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+	t.Run("unknown secret has no use", func(t *testing.T) {
+		s := newStore(t)
+		got, err := s.SecretLastUsed(ctx, "hs-unknown")
+		require.NoError(t, err)
+		assert.True(t, got.IsZero())
+	})
+
+	t.Run("latest use wins and never moves back", func(t *testing.T) {
+		s := newStore(t)
+		require.NoError(t, s.MarkSecretUse(ctx, "hs-a", t0))
+		require.NoError(t, s.MarkSecretUse(ctx, "hs-a", t0.Add(time.Minute)))
+		require.NoError(t, s.MarkSecretUse(ctx, "hs-a", t0.Add(30*time.Second)))
+		require.NoError(t, s.MarkSecretUse(ctx, "hs-b", t0.Add(time.Hour)))
+		got, err := s.SecretLastUsed(ctx, "hs-a")
+		require.NoError(t, err)
+		assert.True(t, got.Equal(t0.Add(time.Minute)), "got %s", got)
+		got, err = s.SecretLastUsed(ctx, "hs-b")
+		require.NoError(t, err)
+		assert.True(t, got.Equal(t0.Add(time.Hour)), "each secret apart")
+	})
+
+	t.Run("concurrent marks keep the latest", func(t *testing.T) {
+		s := newStore(t)
+		var wg sync.WaitGroup
+		errs := make([]error, 8)
+		for i := range 8 {
+			wg.Go(func() { errs[i] = s.MarkSecretUse(ctx, "hs-c", t0.Add(time.Duration(i)*time.Second)) })
+		}
+		wg.Wait()
+		for _, err := range errs {
+			require.NoError(t, err)
+		}
+		got, err := s.SecretLastUsed(ctx, "hs-c")
+		require.NoError(t, err)
+		assert.True(t, got.Equal(t0.Add(7*time.Second)), "got %s", got)
+	})
+}

@@ -374,7 +374,27 @@ func runUserTests(t *testing.T, newStore func(*testing.T) Store) {
 		assert.Equal(t, got, again)
 		assert.True(t, again.EmailVerified, "email_verified is stored")
 		assert.Equal(t, 3, again.FailedLogins)
+		assert.False(t, again.Disabled, "an account is enabled until disabled")
 		assert.True(t, again.LockedUntil.Equal(base.Add(time.Minute)))
+	})
+	t.Run("disabled and last login are stored", func(t *testing.T) {
+		s := newStore(t)
+		u := newUser(uniq("u") + "@example.com")
+		u.Disabled, u.LastLoginAt, u.Roles = true, base.Add(-time.Hour), []string{"support:tier-2"}
+		require.NoError(t, s.CreateUser(ctx, u))
+		got, err := s.GetUser(ctx, u.ID)
+		require.NoError(t, err)
+		assert.Equal(t, u, got)
+		got, err = s.UpdateUser(ctx, u.ID, func(old core.User) (core.User, error) {
+			old.Disabled, old.LastLoginAt = false, base.Add(time.Minute)
+			return old, nil
+		})
+		require.NoError(t, err)
+		again, err := s.GetUserByEmail(ctx, u.Email)
+		require.NoError(t, err)
+		assert.Equal(t, got, again)
+		assert.False(t, again.Disabled, "enabling is stored")
+		assert.True(t, again.LastLoginAt.Equal(base.Add(time.Minute)))
 	})
 	t.Run("delete removes tokens and resets", func(t *testing.T) {
 		s := newStore(t)

@@ -156,6 +156,9 @@ func TestAdminLoginGetsManagementScopes(t *testing.T) {
 
 	me := decode[userBody](t, mustGet(t, s.Server, "/api/auth/me", lb.AccessToken))
 	assert.Equal(t, []string{"admin"}, me.Roles)
+	// The bootstrap client holds the people and audit scopes too.
+	cc := s.ClientCredentials(t, apptest.AdminClientID, apptest.AdminClientSecret, "users:read users:write audit:read")
+	assert.Equal(t, http.StatusOK, cc.Status, cc.ErrorDescription)
 
 	// An ordinary user's token is refused by the management API.
 	register(t, s.Server, "ada@example.com", userPassword)

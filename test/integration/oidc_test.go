@@ -226,7 +226,12 @@ func TestOpenIDConnectCodeFlow(t *testing.T) {
 	})
 
 	t.Run("logout ends the session and returns to a registered URI", func(t *testing.T) {
-		q := url.Values{"id_token_hint": {tr.IDToken}, "post_logout_redirect_uri": {logoutTarget}, "state": {"bye"}}
+		// The ID token of the browser's current session (max_age=0 above
+		// started a new one).
+		p := codeParams(c, pkce{}, "openid")
+		p["state"] = "current"
+		current := tokenRequest(t, s.Server, c, url.Values{"grant_type": {"authorization_code"}, "code": {authorize(t, s.Server, b, p, "", "")}, "redirect_uri": {callback}})
+		q := url.Values{"id_token_hint": {current.IDToken}, "post_logout_redirect_uri": {logoutTarget}, "state": {"bye"}}
 		page := b.Open(s.URL + "/oauth/logout?" + q.Encode())
 		require.NotNil(t, page.Left, "%d %s", page.Status, page.Body)
 		assert.Equal(t, logoutTarget+"?state=bye", page.Left.String())
@@ -383,9 +388,16 @@ func TestOpenIDLogout(t *testing.T) {
 		assert.False(t, signedIn())
 	})
 
+	// currentIDToken signs in again and returns the ID token of that
+	// session: only it signs out without asking.
+	currentIDToken := func(t *testing.T) string {
+		code := authorize(t, s.Server, b, codeParams(c, pkce{}, "openid"), "hopper@example.com", userPassword)
+		return tokenRequest(t, s.Server, c, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {callback}}).IDToken
+	}
+
 	t.Run("without a redirect a page says so", func(t *testing.T) {
-		authorize(t, s.Server, b, codeParams(c, pkce{}, "openid"), "hopper@example.com", userPassword)
-		page := b.Open(s.URL + "/oauth/logout?" + url.Values{"id_token_hint": {tr.IDToken}}.Encode())
+		idToken := currentIDToken(t)
+		page := b.Open(s.URL + "/oauth/logout?" + url.Values{"id_token_hint": {idToken}}.Encode())
 		require.Nil(t, page.Left)
 		assert.Equal(t, http.StatusOK, page.Status)
 		assert.Contains(t, page.Body, "You are signed out")
@@ -393,11 +405,11 @@ func TestOpenIDLogout(t *testing.T) {
 	})
 
 	t.Run("a copied session cookie dies with the sign-out", func(t *testing.T) {
-		authorize(t, s.Server, b, codeParams(c, pkce{}, "openid"), "hopper@example.com", userPassword)
+		idToken := currentIDToken(t)
 		copyB := apptest.NewBrowser(t, s.URL)
 		u, _ := url.Parse(s.URL)
 		copyB.Client.Jar.SetCookies(u, b.Client.Jar.Cookies(u))
-		b.Open(s.URL + "/oauth/logout?" + url.Values{"id_token_hint": {tr.IDToken}}.Encode())
+		b.Open(s.URL + "/oauth/logout?" + url.Values{"id_token_hint": {idToken}}.Encode())
 		page := copyB.Open(authorizeURL(s.Server, codeParams(c, pkce{}, "openid")))
 		assert.Nil(t, page.Left)
 		assert.Contains(t, page.Body, `name="password"`)

@@ -169,3 +169,54 @@ func TestRateLimitDisabled(t *testing.T) {
 		assert.Empty(t, resp.Header.Get("RateLimit-Limit"))
 	}
 }
+
+// Every way to present a password counts against the one per-address
+// sign-in limit (RATE_LIMIT_AUTH): the sign-in form of /oauth/authorize,
+// the device page's and POST /api/auth/login share one bucket, so
+// password guesses through a page are not limited by the global limit
+// alone. Abuse case of SECURITY.md "Password guessing round the sign-in
+// limit".
+func TestRateLimitAuthCountsEveryPasswordPath(t *testing.T) {
+	t.Parallel()
+	s := startPeople(t, map[string]string{"RATE_LIMIT_AUTH": "4/15m"})
+	c := newOIDCClient(t, s.Server, false, "")
+	b := apptest.NewBrowser(t, s.URL)
+	wrong := map[string]string{"email": "nobody@example.com", "password": "Wrong-Password-123"}
+
+	authorizePage := func() apptest.Page {
+		page := b.Open(authorizeURL(s.Server, freshParams(c, "openid")))
+		require.Equal(t, http.StatusOK, page.Status, page.Body)
+		require.Len(t, page.Forms, 1)
+		return page
+	}
+	page := authorizePage()
+	got := b.Submit(page, page.Forms[0], wrong, "")
+	assert.Equal(t, http.StatusUnauthorized, got.Status)
+	assert.Equal(t, "4", got.Header.Get("RateLimit-Limit"), "the sign-in form counts against RATE_LIMIT_AUTH")
+	assert.Equal(t, "3", got.Header.Get("RateLimit-Remaining"))
+
+	device := b.Open(s.URL + "/device")
+	require.Len(t, device.Forms, 1)
+	got = b.Submit(device, device.Forms[0], wrong, "")
+	assert.Equal(t, http.StatusUnauthorized, got.Status)
+	assert.Equal(t, "2", got.Header.Get("RateLimit-Remaining"), "the device page's sign-in shares the bucket")
+
+	resp, _ := s.Do(t, http.MethodPost, "/api/auth/login", "", wrong)
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	assert.Equal(t, "1", resp.Header.Get("RateLimit-Remaining"), "and so does the API")
+
+	got = b.Submit(page, page.Forms[0], wrong, "")
+	assert.Equal(t, http.StatusUnauthorized, got.Status)
+	got = b.Submit(page, page.Forms[0], map[string]string{"email": "nobody@example.com", "password": userPassword}, "")
+	assert.Equal(t, http.StatusTooManyRequests, got.Status, "the fifth guess, through the form, is refused")
+	resp, body := s.Do(t, http.MethodPost, "/api/auth/login", "", wrong)
+	assertLimited(t, resp, body, 4)
+
+	// Showing the sign-in page is not a guess.
+	s.Clock.Advance(15 * time.Minute)
+	for range 5 {
+		authorizePage()
+	}
+	resp, _ = s.Do(t, http.MethodPost, "/api/auth/login", "", wrong)
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+}
