@@ -87,12 +87,12 @@ func OptionsWithGrants(cfg Config, logger *slog.Logger, banner io.Writer, grantM
 			newMetrics,
 		),
 		storeModule(cfg),
-		fx.Provide(newAudit, newTokens, newClients, service.NewScopes, newGrantSettings),
+		fx.Provide(newAudit, newAuditEvents, newTokens, newClients, service.NewScopes, newGrantSettings),
 		grants.Module,
 		fx.Options(grantModules...),
-		fx.Provide(newHandler, newServer),
+		fx.Provide(startMetrics, newHandler, newServer),
 		fx.Provide(newNotices),
-		fx.Invoke(bootstrap, startServer, showNotices, startJanitor),
+		fx.Invoke(func(*MetricsServer) {}, bootstrap, startServer, showNotices, startJanitor),
 		accountsModule(),
 	)
 }
@@ -258,8 +258,9 @@ type clientParams struct {
 	Tokens *service.Tokens
 	Grants *grants.Registry
 	Audit  *service.Audit
+	Names  ports.ClientNameFinder
 }
 
 func newClients(p clientParams) *service.Clients {
-	return service.NewClients(service.ClientDeps{Repo: p.Repo, Scopes: p.Scopes, Hasher: p.Hasher, Random: p.Random, Clock: p.Clock, Tokens: p.Tokens, Grants: p.Grants, Audit: p.Audit, Builtin: builtinClientIDs(p.Cfg)})
+	return service.NewClients(service.ClientDeps{Repo: p.Repo, Scopes: p.Scopes, Hasher: p.Hasher, Random: p.Random, Clock: p.Clock, Tokens: p.Tokens, Grants: p.Grants, Audit: p.Audit, Names: p.Names, Builtin: builtinClientIDs(p.Cfg)})
 }

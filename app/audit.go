@@ -28,5 +28,13 @@ func newAudit(lc fx.Lifecycle, log ports.AuditLog, logger *slog.Logger, clock po
 		_ = unregister()
 		return err
 	}})
-	return service.NewAudit(q, logger, clock, random), q, nil
+	// Sign-ins are counted from their audit events, which are written
+	// exactly once each, whatever page or endpoint the attempt came by.
+	return service.NewAudit(telemetry.CountSignIns(q, metrics), logger, clock, random), q, nil
+}
+
+// newAuditEvents is the audit log query (GET /api/audit-events); each
+// query first waits for the events queued before it.
+func newAuditEvents(reader ports.AuditReader, q *service.AuditQueue) *service.AuditEvents {
+	return service.NewAuditEvents(reader, q.Flush)
 }

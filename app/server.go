@@ -22,6 +22,7 @@ import (
 
 type handlerParams struct {
 	fx.In
+	LC             fx.Lifecycle
 	Tokens         *service.Tokens
 	Clients        *service.Clients
 	Scopes         *service.Scopes
@@ -37,13 +38,14 @@ type handlerParams struct {
 	Metrics        *telemetry.Metrics
 	Accounts       *service.Accounts
 	Authorizations *service.Authorizations
+	AuditEvents    *service.AuditEvents
 }
 
 func newHandler(p handlerParams) (*httpadapter.Handler, error) {
 	rl := p.Cfg.RateLimit
-	return httpadapter.New(httpadapter.Deps{
+	h, err := httpadapter.New(httpadapter.Deps{
 		Tokens: p.Tokens, Clients: p.Clients, Scopes: p.Scopes, Grants: p.Grants, Signer: p.Signer,
-		Clock: p.Clock, Logger: p.Logger, Pingers: p.Readiness,
+		Clock: p.Clock, Logger: p.Logger, Checks: p.Readiness,
 		Audit: p.Audit, RateLimitStore: p.Limits,
 		RateLimits: httpadapter.RateLimits{
 			Enabled: rl.Enabled, Global: rl.Global, Auth: rl.Auth, Token: rl.Token, Scopes: rl.Scopes, Clients: rl.Clients,
@@ -52,9 +54,27 @@ func newHandler(p handlerParams) (*httpadapter.Handler, error) {
 		Telemetry: httpadapter.Telemetry{
 			Tracer: p.Telemetry.TracerProvider.Tracer("identityd"), Propagator: p.Telemetry.Propagator, Observer: p.Metrics,
 		},
-		Accounts: p.Accounts, Authorizations: p.Authorizations,
+		Accounts: p.Accounts, Authorizations: p.Authorizations, AuditEvents: p.AuditEvents,
 		Sessions: httpadapter.SessionConfig{Key: sessionKey(p.Cfg.Tokens.RefreshSecret), PreviousKey: sessionKey(p.Cfg.Tokens.PreviousRefreshSecret), NextKey: sessionKey(p.Cfg.Tokens.NextRefreshSecret), TTL: SessionTTL, Secure: p.Cfg.Production()},
 	})
+	if err != nil {
+		return nil, err
+	}
+	unregister, err := p.Metrics.RegisterReadiness(func(ctx context.Context) int {
+		switch status, _ := h.Readiness(ctx); status {
+		case httpadapter.ReadyOK:
+			return telemetry.ReadinessOK
+		case httpadapter.ReadyDegraded:
+			return telemetry.ReadinessDegraded
+		default:
+			return telemetry.ReadinessUnavailable
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.LC.Append(fx.Hook{OnStop: func(context.Context) error { return unregister() }})
+	return h, nil
 }
 
 // Server is the HTTP server and its listener, and the profiling server
@@ -199,13 +219,14 @@ const JanitorInterval = 10 * time.Minute
 // JanitorBatch is how many rows one delete statement removes.
 const JanitorBatch = 1000
 
-// RunJanitor deletes expired tokens, codes and reset tokens once.
+// RunJanitor deletes expired tokens, codes and reset tokens, and audit
+// events older than AUDIT_RETENTION, once.
 func RunJanitor(ctx context.Context, p ports.Purger, clock ports.Clock, log *slog.Logger) error {
 	st, err := p.PurgeExpired(ctx, clock.Now(), JanitorBatch)
 	if err != nil {
 		return fmt.Errorf("purge expired rows: %w", err)
 	}
-	log.Info("janitor", "access_tokens", st.AccessTokens, "refresh_tokens", st.RefreshTokens, "auth_codes", st.AuthCodes, "password_resets", st.PasswordResets, "device_codes", st.DeviceCodes)
+	log.Info("janitor", "access_tokens", st.AccessTokens, "refresh_tokens", st.RefreshTokens, "auth_codes", st.AuthCodes, "password_resets", st.PasswordResets, "device_codes", st.DeviceCodes, "audit_events", st.AuditEvents)
 	return nil
 }
 

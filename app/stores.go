@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
 
+	httpadapter "github.com/identityd/identityd/adapters/http"
 	"github.com/identityd/identityd/adapters/memory"
 	"github.com/identityd/identityd/adapters/nearcache"
 	"github.com/identityd/identityd/adapters/postgres"
@@ -36,6 +37,8 @@ type Stores struct {
 	DeviceCodes ports.DeviceCodeRepository
 	Resets      ports.PasswordResetRepository
 	Audit       ports.AuditLog
+	AuditReader ports.AuditReader
+	Names       ports.ClientNameFinder
 	Purger      ports.Purger
 	Revocations ports.RevocationCache
 	RateLimits  ports.RateLimitStore
@@ -44,8 +47,10 @@ type Stores struct {
 	Readiness   Readiness
 }
 
-// Readiness lists what /readyz asks.
-type Readiness []ports.Pinger
+// Readiness lists what /readyz asks: PostgreSQL (or the in-memory store)
+// decides readiness; Redis only degrades it, since requests still succeed
+// without it.
+type Readiness []httpadapter.ReadinessCheck
 
 // StartTimeout bounds how long start-up waits for PostgreSQL and Redis.
 const StartTimeout = 60 * time.Second
@@ -57,16 +62,17 @@ func storeModule(cfg Config) fx.Option {
 	return fx.Provide(externalStores)
 }
 
-func memoryStores(clock ports.Clock) Stores {
+func memoryStores(cfg Config, clock ports.Clock) Stores {
 	s := memory.NewStore()
 	devices := memory.NewDeviceCodes()
 	return Stores{
-		Clients: s, SecretKeys: s, Scopes: s, Users: s, Devices: s, Access: s, Refresh: s, Codes: s, Resets: s, Audit: s, Purger: purgers{s, devices},
+		Clients: s, SecretKeys: s, Scopes: s, Users: s, Devices: s, Access: s, Refresh: s, Codes: s, Resets: s, Audit: s, AuditReader: s, Names: s,
+		Purger:      purgers{s, devices, auditRetention{s, cfg.Audit.Retention}},
 		DeviceCodes: devices,
 		Revocations: memory.NewRevocationCache(clock), RateLimits: memory.NewRateLimitStore(),
 		SigningKeys: memory.NewSigningKeys(),
 		SecretUses:  memory.NewSecretUses(),
-		Readiness:   Readiness{s},
+		Readiness:   Readiness{{Name: "store", Pinger: s}},
 	}
 }
 
@@ -122,6 +128,16 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 	notifier := redis.NewChangeNotifier(rc, log)
 	revocations := nearcache.NewRevocations(store, notifier, clock)
 	clients := nearcache.NewClients(store, notifier, 0)
+	unregisterCache, err := metrics.RegisterCache("clients", func() telemetry.CacheStats {
+		h, m := clients.Stats()
+		return telemetry.CacheStats{Hits: h, Misses: m}
+	})
+	if err != nil {
+		_ = unregister()
+		_ = db.Close()
+		_ = rc.Close()
+		return Stores{}, fmt.Errorf("cache metrics: %w", err)
+	}
 	follower := nearcache.NewFollower(store, notifier, nearcache.Options{Logger: log}, revocations, clients)
 	lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {
 		// After the bootstrap's writes (fx runs invokes first), so
@@ -137,19 +153,21 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		notifier.Close()
 		err := store.Close()
 		_ = unregister()
+		_ = unregisterCache()
 		_ = rc.Close()
 		_ = db.Close()
 		return err
 	}})
 	return Stores{
 		Clients: clients, SecretKeys: store,
-		Scopes: store, Users: store, Devices: store, Access: store, Refresh: store, Codes: store, Resets: store, Audit: store, Purger: store,
+		Scopes: store, Users: store, Devices: store, Access: store, Refresh: store, Codes: store, Resets: store, Audit: store, AuditReader: store, Names: store,
+		Purger:      purgers{store, auditRetention{store, cfg.Audit.Retention}},
 		DeviceCodes: store,
 		Revocations: revocations,
 		RateLimits:  redis.NewRateLimitStore(rc),
 		SigningKeys: keys,
 		SecretUses:  keys,
-		Readiness:   Readiness{store, rc},
+		Readiness:   Readiness{{Name: "store", Pinger: store}, {Name: "cache", Pinger: rc, Degrading: true}},
 	}, nil
 }
 
@@ -177,11 +195,30 @@ func (ps purgers) PurgeExpired(ctx context.Context, now time.Time, batchSize int
 		total.AuthCodes += st.AuthCodes
 		total.PasswordResets += st.PasswordResets
 		total.DeviceCodes += st.DeviceCodes
+		total.Changes += st.Changes
+		total.AuditEvents += st.AuditEvents
 		if err != nil {
 			return total, err
 		}
 	}
 	return total, nil
+}
+
+// auditRetention deletes the audit events older than AUDIT_RETENTION when
+// the janitor runs.
+type auditRetention struct {
+	reader    ports.AuditReader
+	retention time.Duration
+}
+
+// PurgeExpired implements ports.Purger: audit events expire retention
+// after they happened.
+func (a auditRetention) PurgeExpired(ctx context.Context, now time.Time, batchSize int) (core.PurgeStats, error) {
+	n, err := a.reader.PurgeAuditEvents(ctx, now.Add(-a.retention), batchSize)
+	if err != nil {
+		err = fmt.Errorf("purge audit events: %w", err)
+	}
+	return core.PurgeStats{AuditEvents: n}, err
 }
 
 // StoreOnly is the part of the graph that reaches the store, without the

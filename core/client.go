@@ -15,11 +15,19 @@ type Client struct {
 	// (ports.SecretHasher.KeyID); empty when not recorded (a hash made
 	// before identityd recorded it, or none).
 	SecretHashKey string
-	RedirectURIs  []string
-	GrantTypes    []string
-	Scopes        []string
-	Public        bool
-	FirstParty    bool
+	// PreviousSecretHash is the hash of the secret that regenerate-secret
+	// replaced with keep_previous_for: it still authenticates the client
+	// until PreviousSecretExpiresAt. Empty when none.
+	PreviousSecretHash string
+	// PreviousSecretHashKey is SecretHashKey for PreviousSecretHash.
+	PreviousSecretHashKey string
+	// PreviousSecretExpiresAt is when the previous secret stops working.
+	PreviousSecretExpiresAt time.Time
+	RedirectURIs            []string
+	GrantTypes              []string
+	Scopes                  []string
+	Public                  bool
+	FirstParty              bool
 	// PostLogoutRedirectURIs are where RP-Initiated Logout may send the
 	// browser back (exact match).
 	PostLogoutRedirectURIs []string
@@ -28,6 +36,16 @@ type Client struct {
 	IDTokenSignedResponseAlg string
 	CreatedAt                time.Time
 	UpdatedAt                time.Time
+}
+
+// MaxKeepPreviousSecret is the longest a replaced client secret keeps
+// working after regenerate-secret (keep_previous_for).
+const MaxKeepPreviousSecret = 7 * 24 * time.Hour
+
+// KeepsPreviousSecretAt reports whether the client's previous secret still
+// authenticates it at now.
+func (c Client) KeepsPreviousSecretAt(now time.Time) bool {
+	return c.PreviousSecretHash != "" && now.Before(c.PreviousSecretExpiresAt)
 }
 
 // Grant type names of RFC 6749.
@@ -94,7 +112,7 @@ func ValidateClient(c Client, knownGrant func(string) bool) error {
 	if !ValidClientID(c.ID) {
 		v.Add("client_id", "must be 1 to 128 characters of A-Z a-z 0-9 - . _ ~")
 	}
-	if n := utf8.RuneCountInString(c.Name); n == 0 || n > 200 {
+	if n := utf8.RuneCountInString(c.Name); n == 0 || n > MaxClientNameLength {
 		v.Add("name", "is required and must be at most 200 characters")
 	}
 	if len(c.GrantTypes) == 0 {
@@ -144,3 +162,23 @@ func ValidateClient(c Client, knownGrant func(string) bool) error {
 	}
 	return v.Err()
 }
+
+// ValidChosenClientID reports whether id may be chosen for a new client through
+// the management API: 3 to 64 of A-Z, a-z, 0-9, '.', '_' and '-' (contract
+// "People administration": client ids that stay the same across
+// environments).
+func ValidChosenClientID(id string) bool {
+	if len(id) < 3 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '.' && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// MaxClientNameLength is the longest client name, in characters.
+const MaxClientNameLength = 200

@@ -153,3 +153,13 @@ func sameSet(a, b []string) bool {
 	}
 	return true
 }
+
+// AuthorizeClientID decides whether caller may choose the client_id of a
+// new client: only with clients:admin, since an id names the client in
+// every other environment's configuration too.
+func AuthorizeClientID(caller Caller) error {
+	if !caller.has(ScopeClientsAdmin) {
+		return forbidden("choosing client_id needs " + ScopeClientsAdmin)
+	}
+	return nil
+}

@@ -127,4 +127,6 @@ type PurgeStats struct {
 	DeviceCodes    int64
 	// Changes are change-log entries (PostgreSQL only).
 	Changes int64
+	// AuditEvents are audit events older than AUDIT_RETENTION.
+	AuditEvents int64
 }

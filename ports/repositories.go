@@ -30,7 +30,9 @@ type ClientRepository interface {
 type ClientSecretKeys interface {
 	// CountClientSecretsNotUnder returns how many clients have a secret
 	// whose hash is not recorded as made under keyID: made under another
-	// key, or before keys were recorded.
+	// key, or before keys were recorded; a previous secret kept by
+	// regenerate-secret (keep_previous_for) and not yet expired counts
+	// too.
 	CountClientSecretsNotUnder(ctx context.Context, keyID string) (int, error)
 }
 

@@ -139,7 +139,7 @@ func (s *Accounts) Authenticate(ctx context.Context, email, password string) (co
 	u, err := s.findUserByEmail(ctx, email)
 	if errors.Is(err, core.ErrNotFound) {
 		s.compareDummy(password)
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, Detail: "unknown email"})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, ActorType: core.AuditActorUser, Detail: "unknown email"})
 		return core.User{}, core.ErrInvalidCredentials
 	}
 	if err != nil {
@@ -184,7 +184,7 @@ func (s *Accounts) checkPassword(ctx context.Context, u core.User, password stri
 	}
 	if errors.Is(err, core.ErrLocked) {
 		s.compareDummy(password)
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, SubjectID: u.ID, Detail: where + " in login back-off"})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, ActorType: core.AuditActorUser, SubjectID: u.ID, UserID: u.ID, Detail: where + " in login back-off"})
 		return fmt.Errorf("%w: %w", core.ErrInvalidCredentials, err)
 	}
 	if err != nil {
@@ -198,7 +198,7 @@ func (s *Accounts) checkPassword(ctx context.Context, u core.User, password stri
 		if wait := s.cfg.Throttle.Wait(failures); wait > 0 {
 			detail = fmt.Sprintf("wrong password; %d consecutive failures (%s), next attempt in %s", failures, where, wait)
 		}
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, SubjectID: u.ID, Detail: detail})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, ActorType: core.AuditActorUser, SubjectID: u.ID, UserID: u.ID, Detail: detail})
 		return core.ErrInvalidCredentials
 	}
 	if device != "" {
@@ -326,7 +326,7 @@ func (s *Accounts) Login(ctx context.Context, email, password string) (core.Toke
 	if err != nil {
 		return core.TokenResponse{}, err
 	}
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorID: u.ID, SubjectID: u.ID, ClientID: client.ID, Success: true})
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorType: core.AuditActorUser, ActorID: u.ID, SubjectID: u.ID, UserID: u.ID, ClientID: client.ID, Success: true})
 	return resp, nil
 }
 
@@ -338,7 +338,7 @@ func (s *Accounts) SignIn(ctx context.Context, email, password, clientID, where 
 	if err != nil {
 		return core.User{}, err
 	}
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorID: u.ID, SubjectID: u.ID, ClientID: clientID, Success: true, Detail: where})
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginSucceeded, ActorType: core.AuditActorUser, ActorID: u.ID, SubjectID: u.ID, UserID: u.ID, ClientID: clientID, Success: true, Detail: where})
 	return u, nil
 }
 
@@ -359,7 +359,7 @@ func (s *Accounts) Logout(ctx context.Context, t core.AccessToken) error {
 			return err
 		}
 	}
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorID: t.UserID, SubjectID: t.UserID, ClientID: t.ClientID, Success: true, Detail: "logout"})
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorType: core.AuditActorUser, ActorID: t.UserID, SubjectID: t.UserID, UserID: t.UserID, ClientID: t.ClientID, Success: true, Detail: "logout"})
 	return nil
 }
 
@@ -455,7 +455,7 @@ func (s *Accounts) Update(ctx context.Context, id string, in UpdateInput) (core.
 		if err := s.revokeRefreshTokens(ctx, id); err != nil {
 			return core.User{}, err
 		}
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorID: id, SubjectID: id, Success: true, Detail: "password changed: refresh tokens revoked"})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorType: core.AuditActorUser, ActorID: id, SubjectID: id, UserID: id, Success: true, Detail: "password changed: refresh tokens revoked"})
 	}
 	return updated, nil
 }
@@ -495,7 +495,7 @@ func (s *Accounts) Delete(ctx context.Context, id, currentPassword string) error
 	if err := s.d.Users.DeleteUser(ctx, id); err != nil {
 		return err
 	}
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorID: id, SubjectID: id, Success: true, Detail: "account deleted: every token revoked"})
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorType: core.AuditActorUser, ActorID: id, SubjectID: id, UserID: id, Success: true, Detail: "account deleted: every token revoked"})
 	return nil
 }
 
@@ -522,7 +522,7 @@ func (s *Accounts) RequestPasswordReset(ctx context.Context, typed string) error
 func (s *Accounts) sendPasswordReset(ctx context.Context, typed string, send func(func(context.Context) error) error) {
 	u, err := s.findUserByEmail(ctx, typed)
 	if errors.Is(err, core.ErrNotFound) {
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, Detail: "reset requested for an unknown email"})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, ActorType: core.AuditActorUser, Detail: "reset requested for an unknown email"})
 		return
 	}
 	if err != nil {
@@ -530,7 +530,7 @@ func (s *Accounts) sendPasswordReset(ctx context.Context, typed string, send fun
 		return
 	}
 	if !s.allowMail(ctx, "password-reset", u.ID) {
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, SubjectID: u.ID, Detail: "reset requested; mail limit reached, nothing sent"})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, ActorType: core.AuditActorUser, SubjectID: u.ID, UserID: u.ID, Detail: "reset requested; mail limit reached, nothing sent"})
 		return
 	}
 	raw := s.d.Random.NewToken()
@@ -545,7 +545,7 @@ func (s *Accounts) sendPasswordReset(ctx context.Context, typed string, send fun
 	}); err != nil {
 		s.d.Logger.LogAttrs(ctx, slog.LevelWarn, "password reset mail not sent", slog.String("user_id", u.ID), slog.String("error", err.Error()))
 	}
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, SubjectID: u.ID, Success: true, Detail: "reset requested"})
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, ActorType: core.AuditActorUser, SubjectID: u.ID, UserID: u.ID, Success: true, Detail: "reset requested"})
 }
 
 // allowMail counts one mail of kind to an account against MailsPerAccount.
@@ -662,7 +662,7 @@ func (s *Accounts) VerifyEmail(ctx context.Context, token string) (core.User, er
 	if err != nil {
 		return core.User{}, err
 	}
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditEmailVerified, ActorID: verified.ID, SubjectID: verified.ID, Success: true})
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditEmailVerified, ActorType: core.AuditActorUser, ActorID: verified.ID, SubjectID: verified.ID, UserID: verified.ID, Success: true})
 	return verified, nil
 }
 
@@ -694,7 +694,7 @@ func (s *Accounts) ConfirmPasswordReset(ctx context.Context, token, password str
 		return s.d.Resets.ConsumePasswordReset(ctx, hash, s.d.Clock.Now())
 	})
 	if errors.Is(err, core.ErrNotFound) {
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, Detail: "unknown, used or expired reset token"})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, ActorType: core.AuditActorUser, Detail: "unknown, used or expired reset token"})
 		return &core.ValidationError{Fields: map[string]string{"token": "is invalid, already used or expired"}}
 	}
 	if err != nil {
@@ -728,7 +728,7 @@ func (s *Accounts) ConfirmPasswordReset(ctx context.Context, token, password str
 	if err := s.rememberDevice(ctx, r.UserID, deviceKeys(ctx), s.d.Clock.Now()); err != nil {
 		return err
 	}
-	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, ActorID: r.UserID, SubjectID: r.UserID, Success: true, Detail: "password reset; tokens revoked"})
+	s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, ActorType: core.AuditActorUser, ActorID: r.UserID, SubjectID: r.UserID, UserID: r.UserID, Success: true, Detail: "password reset; tokens revoked"})
 	return nil
 }
 

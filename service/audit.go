@@ -36,12 +36,16 @@ func RequestInfoFrom(ctx context.Context) RequestInfo {
 // presented and the client it was issued to, or the server itself at
 // start-up (ActorBootstrap).
 type Actor struct {
+	// Type is core.AuditActorUser when the token was issued to a person,
+	// core.AuditActorClient for a client's own token (client_credentials),
+	// core.AuditActorSystem for the server itself.
+	Type     string
 	ID       string
 	ClientID string
 }
 
 // ActorBootstrap is the actor of what the server creates at start.
-var ActorBootstrap = Actor{ID: "bootstrap"}
+var ActorBootstrap = Actor{Type: core.AuditActorSystem, ID: "bootstrap"}
 
 type actorKey struct{}
 
@@ -57,10 +61,29 @@ func ActorFrom(ctx context.Context) Actor {
 }
 
 // RecordChange records a successful management change by the actor in ctx
-// to the entity subjectID. detail never holds a secret.
-func (a *Audit) RecordChange(ctx context.Context, eventType, subjectID, detail string) {
+// to e (its Type, SubjectID, the UserID and ClientID concerned, Detail and
+// Details, none holding a secret). When e names no client, the client the
+// actor used is recorded; when it names no person and a person acted, that
+// person is, so a query by person finds what they changed.
+func (a *Audit) RecordChange(ctx context.Context, e core.AuditEvent) {
 	actor := ActorFrom(ctx)
-	a.Record(ctx, core.AuditEvent{Type: eventType, ActorID: actor.ID, ClientID: actor.ClientID, SubjectID: subjectID, Success: true, Detail: detail})
+	e.ActorType, e.ActorID, e.Success = actor.Type, actor.ID, true
+	if e.ActorType == "" {
+		e.ActorType = core.AuditActorSystem
+	}
+	if e.ClientID == "" {
+		e.ClientID = actor.ClientID
+	}
+	if e.UserID == "" && actor.Type == core.AuditActorUser {
+		e.UserID = actor.ID
+	}
+	if actor.ClientID != "" && actor.ClientID != e.ClientID {
+		if e.Details == nil {
+			e.Details = map[string]any{}
+		}
+		e.Details["actor_client_id"] = actor.ClientID
+	}
+	a.Record(ctx, e)
 }
 
 // Audit records security events through the audit port and the log. A
@@ -89,8 +112,8 @@ func (a *Audit) Record(ctx context.Context, e core.AuditEvent) {
 	e.ID, e.CreatedAt = a.random.NewID(), a.clock.Now()
 	e.IP, e.UserAgent, e.RequestID = info.IP, info.UserAgent, info.RequestID
 	a.logger.LogAttrs(ctx, slog.LevelInfo, "audit",
-		slog.String("event", e.Type), slog.Bool("success", e.Success), slog.String("actor_id", e.ActorID),
-		slog.String("subject_id", e.SubjectID), slog.String("client_id", e.ClientID), slog.String("ip", e.IP),
+		slog.String("event", e.Type), slog.Bool("success", e.Success), slog.String("actor_type", e.ActorType), slog.String("actor_id", e.ActorID),
+		slog.String("subject_id", e.SubjectID), slog.String("user_id", e.UserID), slog.String("client_id", e.ClientID), slog.String("ip", e.IP),
 		slog.String("request_id", e.RequestID), slog.String("detail", e.Detail))
 	if err := a.log.RecordAudit(ctx, e); err != nil {
 		a.logger.LogAttrs(ctx, slog.LevelWarn, "audit event not stored", slog.String("event", e.Type), slog.String("error", err.Error()))

@@ -357,7 +357,7 @@ func (s *Authorizations) Redeem(ctx context.Context, client core.Client, code, r
 		if rerr := s.tokens.RevokeAll(ctx, core.TokenFilter{AuthCodeID: hash}); rerr != nil {
 			return core.TokenResponse{}, rerr
 		}
-		s.audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, SubjectID: stored.UserID, ClientID: client.ID, Detail: "authorization code reused: tokens issued from it revoked"})
+		s.audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorType: core.AuditActorClient, ActorID: client.ID, SubjectID: stored.UserID, UserID: stored.UserID, ClientID: client.ID, Detail: "authorization code reused: tokens issued from it revoked"})
 		return core.TokenResponse{}, err
 	case err != nil:
 		return core.TokenResponse{}, err

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/identityd/identityd/core"
 	"github.com/identityd/identityd/ports"
@@ -27,6 +27,7 @@ type Clients struct {
 	tokens *Tokens
 	grants GrantSet
 	audit  *Audit
+	names  ports.ClientNameFinder
 	// builtin are the clients the server keeps itself: no caller may
 	// change them.
 	builtin []string
@@ -46,6 +47,8 @@ type ClientDeps struct {
 	Grants GrantSet
 	// Audit records every change; nil records nothing.
 	Audit *Audit
+	// Names finds clients by name (List with a name); nil: not supported.
+	Names ports.ClientNameFinder
 	// Builtin names the clients the server keeps itself (identity-web,
 	// the bootstrap admin client): the API cannot change, delete or
 	// re-key them.
@@ -54,7 +57,7 @@ type ClientDeps struct {
 
 // NewClients returns the client service.
 func NewClients(d ClientDeps) *Clients {
-	return &Clients{repo: d.Repo, scopes: d.Scopes, hasher: d.Hasher, random: d.Random, clock: d.Clock, tokens: d.Tokens, grants: d.Grants, audit: d.Audit, builtin: d.Builtin, dummy: d.Hasher.Hash(d.Random.NewToken())}
+	return &Clients{repo: d.Repo, scopes: d.Scopes, hasher: d.Hasher, random: d.Random, clock: d.Clock, tokens: d.Tokens, grants: d.Grants, audit: d.Audit, names: d.Names, builtin: d.Builtin, dummy: d.Hasher.Hash(d.Random.NewToken())}
 }
 
 var errBadClient = core.NewOAuthError(core.CodeInvalidClient, "client authentication failed")
@@ -98,6 +101,10 @@ func (s *Clients) Authenticate(ctx context.Context, id, secret string) (core.Cli
 	}
 	if prev := s.hasher.Previous(); prev != nil && prev.Equal(c.SecretHash, secret) {
 		s.rehash(ctx, c, secret)
+		return c, nil
+	}
+	if c.KeepsPreviousSecretAt(s.clock.Now()) && equalHashed(s.hasher, c.PreviousSecretHash, secret) {
+		// The secret regenerate-secret replaced, within keep_previous_for.
 		return c, nil
 	}
 	return core.Client{}, errBadClient.Wrap(errors.New("wrong secret"))
@@ -192,6 +199,13 @@ func (s *Clients) Create(ctx context.Context, caller core.Caller, in ClientInput
 	}
 	if c.ID == "" {
 		c.ID = s.random.NewID()
+	} else if !caller.System {
+		if err := core.AuthorizeClientID(caller); err != nil {
+			return core.Client{}, "", err
+		}
+		if !core.ValidChosenClientID(c.ID) {
+			return core.Client{}, "", &core.ValidationError{Fields: map[string]string{"client_id": "must be 3 to 64 of A-Z, a-z, 0-9, '.', '_' and '-'"}}
+		}
 	}
 	if err := s.validate(ctx, c); err != nil {
 		return core.Client{}, "", err
@@ -212,7 +226,7 @@ func (s *Clients) Create(ctx context.Context, caller core.Caller, in ClientInput
 	if err := s.repo.CreateClient(ctx, c); err != nil {
 		return core.Client{}, "", err
 	}
-	s.audit.RecordChange(ctx, core.AuditClientCreated, c.ID, clientDetail(c))
+	s.audit.RecordChange(ctx, core.AuditEvent{Type: core.AuditClientCreated, SubjectID: c.ID, ClientID: c.ID, Details: clientCreatedDetails(c)})
 	return c, secret, nil
 }
 
@@ -229,6 +243,27 @@ func (s *Clients) List(ctx context.Context, limit int, cursor string) ([]core.Cl
 		return nil, "", err
 	}
 	items, err := s.repo.ListClients(ctx, p)
+	if err != nil {
+		return nil, "", err
+	}
+	items, next := nextPage(items, p.Limit, func(c core.Client) string { return c.ID })
+	return items, next, nil
+}
+
+// ListByName returns a page of the clients named exactly name and the
+// cursor of the next page ("" at the end).
+func (s *Clients) ListByName(ctx context.Context, name string, limit int, cursor string) ([]core.Client, string, error) {
+	p, err := parsePage(limit, cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	if utf8.RuneCountInString(name) > core.MaxClientNameLength {
+		return nil, "", &core.ValidationError{Fields: map[string]string{"name": fmt.Sprintf("must be at most %d characters", core.MaxClientNameLength)}}
+	}
+	if s.names == nil {
+		return nil, "", errors.New("listing clients by name is not supported by this store")
+	}
+	items, err := s.names.ListClientsByName(ctx, name, p)
 	if err != nil {
 		return nil, "", err
 	}
@@ -261,7 +296,9 @@ func (s *Clients) Update(ctx context.Context, caller core.Caller, id string, in 
 	if err := s.validate(ctx, apply(current)); err != nil {
 		return core.Client{}, err
 	}
+	var before core.Client
 	c, err := s.repo.UpdateClient(ctx, id, func(c core.Client) (core.Client, error) {
+		before = c
 		next := apply(c)
 		if err := core.AuthorizeClientChange(caller, core.ClientUpdate, c, next, s.IsBuiltin(id)); err != nil {
 			return c, err
@@ -271,13 +308,8 @@ func (s *Clients) Update(ctx context.Context, caller core.Caller, id string, in 
 	if err != nil {
 		return core.Client{}, err
 	}
-	s.audit.RecordChange(ctx, core.AuditClientUpdated, c.ID, clientDetail(c))
+	s.audit.RecordChange(ctx, core.AuditEvent{Type: core.AuditClientUpdated, SubjectID: c.ID, ClientID: c.ID, Details: clientUpdatedDetails(before, c)})
 	return c, nil
-}
-
-// clientDetail summarises a client for the audit log; it has no secret.
-func clientDetail(c core.Client) string {
-	return "public=" + strconv.FormatBool(c.Public) + " grant_types=" + strings.Join(c.GrantTypes, ",") + " scopes=" + strings.Join(c.Scopes, ",")
 }
 
 // Delete revokes every token of the client, then removes it, for caller.
@@ -295,13 +327,20 @@ func (s *Clients) Delete(ctx context.Context, caller core.Caller, id string) err
 	if err := s.repo.DeleteClient(ctx, id); err != nil {
 		return err
 	}
-	s.audit.RecordChange(ctx, core.AuditClientDeleted, id, "")
+	s.audit.RecordChange(ctx, core.AuditEvent{Type: core.AuditClientDeleted, SubjectID: id, ClientID: id})
 	return nil
 }
 
-// RegenerateSecret gives a confidential client a new secret, for caller;
-// the old one stops working at once.
-func (s *Clients) RegenerateSecret(ctx context.Context, caller core.Caller, id string) (core.Client, string, error) {
+// RegenerateSecret gives a confidential client a new secret, for caller.
+// The old one stops working at once when keepPrevious is 0, else it keeps
+// authenticating the client for keepPrevious (at most
+// core.MaxKeepPreviousSecret, else a core.ValidationError on
+// keep_previous_for), so a consumer can be redeployed with the new one
+// without failing; a secret kept from an earlier regeneration ends.
+func (s *Clients) RegenerateSecret(ctx context.Context, caller core.Caller, id string, keepPrevious time.Duration) (core.Client, string, error) {
+	if keepPrevious < 0 || keepPrevious > core.MaxKeepPreviousSecret {
+		return core.Client{}, "", &core.ValidationError{Fields: map[string]string{"keep_previous_for": "must be a duration from 0s to 7d"}}
+	}
 	secret := s.random.NewToken()
 	c, err := s.repo.UpdateClient(ctx, id, func(c core.Client) (core.Client, error) {
 		if err := core.AuthorizeClientChange(caller, core.ClientRegenerateSecret, c, core.Client{}, s.IsBuiltin(id)); err != nil {
@@ -310,14 +349,23 @@ func (s *Clients) RegenerateSecret(ctx context.Context, caller core.Caller, id s
 		if c.Public {
 			return c, &core.ValidationError{Fields: map[string]string{"public": "a public client has no secret"}}
 		}
+		now := s.clock.Now()
+		c.PreviousSecretHash, c.PreviousSecretHashKey, c.PreviousSecretExpiresAt = "", "", time.Time{}
+		if keepPrevious > 0 {
+			c.PreviousSecretHash, c.PreviousSecretHashKey, c.PreviousSecretExpiresAt = c.SecretHash, c.SecretHashKey, now.Add(keepPrevious)
+		}
 		c.SecretHash, c.SecretHashKey = s.hasher.Hash(secret), s.hasher.KeyID()
-		c.UpdatedAt = s.clock.Now()
+		c.UpdatedAt = now
 		return c, nil
 	})
 	if err != nil {
 		return core.Client{}, "", err
 	}
-	s.audit.RecordChange(ctx, core.AuditClientSecretRotated, c.ID, "")
+	ev := core.AuditEvent{Type: core.AuditClientSecretRotated, SubjectID: c.ID, ClientID: c.ID}
+	if keepPrevious > 0 {
+		ev.Details = map[string]any{"keep_previous_for": keepPrevious.String(), "previous_secret_expires_at": c.PreviousSecretExpiresAt.Format(time.RFC3339)}
+	}
+	s.audit.RecordChange(ctx, ev)
 	return c, secret, nil
 }
 
@@ -327,7 +375,9 @@ func (s *Clients) RegenerateSecret(ctx context.Context, caller core.Caller, id s
 // client's secret follows the configuration when secret is not empty.
 func (s *Clients) EnsureBuiltin(ctx context.Context, id, secret string, scopes []string) error {
 	rekeyed, widened := false, false
+	var before core.Client
 	c, err := s.repo.UpdateClient(ctx, id, func(c core.Client) (core.Client, error) {
+		before = c
 		rekeyed = false
 		next := s.hasher.Next()
 		underNext := next != nil && next.Equal(c.SecretHash, secret)
@@ -354,10 +404,10 @@ func (s *Clients) EnsureBuiltin(ctx context.Context, id, secret string, scopes [
 		return err
 	}
 	if rekeyed {
-		s.audit.RecordChange(ctx, core.AuditClientSecretRotated, id, "secret set from the configuration")
+		s.audit.RecordChange(ctx, core.AuditEvent{Type: core.AuditClientSecretRotated, SubjectID: id, ClientID: id, Detail: "secret set from the configuration"})
 	}
 	if widened {
-		s.audit.RecordChange(ctx, core.AuditClientUpdated, id, clientDetail(c))
+		s.audit.RecordChange(ctx, core.AuditEvent{Type: core.AuditClientUpdated, SubjectID: id, ClientID: id, Details: clientUpdatedDetails(before, c)})
 	}
 	return nil
 }

@@ -43,7 +43,7 @@ func (s *Scopes) Create(ctx context.Context, caller core.Caller, in ScopeInput) 
 	if err := s.repo.CreateScope(ctx, sc); err != nil {
 		return core.Scope{}, err
 	}
-	s.audit.RecordChange(ctx, core.AuditScopeCreated, sc.ID, "name="+sc.Name)
+	s.audit.RecordChange(ctx, core.AuditEvent{Type: core.AuditScopeCreated, SubjectID: sc.ID, Details: map[string]any{"name": sc.Name}})
 	return sc, nil
 }
 
@@ -94,7 +94,7 @@ func (s *Scopes) Update(ctx context.Context, caller core.Caller, id string, in S
 	if err != nil {
 		return core.Scope{}, err
 	}
-	s.audit.RecordChange(ctx, core.AuditScopeUpdated, sc.ID, "name="+sc.Name)
+	s.audit.RecordChange(ctx, core.AuditEvent{Type: core.AuditScopeUpdated, SubjectID: sc.ID, Details: map[string]any{"name": sc.Name}})
 	return sc, nil
 }
 
@@ -111,7 +111,7 @@ func (s *Scopes) Delete(ctx context.Context, caller core.Caller, id string) erro
 	if err := s.repo.DeleteScope(ctx, id); err != nil {
 		return err
 	}
-	s.audit.RecordChange(ctx, core.AuditScopeDeleted, id, "")
+	s.audit.RecordChange(ctx, core.AuditEvent{Type: core.AuditScopeDeleted, SubjectID: id})
 	return nil
 }
 

@@ -262,7 +262,7 @@ func (s *Tokens) Rotate(ctx context.Context, client core.Client, raw string, sco
 	case errors.Is(err, core.ErrNotFound):
 		return core.TokenResponse{}, core.NewOAuthError(core.CodeInvalidGrant, "the refresh token is invalid").Wrap(err)
 	case errors.Is(err, core.ErrRefreshReused):
-		s.audit.Record(ctx, core.AuditEvent{Type: core.AuditRefreshReuse, ActorID: client.ID, SubjectID: old.FamilyID, ClientID: client.ID,
+		s.audit.Record(ctx, core.AuditEvent{Type: core.AuditRefreshReuse, ActorType: core.AuditActorClient, ActorID: client.ID, SubjectID: old.FamilyID, UserID: old.UserID, ClientID: client.ID,
 			Detail: "a rotated refresh token was presented again; its family is revoked"})
 		if rerr := s.RevokeFamily(ctx, old.FamilyID); rerr != nil {
 			return core.TokenResponse{}, rerr
@@ -383,7 +383,7 @@ func (s *Tokens) Revoke(ctx context.Context, client core.Client, raw string) err
 		if err := s.RevokeAccess(ctx, t); err != nil {
 			return err
 		}
-		s.audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorID: client.ID, SubjectID: t.JTI, ClientID: client.ID, Success: true, Detail: "access token"})
+		s.audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorType: core.AuditActorClient, ActorID: client.ID, SubjectID: t.JTI, UserID: t.UserID, ClientID: client.ID, Success: true, Detail: "access token"})
 		return nil
 	}
 	rt, err := ports.FindHashed(s.hasher, raw, func(hash string) (core.RefreshToken, error) { return s.refresh.GetRefreshToken(ctx, hash) })
@@ -399,7 +399,7 @@ func (s *Tokens) Revoke(ctx context.Context, client core.Client, raw string) err
 	if err := s.RevokeFamily(ctx, rt.FamilyID); err != nil {
 		return err
 	}
-	s.audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorID: client.ID, SubjectID: rt.FamilyID, ClientID: client.ID, Success: true, Detail: "refresh token family"})
+	s.audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorType: core.AuditActorClient, ActorID: client.ID, SubjectID: rt.FamilyID, UserID: rt.UserID, ClientID: client.ID, Success: true, Detail: "refresh token family"})
 	return nil
 }
 
@@ -416,7 +416,7 @@ func (s *Tokens) auditIssued(ctx context.Context, at core.AccessToken, grantType
 	if refresh {
 		detail += " refresh_token=issued"
 	}
-	s.audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenIssued, ActorID: at.Subject, SubjectID: at.JTI, ClientID: at.ClientID, Success: true, Detail: detail})
+	s.audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenIssued, ActorType: tokenActorType(at), ActorID: at.Subject, SubjectID: at.JTI, UserID: at.UserID, ClientID: at.ClientID, Success: true, Detail: detail})
 }
 
 // RevokeAccess revokes one access token: durably in the repository, then
@@ -480,4 +480,13 @@ func (s *Tokens) Record(ctx context.Context, t core.AccessToken) (core.AccessTok
 		return core.AccessToken{}, fmt.Errorf("load access token: %w", err)
 	}
 	return rec, nil
+}
+
+// tokenActorType is who a token's issuance is recorded as done by: the
+// person it was issued to, else the client itself.
+func tokenActorType(at core.AccessToken) string {
+	if at.UserID != "" {
+		return core.AuditActorUser
+	}
+	return core.AuditActorClient
 }

@@ -43,6 +43,9 @@ func toClientJSON(c core.Client) clientJSON {
 }
 
 type clientInput struct {
+	// ClientID is chosen by the caller (clients:admin) or, when empty, by
+	// the server; only read on creation.
+	ClientID     string   `json:"client_id"`
 	Name         string   `json:"name"`
 	RedirectURIs []string `json:"redirect_uris"`
 	GrantTypes   []string `json:"grant_types"`
@@ -57,7 +60,7 @@ type clientInput struct {
 }
 
 func (in clientInput) toService() service.ClientInput {
-	return service.ClientInput{Name: in.Name, RedirectURIs: in.RedirectURIs, GrantTypes: in.GrantTypes, Scopes: in.Scopes, Public: in.Public, FirstParty: in.FirstParty,
+	return service.ClientInput{ID: in.ClientID, Name: in.Name, RedirectURIs: in.RedirectURIs, GrantTypes: in.GrantTypes, Scopes: in.Scopes, Public: in.Public, FirstParty: in.FirstParty,
 		PostLogoutRedirectURIs: in.PostLogoutRedirectURIs, IDTokenSignedResponseAlg: in.IDTokenSignedResponseAlg}
 }
 
@@ -76,7 +79,13 @@ func (h *Handler) listClients(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	items, next, err := h.clients.List(r.Context(), limit, cursor)
+	var items []core.Client
+	var next string
+	if q := r.URL.Query(); q.Has("name") {
+		items, next, err = h.clients.ListByName(r.Context(), q.Get("name"), limit, cursor)
+	} else {
+		items, next, err = h.clients.List(r.Context(), limit, cursor)
+	}
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -121,6 +130,10 @@ func (h *Handler) updateClient(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
+	if in.ClientID != "" && in.ClientID != pathID(r) {
+		h.writeError(w, r, &core.ValidationError{Fields: map[string]string{"client_id": "cannot change; create a new client"}})
+		return
+	}
 	c, err := h.clients.Update(r.Context(), callerOf(r), pathID(r), in.toService())
 	if err != nil {
 		h.writeError(w, r, err)
@@ -137,8 +150,32 @@ func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// regenerateRequest is the optional body of POST
+// /api/clients/{id}/regenerate-secret.
+type regenerateRequest struct {
+	// KeepPreviousFor is how long the replaced secret keeps working: a
+	// duration ("36h", "7d") up to 7d; absent: it stops at once.
+	KeepPreviousFor *string `json:"keep_previous_for"`
+}
+
 func (h *Handler) regenerateSecret(w http.ResponseWriter, r *http.Request) {
-	c, secret, err := h.clients.RegenerateSecret(r.Context(), callerOf(r), pathID(r))
+	var keep time.Duration
+	if r.ContentLength != 0 {
+		var in regenerateRequest
+		if err := decodeJSON(w, r, &in); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		if in.KeepPreviousFor != nil {
+			d, err := core.ParseDuration(*in.KeepPreviousFor)
+			if err != nil || d < 0 || d > core.MaxKeepPreviousSecret {
+				h.writeError(w, r, &core.ValidationError{Fields: map[string]string{"keep_previous_for": "must be a duration from 0s to 7d, such as \"24h\" or \"7d\""}})
+				return
+			}
+			keep = d
+		}
+	}
+	c, secret, err := h.clients.RegenerateSecret(r.Context(), callerOf(r), pathID(r), keep)
 	if err != nil {
 		h.writeError(w, r, err)
 		return

@@ -1,12 +1,10 @@
 package http
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"sync/atomic"
-	"time"
 
 	"github.com/gorilla/mux"
 	"go.opentelemetry.io/otel/propagation"
@@ -26,8 +24,8 @@ type Deps struct {
 	Signer  ports.TokenSigner
 	Clock   ports.Clock
 	Logger  *slog.Logger
-	// Pingers are asked by /readyz.
-	Pingers []ports.Pinger
+	// Checks are asked by /readyz.
+	Checks []ReadinessCheck
 	// Telemetry traces and measures requests; the zero value does nothing.
 	Telemetry Telemetry
 	// Audit records security events; nil records nothing.
@@ -48,6 +46,8 @@ type Deps struct {
 	Accounts       *service.Accounts
 	Authorizations *service.Authorizations
 	Sessions       SessionConfig
+	// AuditEvents serves GET /api/audit-events; nil: not served.
+	AuditEvents *service.AuditEvents
 }
 
 // Handler serves every route of the contract.
@@ -63,7 +63,7 @@ type Handler struct {
 	signer  ports.TokenSigner
 	clock   ports.Clock
 	log     *slog.Logger
-	pingers []ports.Pinger
+	checks  []ReadinessCheck
 	ids     *requestIDs
 	audit   *service.Audit
 
@@ -72,10 +72,11 @@ type Handler struct {
 	corsPolicy *corsPolicy
 	rl         *rateLimiter
 
-	accounts *service.Accounts
-	authz    *service.Authorizations
-	sessions *sessions
-	pages    *pages
+	accounts    *service.Accounts
+	authz       *service.Authorizations
+	auditEvents *service.AuditEvents
+	sessions    *sessions
+	pages       *pages
 
 	router   *mux.Router
 	root     http.Handler
@@ -90,10 +91,11 @@ type Handler struct {
 func New(d Deps) (*Handler, error) {
 	h := &Handler{
 		tokens: d.Tokens, clients: d.Clients, scopes: d.Scopes, grants: d.Grants, signer: d.Signer,
-		clock: d.Clock, log: d.Logger, pingers: d.Pingers, ids: newRequestIDs(), audit: d.Audit,
+		clock: d.Clock, log: d.Logger, checks: d.Checks, ids: newRequestIDs(), audit: d.Audit,
 		proxies: NewTrustedProxies(d.TrustedProxies), headers: newSecurityHeaders(d.Production),
 		corsPolicy: newCORSPolicy(d.CORSOrigins), rl: newRateLimiter(d.RateLimits, d.RateLimitStore, d.Clock, d.Logger),
 		accounts: d.Accounts, authz: d.Authorizations, sessions: newSessions(d.Sessions),
+		auditEvents: d.AuditEvents,
 	}
 	tel := d.Telemetry.withDefaults()
 	h.tracer, h.propagator, h.obs = tel.Tracer, tel.Propagator, tel.Observer
@@ -144,25 +146,9 @@ func (h *Handler) routes() {
 	h.authRoutes(api)
 	h.scopeRoutes(api)
 	h.clientRoutes(api)
+	h.auditRoutes(api)
 }
 
 func (h *Handler) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-}
-
-func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
-	if h.draining.Load() {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	for _, p := range h.pingers {
-		if err := p.Ping(ctx); err != nil {
-			h.log.LogAttrs(r.Context(), slog.LevelWarn, "not ready", slog.String("error", err.Error()))
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
-			return
-		}
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

@@ -217,7 +217,13 @@ func (h *Handler) authenticateFrom(find tokenFinder, next http.Handler) http.Han
 			h.writeError(w, r, err)
 			return
 		}
-		ctx := service.WithActor(context.WithValue(r.Context(), keyToken, t), service.Actor{ID: t.Subject, ClientID: t.ClientID})
+		// A client's own token (client_credentials) has the client as
+		// its subject (RFC 9068 §2.2); any other subject is a person.
+		actor := service.Actor{Type: core.AuditActorClient, ID: t.Subject, ClientID: t.ClientID}
+		if t.Subject != t.ClientID {
+			actor.Type = core.AuditActorUser
+		}
+		ctx := service.WithActor(context.WithValue(r.Context(), keyToken, t), actor)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -22,7 +22,7 @@ type pages struct {
 
 func newPages() (*pages, error) {
 	p := &pages{byName: map[string]*template.Template{}}
-	for _, name := range []string{"login", "consent", "error", "grant", "index", "register", "reset", "reset_confirm", "notice", "logout"} {
+	for _, name := range []string{"login", "consent", "error", "grant", "index", "register", "reset", "reset_confirm", "notice", "logout", "confirm"} {
 		t, err := template.ParseFS(pageFS, "pages/base.html", "pages/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse page %s: %w", name, err)

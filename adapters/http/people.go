@@ -26,7 +26,7 @@ func (h *Handler) peopleRoutes(r *mux.Router) {
 	r.HandleFunc("/register", h.registerPage).Methods(http.MethodGet, http.MethodPost)
 	r.HandleFunc("/password-reset", h.resetPage).Methods(http.MethodGet, http.MethodPost)
 	r.HandleFunc("/password-reset/confirm", h.resetConfirmPage).Methods(http.MethodGet, http.MethodPost)
-	r.HandleFunc("/verify-email", h.verifyEmailPage).Methods(http.MethodGet)
+	r.HandleFunc("/verify-email", h.verifyEmailPage).Methods(http.MethodGet, http.MethodPost)
 }
 
 func (h *Handler) favicon(w http.ResponseWriter, _ *http.Request) {
@@ -205,10 +205,51 @@ func (h *Handler) resetConfirmPage(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// verifyEmailPage is the link of the verification mail.
+// mailLinkButton is the page a link in a mail opens: it says what the
+// button will do and changes nothing. The change happens only when the
+// person presses the button, a POST to the same address with the CSRF
+// token: mail scanners, link previews and prefetchers fetch every link of
+// a mail with GET, without cookies, and must not act for the person.
+type mailLinkButton struct {
+	Title, Message, Button string
+}
+
+// confirmMailLink serves a mailed link's GET with page and reports false;
+// for a POST it checks the CSRF token (answering 403 when it fails) and
+// reports whether to go on with the change. Every page a mail links to
+// goes through it or, like the password reset form, asks for input on
+// GET.
+func (h *Handler) confirmMailLink(w http.ResponseWriter, r *http.Request, page mailLinkButton) bool {
+	if r.Method == http.MethodPost {
+		_, ok := h.pageForm(w, r)
+		return ok
+	}
+	noStore(w)
+	data := struct{ Title, Message, Button, Action, CSRF string }{
+		page.Title, page.Message, page.Button, r.URL.RequestURI(), h.sessions.csrfToken(w, r),
+	}
+	if err := h.pages.render(w, http.StatusOK, "confirm", data); err != nil {
+		h.writeError(w, r, err)
+	}
+	return false
+}
+
+// verifyEmailPage is the link of the verification mail: a GET shows a
+// button, and pressing it (a POST with the CSRF token, the token still in
+// the query) marks the address verified.
 func (h *Handler) verifyEmailPage(w http.ResponseWriter, r *http.Request) {
 	r = withHTMLErrors(r)
-	u, err := h.accounts.VerifyEmail(r.Context(), r.URL.Query().Get("token"))
+	token := r.URL.Query().Get("token")
+	if token == "" {
+		h.notice(w, r, http.StatusBadRequest, "Link incomplete", "This address has no verification token. Open the link from the mail as it is.", "/", "Home")
+		return
+	}
+	if !h.confirmMailLink(w, r, mailLinkButton{
+		Title: "Confirm your address", Message: "Press the button to confirm that this e-mail address is yours.", Button: "Confirm my address",
+	}) {
+		return
+	}
+	u, err := h.accounts.VerifyEmail(r.Context(), token)
 	var v *core.ValidationError
 	switch {
 	case errors.As(err, &v):

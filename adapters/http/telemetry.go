@@ -17,7 +17,6 @@ import (
 type Observer interface {
 	RecordRequest(ctx context.Context, route, method string, status int, d time.Duration)
 	TokenIssued(ctx context.Context, grantType string)
-	LoginFailed(ctx context.Context)
 	RateLimited(ctx context.Context, limit string)
 }
 
@@ -26,7 +25,6 @@ type nopObserver struct{}
 
 func (nopObserver) RecordRequest(context.Context, string, string, int, time.Duration) {}
 func (nopObserver) TokenIssued(context.Context, string)                               {}
-func (nopObserver) LoginFailed(context.Context)                                       {}
 func (nopObserver) RateLimited(context.Context, string)                               {}
 
 // Telemetry is how the edge traces and measures requests.

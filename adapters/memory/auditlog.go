@@ -2,6 +2,9 @@ package memory
 
 import (
 	"encoding/binary"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/identityd/identityd/core"
 )
@@ -31,18 +34,18 @@ type auditLog struct {
 type auditRecord struct {
 	// idUUID holds the id when it is a canonical UUID (idIsUUID), as
 	// ports.Random.NewID makes them; idString any other.
-	idUUID                                  uuid
-	idString                                string
-	actorID, subjectID, clientID, requestID string
-	common                                  *auditCommon
-	at                                      int64
-	success, idIsUUID                       bool
-	full                                    *core.AuditEvent
+	idUUID                                          uuid
+	idString                                        string
+	actorID, subjectID, userID, clientID, requestID string
+	common                                          *auditCommon
+	at                                              int64
+	success, idIsUUID                               bool
+	full                                            *core.AuditEvent
 }
 
 // auditCommon is the part of an event that repeats.
 type auditCommon struct {
-	typ, ip, userAgent, detail string
+	typ, actorType, ip, userAgent, detail string
 }
 
 func (l *auditLog) add(e core.AuditEvent) {
@@ -55,8 +58,8 @@ func (l *auditLog) add(e core.AuditEvent) {
 		l.chunks = append(l.chunks, make([]auditRecord, 0, auditChunk))
 	}
 	var r auditRecord
-	if at, ok := packTime(e.CreatedAt); ok {
-		r = auditRecord{actorID: e.ActorID, subjectID: e.SubjectID, clientID: e.ClientID, requestID: e.RequestID,
+	if at, ok := packTime(e.CreatedAt); ok && e.Details == nil {
+		r = auditRecord{actorID: e.ActorID, subjectID: e.SubjectID, userID: e.UserID, clientID: e.ClientID, requestID: e.RequestID,
 			common: l.shared(e), at: at, success: e.Success}
 		if u, ok := parseUUID(e.ID); ok {
 			r.idUUID, r.idIsUUID = u, true
@@ -77,14 +80,14 @@ func (l *auditLog) shared(e core.AuditEvent) *auditCommon {
 	}
 	var buf [256]byte
 	key := buf[:0]
-	for _, s := range [...]string{e.Type, e.IP, e.UserAgent, e.Detail} {
+	for _, s := range [...]string{e.Type, e.ActorType, e.IP, e.UserAgent, e.Detail} {
 		key = binary.AppendUvarint(key, uint64(len(s)))
 		key = append(key, s...)
 	}
 	if c, ok := l.common[string(key)]; ok {
 		return c
 	}
-	c := &auditCommon{typ: e.Type, ip: e.IP, userAgent: e.UserAgent, detail: e.Detail}
+	c := &auditCommon{typ: e.Type, actorType: e.ActorType, ip: e.IP, userAgent: e.UserAgent, detail: e.Detail}
 	if len(l.common) < maxInterned {
 		l.common[string(key)] = c
 	}
@@ -109,11 +112,50 @@ func (l *auditLog) events() []core.AuditEvent {
 				id = r.idUUID.String()
 			}
 			out = append(out, core.AuditEvent{
-				ID: id, Type: r.common.typ, ActorID: r.actorID, SubjectID: r.subjectID, ClientID: r.clientID,
+				ID: id, Type: r.common.typ, ActorType: r.common.actorType, ActorID: r.actorID, SubjectID: r.subjectID, UserID: r.userID, ClientID: r.clientID,
 				IP: r.common.ip, UserAgent: r.common.userAgent, RequestID: r.requestID, Success: r.success,
 				Detail: r.common.detail, CreatedAt: unpackTime(r.at),
 			})
 		}
 	}
 	return out
+}
+
+// list returns the events q selects, newest first.
+func (l *auditLog) list(q core.AuditQuery) []core.AuditEvent {
+	var out []core.AuditEvent
+	for _, e := range l.events() {
+		if q.Matches(e) {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b core.AuditEvent) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	if len(out) > q.Limit {
+		out = out[:max(q.Limit, 0)]
+	}
+	return out
+}
+
+// purge drops the events created before `before` and returns how many.
+func (l *auditLog) purge(before time.Time) int64 {
+	all := l.events()
+	keep := make([]core.AuditEvent, 0, len(all))
+	for _, e := range all {
+		if !e.CreatedAt.Before(before) {
+			keep = append(keep, e)
+		}
+	}
+	if len(keep) == len(all) {
+		return 0
+	}
+	*l = auditLog{common: l.common}
+	for _, e := range keep {
+		l.add(e)
+	}
+	return int64(len(all) - len(keep))
 }

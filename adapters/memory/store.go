@@ -110,7 +110,8 @@ func (s *Store) CountClientSecretsNotUnder(_ context.Context, keyID string) (int
 	defer s.mu.RUnlock()
 	n := 0
 	for _, c := range s.clients {
-		if c.SecretHash != "" && c.SecretHashKey != keyID {
+		if c.SecretHash != "" && c.SecretHashKey != keyID ||
+			c.PreviousSecretHash != "" && c.PreviousSecretHashKey != keyID && time.Now().Before(c.PreviousSecretExpiresAt) {
 			n++
 		}
 	}

@@ -59,3 +59,13 @@ func TestDeviceCodes(t *testing.T) {
 		return porttest.DeviceCodeFixture{Repo: memory.NewDeviceCodes(), ClientID: "c", UserID: "u"}
 	})
 }
+
+func TestAuditLog(t *testing.T) {
+	t.Parallel()
+	porttest.RunAuditLogTests(t, func(*testing.T) porttest.AuditStore { return memory.NewStore() })
+}
+
+func TestClientNames(t *testing.T) {
+	t.Parallel()
+	porttest.RunClientNameTests(t, func(*testing.T) porttest.ClientNameStore { return memory.NewStore() })
+}

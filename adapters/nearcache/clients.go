@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/identityd/identityd/core"
 	"github.com/identityd/identityd/ports"
@@ -30,6 +31,8 @@ type Clients struct {
 	// epoch grows with every drop: a read that began before a drop must
 	// not put what it read into the cache.
 	epoch uint64
+
+	hits, misses atomic.Uint64
 }
 
 var (
@@ -54,8 +57,10 @@ func (c *Clients) GetClient(ctx context.Context, id string) (core.Client, error)
 	epoch := c.epoch
 	c.mu.RUnlock()
 	if ok {
+		c.hits.Add(1)
 		return cl, nil
 	}
+	c.misses.Add(1)
 	cl, err := c.repo.GetClient(ctx, id)
 	if err != nil {
 		return core.Client{}, err
@@ -70,6 +75,12 @@ func (c *Clients) GetClient(ctx context.Context, id string) (core.Client, error)
 	}
 	c.mu.Unlock()
 	return cl, nil
+}
+
+// Stats returns how many GetClient calls were answered from memory (hits)
+// and read through to the repository (misses) since NewClients.
+func (c *Clients) Stats() (hits, misses uint64) {
+	return c.hits.Load(), c.misses.Load()
 }
 
 // CreateClient implements ports.ClientRepository.

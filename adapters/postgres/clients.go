@@ -17,6 +17,9 @@ type clientRow struct {
 	Name         string         `db:"name"`
 	SecretHash   sql.NullString `db:"secret_hash"`
 	SecretKey    string         `db:"secret_hash_key"`
+	PrevHash     sql.NullString `db:"previous_secret_hash"`
+	PrevKey      string         `db:"previous_secret_hash_key"`
+	PrevExpires  sql.NullTime   `db:"previous_secret_expires_at"`
 	RedirectURIs pq.StringArray `db:"redirect_uris"`
 	GrantTypes   pq.StringArray `db:"grant_types"`
 	Scopes       pq.StringArray `db:"scopes"`
@@ -34,11 +37,13 @@ func (r clientRow) client() core.Client {
 		RedirectURIs: r.RedirectURIs, GrantTypes: r.GrantTypes, Scopes: r.Scopes,
 		Public: r.Public, FirstParty: r.FirstParty, PostLogoutRedirectURIs: r.PostLogout, IDTokenSignedResponseAlg: r.IDTokenAlg,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		PreviousSecretHash: r.PrevHash.String, PreviousSecretHashKey: r.PrevKey, PreviousSecretExpiresAt: fromNullTime(r.PrevExpires),
 	}
 }
 
 // selectClient reads clients with their scope names in held order.
-const selectClient = `SELECT c.client_id, c.name, c.secret_hash, c.secret_hash_key, c.redirect_uris, c.grant_types,
+const selectClient = `SELECT c.client_id, c.name, c.secret_hash, c.secret_hash_key,
+	c.previous_secret_hash, c.previous_secret_hash_key, c.previous_secret_expires_at, c.redirect_uris, c.grant_types,
 	c.public, c.first_party, c.created_at, c.updated_at, c.post_logout_redirect_uris, c.id_token_signed_response_alg,
 	(SELECT array_agg(cs.scope_name ORDER BY cs.position) FROM client_scopes cs WHERE cs.client_id = c.client_id) AS scopes
 	FROM oauth_clients c`
@@ -149,10 +154,12 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(core.Client
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE oauth_clients SET name = $2, secret_hash = $3, redirect_uris = $4,
 			grant_types = $5, public = $6, first_party = $7, created_at = $8, updated_at = $9,
-			post_logout_redirect_uris = $10, id_token_signed_response_alg = $11, secret_hash_key = $12
+			post_logout_redirect_uris = $10, id_token_signed_response_alg = $11, secret_hash_key = $12,
+			previous_secret_hash = $13, previous_secret_hash_key = $14, previous_secret_expires_at = $15
 			WHERE client_id = $1`,
 			id, c.Name, nullString(c.SecretHash), pq.StringArray(c.RedirectURIs), pq.StringArray(c.GrantTypes),
-			c.Public, c.FirstParty, c.CreatedAt, c.UpdatedAt, pq.StringArray(c.PostLogoutRedirectURIs), c.IDTokenSignedResponseAlg, c.SecretHashKey)
+			c.Public, c.FirstParty, c.CreatedAt, c.UpdatedAt, pq.StringArray(c.PostLogoutRedirectURIs), c.IDTokenSignedResponseAlg, c.SecretHashKey,
+			nullString(c.PreviousSecretHash), c.PreviousSecretHashKey, nullTime(c.PreviousSecretExpiresAt))
 		if err != nil {
 			return translate(ctx, err, what)
 		}
@@ -201,6 +208,7 @@ func (s *Store) CountClientSecretsNotUnder(ctx context.Context, keyID string) (i
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var n int
-	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM oauth_clients WHERE secret_hash IS NOT NULL AND secret_hash_key <> $1`, keyID)
+	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM oauth_clients WHERE (secret_hash IS NOT NULL AND secret_hash_key <> $1)
+		OR (previous_secret_hash IS NOT NULL AND previous_secret_hash_key <> $1 AND previous_secret_expires_at > now())`, keyID)
 	return n, translate(ctx, err, "count client secrets")
 }

@@ -54,3 +54,21 @@ func TestDeviceCodes(t *testing.T) {
 		return porttest.NewDeviceCodeFixture(t, s)
 	})
 }
+
+func TestAuditLog(t *testing.T) {
+	t.Parallel()
+	pgtest.URL(t)
+	porttest.RunAuditLogTests(t, func(t *testing.T) porttest.AuditStore {
+		s, _ := newStore(t, postgres.StoreOptions{})
+		return s
+	})
+}
+
+func TestClientNames(t *testing.T) {
+	t.Parallel()
+	pgtest.URL(t)
+	porttest.RunClientNameTests(t, func(t *testing.T) porttest.ClientNameStore {
+		s, _ := newStore(t, postgres.StoreOptions{})
+		return s
+	})
+}

@@ -17,12 +17,26 @@ const InstrumentationName = "github.com/identityd/identityd"
 const (
 	MetricHTTPServerDuration  = "http.server.request.duration"
 	MetricTokensIssued        = "identityd.tokens.issued"
-	MetricLoginFailures       = "identityd.login.failures"
+	MetricSignIns             = "identityd.signins"
 	MetricRateLimitRejections = "identityd.ratelimit.rejections"
 	MetricDBConnectionCount   = "db.client.connection.count"
 	MetricDBConnectionMax     = "db.client.connection.max"
 	MetricAuditPending        = "identityd.audit.pending"
 	MetricAuditDropped        = "identityd.audit.dropped"
+	MetricCacheRequests       = "identityd.cache.requests"
+	MetricReadiness           = "identityd.readiness"
+)
+
+// Sign-in results (the identityd.signin.result attribute of MetricSignIns).
+const (
+	SignInSucceeded = "succeeded"
+	// SignInFailed is a wrong password or an unknown e-mail address.
+	SignInFailed = "failed"
+	// SignInLocked is an attempt refused because the account (or the
+	// device) is in its login back-off: the lockout monitors count these.
+	SignInLocked = "locked"
+	// SignInSecondFactorFailed is a wrong second factor.
+	SignInSecondFactorFailed = "mfa_failed"
 )
 
 // Attribute keys.
@@ -34,6 +48,9 @@ const (
 	attrStatus                 = "http.response.status_code"
 	attrGrantType              = "oauth.grant_type"
 	attrRateLimit              = "identityd.ratelimit.name"
+	attrSignInResult           = "identityd.signin.result"
+	attrCacheName              = "identityd.cache.name"
+	attrCacheResult            = "identityd.cache.result"
 	defaultDurationDescription = "Duration of HTTP server requests."
 )
 
@@ -49,12 +66,14 @@ type Metrics struct {
 	meter           metric.Meter
 	requestDuration metric.Float64Histogram
 	tokensIssued    metric.Int64Counter
-	loginFailures   metric.Int64Counter
+	signIns         metric.Int64Counter
 	rateLimited     metric.Int64Counter
 	connCount       metric.Int64ObservableUpDownCounter
 	connMax         metric.Int64ObservableUpDownCounter
 	auditPending    metric.Int64ObservableUpDownCounter
 	auditDropped    metric.Int64ObservableCounter
+	cacheRequests   metric.Int64ObservableCounter
+	readiness       metric.Int64ObservableGauge
 }
 
 // NewMetrics creates the instruments from mp.
@@ -74,11 +93,11 @@ func NewMetrics(mp metric.MeterProvider) (*Metrics, error) {
 	); err != nil {
 		return nil, fmt.Errorf("telemetry: create %s: %w", MetricTokensIssued, err)
 	}
-	if m.loginFailures, err = m.meter.Int64Counter(MetricLoginFailures,
+	if m.signIns, err = m.meter.Int64Counter(MetricSignIns,
 		metric.WithUnit("{attempt}"),
-		metric.WithDescription("Failed logins (unknown email, wrong password, locked account)."),
+		metric.WithDescription("Password sign-ins by result: succeeded, failed, locked (refused in login back-off), mfa_failed."),
 	); err != nil {
-		return nil, fmt.Errorf("telemetry: create %s: %w", MetricLoginFailures, err)
+		return nil, fmt.Errorf("telemetry: create %s: %w", MetricSignIns, err)
 	}
 	if m.rateLimited, err = m.meter.Int64Counter(MetricRateLimitRejections,
 		metric.WithUnit("{request}"),
@@ -110,6 +129,17 @@ func NewMetrics(mp metric.MeterProvider) (*Metrics, error) {
 	); err != nil {
 		return nil, fmt.Errorf("telemetry: create %s: %w", MetricAuditDropped, err)
 	}
+	if m.cacheRequests, err = m.meter.Int64ObservableCounter(MetricCacheRequests,
+		metric.WithUnit("{request}"),
+		metric.WithDescription("Reads of an in-process cache, by cache and result (hit, miss)."),
+	); err != nil {
+		return nil, fmt.Errorf("telemetry: create %s: %w", MetricCacheRequests, err)
+	}
+	if m.readiness, err = m.meter.Int64ObservableGauge(MetricReadiness,
+		metric.WithDescription("What /readyz answers: 2 ok, 1 degraded (Redis away, requests still succeed), 0 unavailable or draining."),
+	); err != nil {
+		return nil, fmt.Errorf("telemetry: create %s: %w", MetricReadiness, err)
+	}
 	return m, nil
 }
 
@@ -134,9 +164,13 @@ func (m *Metrics) TokenIssued(ctx context.Context, grantType string) {
 	m.tokensIssued.Add(ctx, 1, metric.WithAttributes(attribute.String(attrGrantType, grantType)))
 }
 
-// LoginFailed counts a failed login.
-func (m *Metrics) LoginFailed(ctx context.Context) {
-	m.loginFailures.Add(ctx, 1)
+// SignIn counts one sign-in attempt with result, one of the SignIn*
+// constants.
+func (m *Metrics) SignIn(ctx context.Context, result string) {
+	if !m.signIns.Enabled(ctx) {
+		return
+	}
+	m.signIns.Add(ctx, 1, metric.WithAttributes(attribute.String(attrSignInResult, result)))
 }
 
 // RateLimited counts a request rejected by the rate limit named limit
@@ -189,6 +223,51 @@ func (m *Metrics) RegisterAudit(pending func() int, dropped func() uint64) (func
 	}, m.auditPending, m.auditDropped)
 	if err != nil {
 		return nil, fmt.Errorf("telemetry: register the audit callback: %w", err)
+	}
+	return reg.Unregister, nil
+}
+
+// CacheStats are the totals of reads of a cache since the process started.
+type CacheStats struct {
+	Hits   uint64
+	Misses uint64
+}
+
+// RegisterCache reports the cache named cache (such as "clients") on
+// every collection, by calling stats. The returned func unregisters it.
+func (m *Metrics) RegisterCache(cache string, stats func() CacheStats) (func() error, error) {
+	name := attribute.String(attrCacheName, cache)
+	hit := metric.WithAttributeSet(attribute.NewSet(name, attribute.String(attrCacheResult, "hit")))
+	miss := metric.WithAttributeSet(attribute.NewSet(name, attribute.String(attrCacheResult, "miss")))
+	reg, err := m.meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		s := stats()
+		o.ObserveInt64(m.cacheRequests, int64(s.Hits), hit)
+		o.ObserveInt64(m.cacheRequests, int64(s.Misses), miss)
+		return nil
+	}, m.cacheRequests)
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: register the %s cache callback: %w", cache, err)
+	}
+	return reg.Unregister, nil
+}
+
+// Readiness levels of MetricReadiness.
+const (
+	ReadinessUnavailable = 0
+	ReadinessDegraded    = 1
+	ReadinessOK          = 2
+)
+
+// RegisterReadiness reports, on every collection, the level ready returns
+// (ReadinessOK, ReadinessDegraded or ReadinessUnavailable). The returned
+// func unregisters it.
+func (m *Metrics) RegisterReadiness(ready func(context.Context) int) (func() error, error) {
+	reg, err := m.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		o.ObserveInt64(m.readiness, int64(ready(ctx)))
+		return nil
+	}, m.readiness)
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: register the readiness callback: %w", err)
 	}
 	return reg.Unregister, nil
 }

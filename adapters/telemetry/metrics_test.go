@@ -73,8 +73,13 @@ func TestCounters(t *testing.T) {
 	m.TokenIssued(t.Context(), "client_credentials")
 	m.TokenIssued(t.Context(), "client_credentials")
 	m.TokenIssued(t.Context(), "refresh_token")
-	m.LoginFailed(t.Context())
+	m.SignIn(t.Context(), telemetry.SignInFailed)
+	m.SignIn(t.Context(), telemetry.SignInLocked)
+	m.SignIn(t.Context(), telemetry.SignInLocked)
 	m.RateLimited(t.Context(), "auth")
+	unregister, err := m.RegisterCache("clients", func() telemetry.CacheStats { return telemetry.CacheStats{Hits: 7, Misses: 2} })
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = unregister() })
 	rm := collect(t, r)
 
 	tests := []struct {
@@ -84,7 +89,10 @@ func TestCounters(t *testing.T) {
 	}{
 		{telemetry.MetricTokensIssued, attribute.NewSet(attribute.String("oauth.grant_type", "client_credentials")), 2},
 		{telemetry.MetricTokensIssued, attribute.NewSet(attribute.String("oauth.grant_type", "refresh_token")), 1},
-		{telemetry.MetricLoginFailures, attribute.NewSet(), 1},
+		{telemetry.MetricSignIns, attribute.NewSet(attribute.String("identityd.signin.result", "failed")), 1},
+		{telemetry.MetricSignIns, attribute.NewSet(attribute.String("identityd.signin.result", "locked")), 2},
+		{telemetry.MetricCacheRequests, attribute.NewSet(attribute.String("identityd.cache.name", "clients"), attribute.String("identityd.cache.result", "hit")), 7},
+		{telemetry.MetricCacheRequests, attribute.NewSet(attribute.String("identityd.cache.name", "clients"), attribute.String("identityd.cache.result", "miss")), 2},
 		{telemetry.MetricRateLimitRejections, attribute.NewSet(attribute.String("identityd.ratelimit.name", "auth")), 1},
 	}
 	for _, tt := range tests {
@@ -142,7 +150,7 @@ func TestMetricsOnNoopProvider(t *testing.T) {
 	require.NoError(t, err)
 	m.RecordRequest(t.Context(), "/healthz", "GET", 200, time.Millisecond)
 	m.TokenIssued(t.Context(), "client_credentials")
-	m.LoginFailed(t.Context())
+	m.SignIn(t.Context(), telemetry.SignInSucceeded)
 	m.RateLimited(t.Context(), "ip")
 	unregister, err := m.RegisterPool("redis", func() telemetry.PoolStats { return telemetry.PoolStats{} })
 	require.NoError(t, err)

@@ -38,7 +38,9 @@ func TestSetupRejectsBadOptions(t *testing.T) {
 		want string
 	}{
 		{"protocol", telemetry.Options{OTLPEndpoint: "http://127.0.0.1:4318", OTLPProtocol: "http/json"}, `OTLP protocol "http/json"`},
-		{"temporality", telemetry.Options{OTLPEndpoint: "http://127.0.0.1:4318", MetricsTemporality: "lowmemory"}, `temporality "lowmemory"`},
+		{"temporality", telemetry.Options{OTLPEndpoint: "http://127.0.0.1:4318", MetricsTemporality: "sometimes"}, `temporality "sometimes"`},
+		{"sampler", telemetry.Options{OTLPEndpoint: "http://127.0.0.1:4318", TracesSampler: "probabilistic"}, `sampler "probabilistic"`},
+		{"sampler argument", telemetry.Options{OTLPEndpoint: "http://127.0.0.1:4318", TracesSampler: "traceidratio", TracesSamplerArg: "1.5"}, `argument "1.5"`},
 		{"endpoint", telemetry.Options{OTLPEndpoint: "127.0.0.1:4318"}, "must be an http:// or https:// URL"},
 	}
 	for _, tt := range tests {
@@ -121,7 +123,7 @@ func TestSetupExportsOverOTLPHTTP(t *testing.T) {
 	span.End()
 	m, err := telemetry.NewMetrics(p.MeterProvider)
 	require.NoError(t, err)
-	m.LoginFailed(t.Context())
+	m.SignIn(t.Context(), telemetry.SignInFailed)
 	require.NoError(t, shutdown(t.Context()))
 
 	mu.Lock()

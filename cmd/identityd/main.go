@@ -90,7 +90,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer closeLog.Close()
-	logger = slog.New(telemetry.NewLogHandler(logger.Handler()))
+	logger = slog.New(telemetry.NewLogHandler(logger.Handler(), app.TelemetryOptions(cfg).Identity()))
 	switch cmd {
 	case "healthcheck":
 		return healthcheck(cfg, stderr)

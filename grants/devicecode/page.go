@@ -54,10 +54,12 @@ func (g *Grant) ServePage(ctx context.Context, r grants.PageRequest) (grants.Pag
 		return grants.Page{}, err
 	}
 	scopes := core.GrantableScopes(r.User, d.Scopes)
+	// RFC 8628 §5.4 (remote phishing): the person always sees who asks,
+	// for what, and the code to compare with their device, and approves
+	// with a button of their own; a first-party client is no exception,
+	// or a link to verification_uri_complete and one "Continue" would
+	// connect an attacker's device.
 	decision := r.Params.Get("decision")
-	if client.FirstParty && decision == "" {
-		decision = decisionApprove
-	}
 	switch decision {
 	case decisionApprove, decisionDeny:
 	default:
@@ -98,7 +100,7 @@ func entryPage(value, msg string, status int) grants.Page {
 func consentPage(userCode, clientName string, scopes []string) grants.Page {
 	p := grants.Page{
 		Title:   "Allow access?",
-		Message: clientName + " on the device showing " + userCode + " wants to access your account. Only continue if you started this on your device.",
+		Message: clientName + " wants to access your account from a device. Check that your device shows the code " + userCode + ", and allow only if you started this on that device yourself.",
 		Form: &grants.PageForm{
 			Hidden:    map[string]string{"user_code": userCode},
 			ListLabel: "It asks for permission to:", List: scopes,

@@ -262,7 +262,7 @@ func TestBootstrapAdminUser(t *testing.T) {
 	p := e2e.Start(t, map[string]string{"BOOTSTRAP_ADMIN_EMAIL": "Root@Example.com", "BOOTSTRAP_ADMIN_PASSWORD": "Root-Password-0123!"})
 	status, lb := call(t, http.MethodPost, p.URL+"/api/auth/login", "", map[string]string{"email": "root@example.com", "password": "Root-Password-0123!"})
 	require.Equal(t, http.StatusOK, status, "%v", lb)
-	assert.ElementsMatch(t, []string{"scopes:read", "scopes:write", "clients:read", "clients:write", "clients:admin"}, strings.Fields(lb["scope"].(string)))
+	assert.ElementsMatch(t, []string{"scopes:read", "scopes:write", "clients:read", "clients:write", "clients:admin", "users:read", "users:write", "audit:read"}, strings.Fields(lb["scope"].(string)))
 	status, _ = call(t, http.MethodGet, p.URL+"/api/clients", lb["access_token"].(string), nil)
 	assert.Equal(t, http.StatusOK, status)
 	assert.False(t, strings.Contains(p.Stdout(), "Root-Password-0123!"), "the password never reaches the log")

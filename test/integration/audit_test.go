@@ -40,10 +40,10 @@ func TestAuditTrail(t *testing.T) {
 		return data
 	}
 
-	scope := decode[map[string]any](t, call(http.MethodPost, "/api/scopes", `{"name":"audit:read","description":"x"}`))
+	scope := decode[map[string]any](t, call(http.MethodPost, "/api/scopes", `{"name":"reports:audit","description":"x"}`))
 	scopeID := scope["id"].(string)
-	call(http.MethodPut, "/api/scopes/"+scopeID, `{"name":"audit:read","description":"y"}`)
-	client := decode[map[string]any](t, call(http.MethodPost, "/api/clients", `{"name":"audited","grant_types":["client_credentials"],"scopes":["audit:read"]}`))
+	call(http.MethodPut, "/api/scopes/"+scopeID, `{"name":"reports:audit","description":"y"}`)
+	client := decode[map[string]any](t, call(http.MethodPost, "/api/clients", `{"name":"audited","grant_types":["client_credentials"],"scopes":["reports:audit"]}`))
 	clientID, secret := client["client_id"].(string), client["client_secret"].(string)
 	tr := s.ClientCredentials(t, clientID, secret, "")
 	require.Equal(t, http.StatusOK, tr.Status)
@@ -65,24 +65,31 @@ func TestAuditTrail(t *testing.T) {
 	}
 
 	adminSub := apptest.AdminClientID
+	// A client event concerns the client changed; the client the actor
+	// used is then in details. A scope event concerns the actor's client.
 	management := []struct {
 		giveType    string
 		wantSubject string
+		wantClient  string
 	}{
-		{core.AuditScopeCreated, scopeID},
-		{core.AuditScopeUpdated, scopeID},
-		{core.AuditScopeDeleted, scopeID},
-		{core.AuditClientCreated, clientID},
-		{core.AuditClientUpdated, clientID},
-		{core.AuditClientSecretRotated, clientID},
-		{core.AuditClientDeleted, clientID},
+		{core.AuditScopeCreated, scopeID, adminSub},
+		{core.AuditScopeUpdated, scopeID, adminSub},
+		{core.AuditScopeDeleted, scopeID, adminSub},
+		{core.AuditClientCreated, clientID, clientID},
+		{core.AuditClientUpdated, clientID, clientID},
+		{core.AuditClientSecretRotated, clientID, clientID},
+		{core.AuditClientDeleted, clientID, clientID},
 	}
 	for _, tt := range management {
 		t.Run(tt.giveType, func(t *testing.T) {
 			require.Len(t, byType[tt.giveType], 1)
 			e := byType[tt.giveType][0]
 			assert.Equal(t, adminSub, e.ActorID)
-			assert.Equal(t, adminSub, e.ClientID)
+			assert.Equal(t, core.AuditActorClient, e.ActorType)
+			assert.Equal(t, tt.wantClient, e.ClientID)
+			if tt.wantClient != adminSub {
+				assert.Equal(t, adminSub, e.Details["actor_client_id"])
+			}
 			assert.Equal(t, tt.wantSubject, e.SubjectID)
 			assert.Equal(t, "203.0.113.50", e.IP, "the client address behind the trusted proxy")
 			assert.Equal(t, ua, e.UserAgent)
@@ -101,7 +108,7 @@ func TestAuditTrail(t *testing.T) {
 				assert.NotEmpty(t, e.SubjectID, "the jti")
 				assert.Equal(t, "127.0.0.1", e.IP)
 				assert.NotEmpty(t, e.RequestID)
-				assert.Contains(t, e.Detail, "audit:read")
+				assert.Contains(t, e.Detail, "reports:audit")
 			}
 		}
 		assert.True(t, found)

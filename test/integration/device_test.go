@@ -84,8 +84,8 @@ func pollDevice(t *testing.T, s *apptest.Server, c webClient, deviceCode string)
 }
 
 // verifyDevice signs in at verification_uri_complete and presses button
-// ("approve" or "deny") on the consent page; "" when the client is
-// first-party and there is none. It returns the last page.
+// ("approve" or "deny") on the consent page; "" stops at the consent
+// page. It returns the last page.
 func verifyDevice(t *testing.T, s *apptest.Server, b *apptest.Browser, da deviceAuth, email, password, button string) apptest.Page {
 	t.Helper()
 	u, err := url.Parse(da.VerificationURIComplete)
@@ -293,8 +293,8 @@ func TestDeviceFlowFirstPartyAndManagementScopes(t *testing.T) {
 	register(t, s.Server, "user@example.com", userPassword)
 	c := newClient(t, s.Server, true, true, []string{core.GrantDeviceCode}, core.ScopeClientsRead, "photos:read")
 	_, da := startDevice(t, s.Server, c, "")
-	page := verifyDevice(t, s.Server, apptest.NewBrowser(t, s.URL), da, "user@example.com", userPassword, "")
-	assert.Contains(t, page.Body, "Device connected", "a first-party client needs no consent")
+	page := verifyDevice(t, s.Server, apptest.NewBrowser(t, s.URL), da, "user@example.com", userPassword, "approve")
+	assert.Contains(t, page.Body, "Device connected")
 	s.Clock.Advance(6 * time.Second)
 	tr := pollDevice(t, s.Server, c, da.DeviceCode)
 	require.Equal(t, http.StatusOK, tr.Status, tr.ErrorDescription)

@@ -63,7 +63,7 @@ func TestGrantKit(t *testing.T) {
 			NewRequest: func(t *testing.T) url.Values {
 				status, da := startDevice(t, s.Server, c, "")
 				require.Equal(t, http.StatusOK, status)
-				verifyDevice(t, s.Server, apptest.NewBrowser(t, s.URL), da, "kit@example.com", userPassword, "")
+				verifyDevice(t, s.Server, apptest.NewBrowser(t, s.URL), da, "kit@example.com", userPassword, "approve")
 				return url.Values{"device_code": {da.DeviceCode}}
 			},
 			OneTime: true, AuditCount: count,

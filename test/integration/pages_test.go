@@ -85,10 +85,12 @@ func TestRegisterFromSignInReturnsToTheRequest(t *testing.T) {
 
 	m, ok := s.mail.Last(memory.MailVerifyEmail, "ada@example.com")
 	require.True(t, ok)
-	ok1 := b.Open(s.URL + "/verify-email?token=" + url.QueryEscape(m.Token))
+	link := b.Open(s.URL + "/verify-email?token=" + url.QueryEscape(m.Token))
+	require.Len(t, link.Forms, 1, link.Body)
+	ok1 := b.Submit(link, link.Forms[0], nil, "yes")
 	assert.Equal(t, http.StatusOK, ok1.Status)
 	assert.Contains(t, ok1.Body, "Address confirmed")
-	twice := b.Open(s.URL + "/verify-email?token=" + url.QueryEscape(m.Token))
+	twice := b.Submit(link, link.Forms[0], nil, "yes")
 	assert.Equal(t, http.StatusBadRequest, twice.Status)
 	assert.Contains(t, twice.Body, "no longer works")
 

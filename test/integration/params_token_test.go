@@ -330,7 +330,7 @@ func TestTokenParameterRulesDeviceCode(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) { runTokenCase(t, s.Server, confidential.ID, confidential.Secret, tt) })
 		}
 		s.Clock.Advance(10 * time.Second) // past the polling interval
-		verifyDevice(t, s.Server, apptest.NewBrowser(t, s.URL), da, adminEmail, adminPassword, "")
+		verifyDevice(t, s.Server, apptest.NewBrowser(t, s.URL), da, adminEmail, adminPassword, "approve")
 		runTokenCase(t, s.Server, confidential.ID, confidential.Secret, tokenCase{"approved", true, grant + "&scope=&device_code=" + code, 200, "", all})
 	})
 }

@@ -241,13 +241,14 @@ func within(t *testing.T, bound time.Duration, what string, cond func() bool) ti
 	return took
 }
 
-// waitReady polls /readyz until it answers 200, failing after a minute.
+// waitReady polls /readyz until it answers 200 "ok" (not "degraded"),
+// failing after a minute.
 func (n node) waitReady(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
 		r := n.get(t, "/readyz")
-		if r.status == http.StatusOK {
+		if r.status == http.StatusOK && r.str("status") == "ok" {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -281,9 +282,25 @@ func assertNoInternals(t *testing.T, r reply, what string) {
 	}
 }
 
-// assertNotReady checks a /readyz reply while a dependency is away.
+// assertNotReady checks a /readyz reply while PostgreSQL is away: 503,
+// naming the store.
 func assertNotReady(t *testing.T, r reply) {
 	t.Helper()
 	assert.Equal(t, http.StatusServiceUnavailable, r.status, r.raw)
+	assert.Equal(t, "unavailable", r.str("status"), r.raw)
+	checks, _ := r.body["checks"].(map[string]any)
+	assert.Equal(t, "unavailable", checks["store"], r.raw)
+	assertNoInternals(t, r, "/readyz")
+}
+
+// assertDegraded checks a /readyz reply while Redis is away: 200
+// "degraded", since requests still succeed, naming the cache.
+func assertDegraded(t *testing.T, r reply) {
+	t.Helper()
+	assert.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.Equal(t, "degraded", r.str("status"), r.raw)
+	checks, _ := r.body["checks"].(map[string]any)
+	assert.Equal(t, "unavailable", checks["cache"], r.raw)
+	assert.Equal(t, "ok", checks["store"], r.raw)
 	assertNoInternals(t, r, "/readyz")
 }
