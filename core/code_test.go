@@ -72,6 +72,8 @@ func TestRefreshCheck(t *testing.T) {
 	rotated.RotatedAt = now
 	revoked := rt
 	revoked.RevokedAt = now
+	rotatedRevoked := rotated
+	rotatedRevoked.RevokedAt = now
 
 	tests := []struct {
 		name     string
@@ -79,19 +81,24 @@ func TestRefreshCheck(t *testing.T) {
 		at       time.Time
 		interval time.Duration
 		wantErr  bool
+		// wantReuse: the error is reuse (a replay), not a plain refusal.
+		wantReuse bool
 	}{
-		{"rotated, no interval", rotated, now, 0, true},
-		{"rotated, no interval, clock behind", rotated, now.Add(-time.Second), 0, true},
-		{"rotated, within the interval", rotated, now.Add(9 * time.Second), 10 * time.Second, false},
-		{"rotated, clock behind the rotation", rotated, now.Add(-time.Second), 10 * time.Second, false},
-		{"rotated, interval over", rotated, now.Add(10 * time.Second), 10 * time.Second, true},
-		{"revoked, within the interval", revoked, now, 10 * time.Second, true},
+		{"rotated, no interval", rotated, now, 0, true, true},
+		{"rotated, no interval, clock behind", rotated, now.Add(-time.Second), 0, true, true},
+		{"rotated, within the interval", rotated, now.Add(9 * time.Second), 10 * time.Second, false, false},
+		{"rotated, clock behind the rotation", rotated, now.Add(-time.Second), 10 * time.Second, false, false},
+		{"rotated, interval over", rotated, now.Add(10 * time.Second), 10 * time.Second, true, true},
+		{"revoked, within the interval", revoked, now, 10 * time.Second, true, false},
+		{"revoked by an administrator, never rotated", revoked, now, 0, true, false},
+		{"rotated then revoked, interval over", rotatedRevoked, now.Add(time.Minute), 10 * time.Second, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.give.CheckRefresh("c", tt.at, tt.interval)
 			if tt.wantErr {
-				assert.ErrorIs(t, err, core.ErrRefreshReused)
+				assert.Error(t, err)
+				assert.Equal(t, tt.wantReuse, errors.Is(err, core.ErrRefreshReused), "reuse")
 			} else {
 				assert.NoError(t, err)
 			}

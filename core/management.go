@@ -36,6 +36,9 @@ func forbidden(desc string) error { return &ForbiddenError{Description: desc} }
 type Caller struct {
 	Scopes []string
 	System bool
+	// UserID is the person the access token was issued to; "" for a
+	// client's own token (client_credentials).
+	UserID string
 }
 
 // SystemCaller is the server's own start-up.

@@ -149,3 +149,49 @@ func TestNewManagementScopesNeedClientsAdmin(t *testing.T) {
 	}
 	assert.False(t, core.IsManagementScope(core.ScopeRoles))
 }
+
+func TestAuthorizeUserChange(t *testing.T) {
+	t.Parallel()
+	const self = "11111111-1111-1111-1111-111111111111"
+	plain := core.User{ID: "22222222-2222-2222-2222-222222222222", Roles: []string{"support"}}
+	admin := core.User{ID: "33333333-3333-3333-3333-333333333333", Roles: []string{core.RoleAdmin}}
+	me := core.User{ID: self, Roles: []string{core.RoleAdmin}}
+	with := func(u core.User, f func(*core.User)) core.User { f(&u); return u }
+	writer := core.Caller{Scopes: []string{core.ScopeUsersWrite}, UserID: self}
+	superior := core.Caller{Scopes: []string{core.ScopeUsersWrite, core.ScopeClientsAdmin}, UserID: self}
+	tests := []struct {
+		name          string
+		give          core.Caller
+		action        core.UserAction
+		before, after core.User
+		protected     []string
+		wantOK        bool
+	}{
+		{"rename a person", writer, core.UserUpdate, plain, with(plain, func(u *core.User) { u.FirstName = "X" }), nil, true},
+		{"give a free-form role", writer, core.UserUpdate, plain, with(plain, func(u *core.User) { u.Roles = []string{"billing"} }), nil, true},
+		{"make admin without clients:admin", writer, core.UserUpdate, plain, with(plain, func(u *core.User) { u.Roles = []string{core.RoleAdmin} }), nil, false},
+		{"make admin with clients:admin", superior, core.UserUpdate, plain, with(plain, func(u *core.User) { u.Roles = []string{core.RoleAdmin} }), nil, true},
+		{"take admin away without clients:admin", writer, core.UserUpdate, admin, with(admin, func(u *core.User) { u.Roles = nil }), nil, false},
+		{"give a protected role", writer, core.UserUpdate, plain, with(plain, func(u *core.User) { u.Roles = []string{"support", "ops"} }), []string{"ops"}, false},
+		{"create an admin", writer, core.UserCreate, core.User{}, core.User{Roles: []string{core.RoleAdmin}}, nil, false},
+		{"create an admin with clients:admin", superior, core.UserCreate, core.User{}, core.User{Roles: []string{core.RoleAdmin}}, nil, true},
+		{"delete a person", writer, core.UserDelete, plain, core.User{}, nil, true},
+		{"delete an admin", writer, core.UserDelete, admin, core.User{}, nil, false},
+		{"disable an admin", writer, core.UserUpdate, admin, with(admin, func(u *core.User) { u.Disabled = true }), nil, true},
+		{"disable oneself", superior, core.UserUpdate, me, with(me, func(u *core.User) { u.Disabled = true }), nil, false},
+		{"change own roles", superior, core.UserUpdate, me, with(me, func(u *core.User) { u.Roles = []string{core.RoleAdmin, "x"} }), nil, false},
+		{"delete oneself", superior, core.UserDelete, me, core.User{}, nil, false},
+		{"rename oneself", writer, core.UserUpdate, me, with(me, func(u *core.User) { u.LastName = "Y" }), nil, true},
+		{"the server itself", core.SystemCaller, core.UserCreate, core.User{}, core.User{Roles: []string{core.RoleAdmin}}, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := core.AuthorizeUserChange(tt.give, tt.action, tt.before, tt.after, tt.protected)
+			if tt.wantOK {
+				assert.NoError(t, err)
+				return
+			}
+			assert.ErrorIs(t, err, core.ErrForbidden)
+		})
+	}
+}

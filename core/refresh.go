@@ -69,8 +69,10 @@ func (t RefreshToken) BoundScopes(clientScopes []string) []string {
 var ErrRefreshReused = errors.New("refresh token reused")
 
 // CheckRefresh validates a refresh token presented by clientID at now. It
-// returns ErrRefreshReused (wrapped in invalid_grant) for a revoked token and
-// for a rotated one, so the caller can revoke the family, except that a token
+// returns ErrRefreshReused (wrapped in invalid_grant) for a rotated token,
+// so the caller can revoke the family; a revoked token that was never
+// rotated is plain invalid_grant, not reuse (an administrator's or the
+// person's own revocation is no attack). A token
 // rotated less than reuseInterval ago is still accepted (RFC 9700 §4.14.2's
 // allowance for clients that refresh concurrently); reuseInterval 0 accepts
 // no rotated token.
@@ -78,10 +80,16 @@ func (t RefreshToken) CheckRefresh(clientID string, now time.Time, reuseInterval
 	switch {
 	case t.ClientID != clientID:
 		return NewOAuthError(CodeInvalidGrant, "the refresh token was issued to another client")
-	case !t.RevokedAt.IsZero() || t.RotatedOut(now, reuseInterval):
+	case t.RotatedOut(now, reuseInterval):
 		return NewOAuthError(CodeInvalidGrant, "the refresh token is no longer valid").Wrap(ErrRefreshReused)
+	case !t.RevokedAt.IsZero():
+		// Revoked but never rotated: the holder presents the token it was
+		// last given, after a sign-out, an administrator's revocation or
+		// a revocation of its family. That is no replay; its family is
+		// already revoked.
+		return NewOAuthError(CodeInvalidGrant, "the refresh token has been revoked")
 	case !t.Alive():
-		return NewOAuthError(CodeInvalidGrant, "the refresh token was issued before the account's password changed")
+		return NewOAuthError(CodeInvalidGrant, "the refresh token was issued before the account's password changed or while it is disabled")
 	case !now.Before(t.ExpiresAt):
 		return NewOAuthError(CodeInvalidGrant, "the refresh token has expired")
 	}

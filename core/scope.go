@@ -41,6 +41,40 @@ const (
 	ScopeEmail   = "email"
 )
 
+// ScopeOfflineAccess asks for a refresh token that keeps working while the
+// person is not signed in (OpenID Connect Core §11). It is no scope of
+// the catalogue: OpenIDRequestScope grants it to a client registered for
+// the refresh_token grant, and consent names it.
+const ScopeOfflineAccess = "offline_access"
+
+// OfflineAccessDescription is how consent names ScopeOfflineAccess.
+const OfflineAccessDescription = "Keep access to your account while you are not using it (offline access)"
+
+// IsOpenIDRequest reports whether an authorization request's scope makes
+// it an OpenID Connect request (Core §3.1.2.1): it holds openid, and the
+// client may ask for openid. Any other request follows RFC 6749's rules.
+func IsOpenIDRequest(requested, allowed []string) bool {
+	return contains(requested, ScopeOpenID) && contains(allowed, ScopeOpenID)
+}
+
+// OpenIDRequestScope is the scope an OpenID Connect authorization request
+// (IsOpenIDRequest) is granted: each requested value the client may ask
+// for, in the order asked; offline_access only when refreshAllowed (the
+// client is registered for the refresh_token grant, §11: a refresh token
+// only when it is granted); every other value is ignored, as Core
+// §3.1.2.1 says of scope values not understood ("SHOULD be ignored"), and
+// as RFC 6749 §3.3 lets a server grant less than asked. It never fails
+// and never grants more than allowed.
+func OpenIDRequestScope(requested, allowed []string, refreshAllowed bool) []string {
+	out := make([]string, 0, len(requested))
+	for _, s := range requested {
+		if contains(allowed, s) || s == ScopeOfflineAccess && refreshAllowed {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // OpenIDScopes lists the three OpenID Connect scopes, which exist from the
 // start.
 func OpenIDScopes() []string { return []string{ScopeOpenID, ScopeProfile, ScopeEmail} }

@@ -53,3 +53,27 @@ func TestSessionID(t *testing.T) {
 	assert.NotEqual(t, core.SessionID("u1", at), core.SessionID("u2", at))
 	assert.Empty(t, core.SessionID("u1", time.Time{}))
 }
+
+func TestOpenIDRequestScope(t *testing.T) {
+	allowed := []string{"openid", "profile", "photos:read"}
+	tests := []struct {
+		name    string
+		give    []string
+		refresh bool
+		want    []string
+	}{
+		{"known values kept in order", []string{"profile", "openid"}, false, []string{"profile", "openid"}},
+		{"unknown ignored", []string{"openid", "groups", "profile"}, false, []string{"openid", "profile"}},
+		{"offline_access with refresh", []string{"openid", "offline_access"}, true, []string{"openid", "offline_access"}},
+		{"offline_access without refresh", []string{"openid", "offline_access"}, false, []string{"openid"}},
+		{"never more than allowed", []string{"openid", "clients:admin"}, true, []string{"openid"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, core.OpenIDRequestScope(tt.give, allowed, tt.refresh))
+		})
+	}
+	assert.True(t, core.IsOpenIDRequest([]string{"openid"}, allowed))
+	assert.False(t, core.IsOpenIDRequest([]string{"openid"}, []string{"profile"}), "a client that may not ask for openid")
+	assert.False(t, core.IsOpenIDRequest([]string{"profile"}, allowed))
+}

@@ -57,6 +57,9 @@ type UserRepository interface {
 	GetUser(ctx context.Context, id string) (core.User, error)
 	GetUserByEmail(ctx context.Context, email string) (core.User, error)
 	UpdateUser(ctx context.Context, id string, fn func(core.User) (core.User, error)) (core.User, error)
+	// ListUsers returns the people that f selects (core.UserFilter.Match)
+	// with an id above p.After, ordered by id, at most p.Limit of them.
+	ListUsers(ctx context.Context, f core.UserFilter, p core.Page) ([]core.User, error)
 	// DeleteUser removes the user with its refresh tokens, codes and
 	// reset tokens.
 	DeleteUser(ctx context.Context, id string) error

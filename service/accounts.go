@@ -22,6 +22,9 @@ const WebClientID = "identity-web"
 type AccountConfig struct {
 	ResetTTL time.Duration
 	Throttle core.LoginThrottle
+	// ProtectedRoles are the roles besides admin whose giving or taking
+	// away needs clients:admin (MFA_REQUIRED_ROLES).
+	ProtectedRoles []string
 }
 
 // AccountDeps are the ports Accounts uses.
@@ -80,6 +83,9 @@ type RegisterInput struct {
 	FirstName string
 	LastName  string
 	Roles     []string
+	// EmailVerified marks the address verified at creation (an
+	// administrator vouching for it).
+	EmailVerified bool
 }
 
 // Register validates and creates an account. The email and the password
@@ -118,7 +124,7 @@ func (s *Accounts) Register(ctx context.Context, in RegisterInput) (core.User, e
 	now := s.d.Clock.Now()
 	u := core.User{
 		ID: s.d.Random.NewID(), Email: email, PasswordHash: hash, FirstName: strings.TrimSpace(in.FirstName),
-		LastName: strings.TrimSpace(in.LastName), Roles: in.Roles, CreatedAt: now, UpdatedAt: now,
+		LastName: strings.TrimSpace(in.LastName), Roles: in.Roles, CreatedAt: now, UpdatedAt: now, EmailVerified: in.EmailVerified,
 	}
 	if err := s.d.Users.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, core.ErrAlreadyExists) {
@@ -148,7 +154,25 @@ func (s *Accounts) Authenticate(ctx context.Context, email, password string) (co
 	if err := s.checkPassword(ctx, u, password); err != nil {
 		return core.User{}, err
 	}
+	// Told only after the right password: a guesser learns nothing.
+	if u.Disabled {
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, ActorType: core.AuditActorUser, SubjectID: u.ID, UserID: u.ID, Detail: "account disabled"})
+		return core.User{}, core.ErrAccountDisabled
+	}
+	s.recordLogin(ctx, u.ID)
 	return u, nil
+}
+
+// recordLogin keeps when the person last signed in (last_login_at). It is
+// bookkeeping: a failure is logged, never the sign-in's.
+func (s *Accounts) recordLogin(ctx context.Context, id string) {
+	now := s.d.Clock.Now()
+	if _, err := s.d.Users.UpdateUser(ctx, id, func(u core.User) (core.User, error) {
+		u.LastLoginAt = now
+		return u, nil
+	}); err != nil && !errors.Is(err, core.ErrNotFound) {
+		s.d.Logger.LogAttrs(ctx, slog.LevelWarn, "last sign-in not recorded", slog.String("user_id", id), slog.String("error", err.Error()))
+	}
 }
 
 // deviceKeys are the keys under which the caller's device may be known to
@@ -456,6 +480,7 @@ func (s *Accounts) Update(ctx context.Context, id string, in UpdateInput) (core.
 			return core.User{}, err
 		}
 		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorType: core.AuditActorUser, ActorID: id, SubjectID: id, UserID: id, Success: true, Detail: "password changed: refresh tokens revoked"})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordChanged, ActorType: core.AuditActorUser, ActorID: id, SubjectID: id, UserID: id, Success: true})
 	}
 	return updated, nil
 }

@@ -227,7 +227,12 @@ func (s *Authorizations) Validate(ctx context.Context, q url.Values) (AuthorizeR
 	if err != nil {
 		return req, err
 	}
-	if req.Scopes, err = core.NarrowScope(requested, client.Scopes); err != nil {
+	// OpenID Connect Core §3.1.2.1: unknown scope values are ignored in
+	// an OpenID request, and offline_access (§11) is understood; a plain
+	// OAuth request keeps RFC 6749 §5.2's invalid_scope.
+	if core.IsOpenIDRequest(requested, client.Scopes) {
+		req.Scopes = core.OpenIDRequestScope(requested, client.Scopes, client.AllowsGrant(core.GrantRefreshToken))
+	} else if req.Scopes, err = core.NarrowScope(requested, client.Scopes); err != nil {
 		return req, err
 	}
 	if err := s.parseOpenID(ctx, q, &req); err != nil {

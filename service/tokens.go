@@ -107,8 +107,10 @@ type Grant struct {
 // errCutOff answers a grant whose approval predates the person's cutoff.
 var errCutOff = core.NewOAuthError(core.CodeInvalidGrant, "the grant was approved before the account's password changed; sign in again")
 
-// checkStanding applies core.CredentialAlive to an issuance for a person:
-// one read of the person, off the refresh and client_credentials paths.
+// checkStanding applies core.CredentialAlive to an issuance for a person
+// (a code or device code approved before the person was disabled, deleted
+// or changed their password yields invalid_grant): one read of the
+// person, off the refresh and client_credentials paths.
 // It returns g with the scopes narrowed to what the person may hold now.
 func (s *Tokens) checkStanding(ctx context.Context, g Grant) (Grant, error) {
 	if g.UserID == "" || s.users == nil {
@@ -120,6 +122,9 @@ func (s *Tokens) checkStanding(ctx context.Context, g Grant) (Grant, error) {
 	}
 	if err != nil {
 		return g, fmt.Errorf("load user: %w", err)
+	}
+	if u.Disabled {
+		return g, core.NewOAuthError(core.CodeInvalidGrant, "the account is disabled")
 	}
 	derivedAt := g.DerivedAt
 	if derivedAt.IsZero() {

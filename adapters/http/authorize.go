@@ -160,6 +160,10 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		h.renderLogin(w, r, req, form.Get("email"), "The email or password is incorrect.", http.StatusUnauthorized)
 		return
 	}
+	if errors.Is(err, core.ErrAccountDisabled) {
+		h.renderLogin(w, r, req, form.Get("email"), msgAccountDisabled, http.StatusForbidden)
+		return
+	}
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -221,6 +225,9 @@ func (h *Handler) afterSignIn(w http.ResponseWriter, r *http.Request, req servic
 	scopes := make([]scopeView, len(names))
 	for i, n := range names {
 		scopes[i] = scopeView{Name: n, Description: descriptions[n]}
+		if n == core.ScopeOfflineAccess {
+			scopes[i].Description = core.OfflineAccessDescription
+		}
 	}
 	data := struct {
 		Title, ClientName, Email, Action, CSRF, SignOut, SignedInFor string
@@ -251,6 +258,10 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, req servic
 	}
 }
 
+// msgAccountDisabled is what the sign-in page says after the right
+// password of a disabled account.
+const msgAccountDisabled = "This account is disabled. Ask your administrator to enable it."
+
 // sessionUser returns the signed-in user of the browser, if the session
 // cookie is valid, the account and its password are unchanged and the
 // person has not signed out since.
@@ -266,7 +277,7 @@ func (h *Handler) session(r *http.Request) (core.User, time.Time, bool) {
 		return core.User{}, time.Time{}, false
 	}
 	u, err := h.accounts.Get(r.Context(), id)
-	if err != nil || !h.sessions.valid(u, tag) || core.SessionEndedFor(u, authTime) {
+	if err != nil || u.Disabled || !h.sessions.valid(u, tag) || core.SessionEndedFor(u, authTime) {
 		return core.User{}, time.Time{}, false
 	}
 	return u, authTime, true

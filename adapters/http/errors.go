@@ -102,6 +102,8 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	case errors.Is(err, core.ErrInvalidCredentials):
 		status, body = http.StatusUnauthorized, errorBody{Error: "invalid_credentials", Description: "the email or password is incorrect"}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="identityd"`)
+	case errors.Is(err, core.ErrAccountDisabled):
+		status, body = http.StatusForbidden, errorBody{Error: "account_disabled", Description: "the account is disabled"}
 	case errors.Is(err, core.ErrUnauthenticated):
 		status, body = http.StatusUnauthorized, errorBody{Error: core.CodeInvalidToken, Description: "authentication failed"}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="identityd"`)

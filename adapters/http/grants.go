@@ -74,6 +74,10 @@ func (h *Handler) grantPage(p grants.PageHandler) http.Handler {
 				h.renderSignIn(w, r, raw.Get("email"), "The email or password is incorrect.", http.StatusUnauthorized)
 				return
 			}
+			if errors.Is(err, core.ErrAccountDisabled) {
+				h.renderSignIn(w, r, raw.Get("email"), msgAccountDisabled, http.StatusForbidden)
+				return
+			}
 			if err != nil {
 				h.writeError(w, r, err)
 				return

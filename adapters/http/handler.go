@@ -146,6 +146,7 @@ func (h *Handler) routes() {
 	h.authRoutes(api)
 	h.scopeRoutes(api)
 	h.clientRoutes(api)
+	h.userRoutes(api)
 	h.auditRoutes(api)
 }
 

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/identityd/identityd/core"
 	"github.com/identityd/identityd/grants"
 )
 
@@ -127,7 +128,14 @@ func (h *Handler) serveMetadata(w http.ResponseWriter, r *http.Request) {
 // read at most once per scopeListTTL; when the store fails, the last list
 // read is served (an empty one before the first).
 func (h *Handler) metadataDocument(ctx context.Context) []byte {
-	scopes, _ := json.Marshal(h.discoverableScopes.get(ctx, h))
+	names := h.discoverableScopes.get(ctx, h)
+	if h.openID() && h.grants.Has(core.GrantRefreshToken) {
+		// OpenID Connect Core §11, Discovery §3: offline_access is
+		// understood (core.OpenIDRequestScope).
+		names = append(append(make([]string, 0, len(names)+1), names...), core.ScopeOfflineAccess)
+		slices.Sort(names)
+	}
+	scopes, _ := json.Marshal(names)
 	base := bytes.TrimSuffix(bytes.TrimSpace(h.metadata), []byte("}"))
 	out := make([]byte, 0, len(base)+len(scopes)+24)
 	out = append(out, base...)

@@ -41,6 +41,7 @@ const (
 	tierToken
 	tierScopes
 	tierClients
+	tierUsers
 	numTiers
 )
 
@@ -83,6 +84,9 @@ func newRateLimiter(cfg RateLimits, store ports.RateLimitStore, clock ports.Cloc
 		tierToken:   {cfg.Token, "token:"},
 		tierScopes:  {cfg.Scopes, "scopes:"},
 		tierClients: {cfg.Clients, "clients:"},
+		// /api/users* has no threshold of its own: it counts, apart, by
+		// the clients' one.
+		tierUsers: {cfg.Clients, "users:"},
 	} {
 		rl.tiers[t] = rateTier{limit: def.limit, prefix: def.prefix, limitHdr: []string{strconv.Itoa(def.limit.Limit)}}
 	}

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/identityd/identityd/core"
@@ -134,4 +135,26 @@ func (s *Store) ConsumePasswordReset(_ context.Context, hash string, now time.Ti
 	r.UsedAt = now
 	s.resets[hash] = r
 	return r, nil
+}
+
+// ListUsers implements ports.UserRepository by filtering every account:
+// the in-memory store serves demos and tests, not millions of people.
+func (s *Store) ListUsers(_ context.Context, f core.UserFilter, p core.Page) ([]core.User, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ids := make([]string, 0, 64)
+	for id, u := range s.users {
+		if id > p.After && f.Match(u) {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	if p.Limit > 0 && len(ids) > p.Limit {
+		ids = ids[:p.Limit]
+	}
+	out := make([]core.User, len(ids))
+	for i, id := range ids {
+		out[i] = cloneUser(s.users[id])
+	}
+	return out, nil
 }

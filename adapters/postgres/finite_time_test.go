@@ -61,3 +61,26 @@ func TestTimestampsSetByHandInSQLAreRead(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 9999, at.ExpiresAt.Year())
 }
+
+// GET /api/users?q= is served by the trigram index, not a scan of users.
+func TestUserSearchUsesTheTrigramIndex(t *testing.T) {
+	t.Parallel()
+	_, db := newStore(t, postgres.StoreOptions{})
+	ctx := context.Background()
+	conn, err := db.SQL().Conn(ctx)
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = conn.ExecContext(ctx, `SET enable_seqscan = off`)
+	require.NoError(t, err)
+	var plan string
+	rows, err := conn.QueryContext(ctx, `EXPLAIN SELECT id FROM users WHERE
+		(lower(email) || ' ' || lower(first_name) || ' ' || lower(last_name)) LIKE '%lovel%' ORDER BY id LIMIT 51`)
+	require.NoError(t, err)
+	defer rows.Close()
+	for rows.Next() {
+		var line string
+		require.NoError(t, rows.Scan(&line))
+		plan += line + "\n"
+	}
+	assert.Contains(t, plan, "idx_users_search", plan)
+}

@@ -396,6 +396,46 @@ func runUserTests(t *testing.T, newStore func(*testing.T) Store) {
 		assert.False(t, again.Disabled, "enabling is stored")
 		assert.True(t, again.LastLoginAt.Equal(base.Add(time.Minute)))
 	})
+	t.Run("list filters and pages", func(t *testing.T) {
+		s := newStore(t)
+		tag := uniq("lst")
+		mk := func(first, last string, disabled bool, roles ...string) core.User {
+			u := newUser(uniq(tag) + "@example.com")
+			u.FirstName, u.LastName, u.Disabled, u.Roles = first, last, disabled, roles
+			require.NoError(t, s.CreateUser(ctx, u))
+			return u
+		}
+		ada := mk("Ada", "Lovelace", false, "support")
+		grace := mk("Grace", "Hopper", true)
+		mk("Charles", "Babbage", false, "support", "billing")
+		ids := func(users []core.User) []string {
+			out := []string{}
+			for _, u := range users {
+				out = append(out, u.ID)
+			}
+			return out
+		}
+		list := func(f core.UserFilter, p core.Page) []core.User {
+			t.Helper()
+			got, err := s.ListUsers(ctx, f, p)
+			require.NoError(t, err)
+			return got
+		}
+		assert.Equal(t, []string{ada.ID}, ids(list(core.UserFilter{Query: "LOVEL"}, core.Page{})), "any part of the name, any case")
+		assert.Equal(t, []string{ada.ID}, ids(list(core.UserFilter{Query: "ada lovelace"}, core.Page{})), "the full name")
+		assert.Len(t, list(core.UserFilter{Query: tag}, core.Page{}), 3, "the address")
+		assert.Equal(t, []string{grace.ID}, ids(list(core.UserFilter{Query: tag, Status: core.UserStatusDisabled}, core.Page{})))
+		assert.Len(t, list(core.UserFilter{Query: tag, Status: core.UserStatusActive}, core.Page{}), 2)
+		assert.Len(t, list(core.UserFilter{Query: tag, Role: "support"}, core.Page{}), 2)
+		assert.Empty(t, list(core.UserFilter{Query: "%"}, core.Page{}), "LIKE wildcards match literally")
+		assert.Empty(t, list(core.UserFilter{Query: "_"}, core.Page{}))
+		first := list(core.UserFilter{Query: tag}, core.Page{Limit: 2})
+		require.Len(t, first, 2)
+		assert.Less(t, first[0].ID, first[1].ID, "ordered by id")
+		rest := list(core.UserFilter{Query: tag}, core.Page{After: first[1].ID, Limit: 2})
+		require.Len(t, rest, 1)
+		assert.Greater(t, rest[0].ID, first[1].ID)
+	})
 	t.Run("delete removes tokens and resets", func(t *testing.T) {
 		s := newStore(t)
 		u := newUser(uniq("u") + "@example.com")

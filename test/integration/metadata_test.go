@@ -17,7 +17,7 @@ import (
 // RFC 8414 §2 and RFC 9207 §3: the metadata lists exactly what the server
 // does. scopes_supported is compared with the scopes the server actually
 // holds (GET /api/scopes, without the management scopes, which only
-// operators are given), never with a fixed list.
+// operators are given) and offline_access, never with a fixed list.
 func TestMetadataListsWhatTheServerSupports(t *testing.T) {
 	t.Parallel()
 	s := startPeople(t, nil)
@@ -49,6 +49,9 @@ func TestMetadataListsWhatTheServerSupports(t *testing.T) {
 			}
 			cursor = *page.NextCursor
 		}
+		// offline_access is understood (OpenID Connect Core §11) without
+		// being a scope of the catalogue.
+		names = append(names, core.ScopeOfflineAccess)
 		slices.Sort(names)
 		out := []any{}
 		for _, n := range names {
