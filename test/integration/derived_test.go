@@ -97,6 +97,19 @@ func TestApprovalsTurnIntoNoTokenAfterAPasswordChange(t *testing.T) {
 		tr := exchange(t, s.Server, c, code, callback, "")
 		assert.Equal(t, "invalid_grant", tr.Error)
 	})
+	t.Run("a code approved before a disable, redeemed after the enable", func(t *testing.T) {
+		id := register(t, s.Server, "disabled@example.com", userPassword)
+		b := apptest.NewBrowser(t, s.URL)
+		code := authorize(t, s.Server, b, codeParams(c, pkce{}, "photos"), "disabled@example.com", userPassword)
+		s.Clock.Advance(time.Second)
+		admin := s.AdminToken(t)
+		for _, disabled := range []bool{true, false} {
+			resp, body := s.Do(t, http.MethodPatch, "/api/users/"+id, admin, map[string]any{"disabled": disabled})
+			require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+		}
+		tr := exchange(t, s.Server, c, code, callback, "")
+		assert.Equal(t, "invalid_grant", tr.Error)
+	})
 	t.Run("an approved device code", func(t *testing.T) {
 		register(t, s.Server, "device@example.com", userPassword)
 		status, da := startDevice(t, s.Server, dev, "photos")
