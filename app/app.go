@@ -159,6 +159,7 @@ func newSigner(p signerParams) (signerResult, error) {
 		// A lagging instance signs with a retired key until its next
 		// refresh; clocks may differ by up to 30s.
 		PublishFor:   publishFor(p.Cfg),
+		PublishFirst: p.Cfg.Tokens.JWKSCacheMaxAge,
 		RefreshEvery: keyRefreshEvery,
 	}, p.Keys, p.Clock, ring, p.Log)
 	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)

@@ -139,5 +139,7 @@ func noteKeyRotation(ctx context.Context, cfg Config, clock ports.Clock, keys *p
 
 // publishFor is how long a retired signing key stays published.
 func publishFor(cfg Config) time.Duration {
-	return cfg.Tokens.AccessTTL + keyRefreshEvery + 30*time.Second
+	// A retired key goes on signing until its successor has been
+	// published for JWKS_CACHE_MAX_AGE.
+	return cfg.Tokens.JWKSCacheMaxAge + cfg.Tokens.AccessTTL + keyRefreshEvery + 30*time.Second
 }

@@ -39,13 +39,14 @@ type handlerParams struct {
 	Accounts       *service.Accounts
 	Authorizations *service.Authorizations
 	AuditEvents    *service.AuditEvents
+	Consents       *service.Consents `optional:"true"`
 }
 
 func newHandler(p handlerParams) (*httpadapter.Handler, error) {
 	rl := p.Cfg.RateLimit
 	h, err := httpadapter.New(httpadapter.Deps{
 		Tokens: p.Tokens, Clients: p.Clients, Scopes: p.Scopes, Grants: p.Grants, Signer: p.Signer,
-		Clock: p.Clock, Logger: p.Logger, Checks: p.Readiness,
+		Clock: p.Clock, Logger: p.Logger, Checks: p.Readiness, JWKSMaxAge: p.Cfg.Tokens.JWKSCacheMaxAge,
 		Audit: p.Audit, RateLimitStore: p.Limits,
 		RateLimits: httpadapter.RateLimits{
 			Enabled: rl.Enabled, Global: rl.Global, Auth: rl.Auth, Token: rl.Token, Scopes: rl.Scopes, Clients: rl.Clients,
@@ -54,7 +55,7 @@ func newHandler(p handlerParams) (*httpadapter.Handler, error) {
 		Telemetry: httpadapter.Telemetry{
 			Tracer: p.Telemetry.TracerProvider.Tracer("identityd"), Propagator: p.Telemetry.Propagator, Observer: p.Metrics,
 		},
-		Accounts: p.Accounts, Authorizations: p.Authorizations, AuditEvents: p.AuditEvents,
+		Accounts: p.Accounts, Authorizations: p.Authorizations, AuditEvents: p.AuditEvents, Consents: p.Consents,
 		Sessions: httpadapter.SessionConfig{Key: sessionKey(p.Cfg.Tokens.RefreshSecret), PreviousKey: sessionKey(p.Cfg.Tokens.PreviousRefreshSecret), NextKey: sessionKey(p.Cfg.Tokens.NextRefreshSecret), TTL: SessionTTL, Secure: p.Cfg.Production()},
 	})
 	if err != nil {

@@ -111,37 +111,39 @@ var errCutOff = core.NewOAuthError(core.CodeInvalidGrant, "the grant was approve
 // (a code or device code approved before the person was disabled, deleted
 // or changed their password yields invalid_grant): one read of the
 // person, off the refresh and client_credentials paths.
-// It returns g with the scopes narrowed to what the person may hold now.
-func (s *Tokens) checkStanding(ctx context.Context, g Grant) (Grant, error) {
+// It returns g with the scopes narrowed to what the person may hold now,
+// and the roles claim of the access token (core.RolesClaim) when the grant
+// holds the roles scope.
+func (s *Tokens) checkStanding(ctx context.Context, g Grant) (Grant, []string, error) {
 	if g.UserID == "" || s.users == nil {
-		return g, nil
+		return g, nil, nil
 	}
 	u, err := s.users.GetUser(ctx, g.UserID)
 	if errors.Is(err, core.ErrNotFound) {
-		return g, core.NewOAuthError(core.CodeInvalidGrant, "the account no longer exists").Wrap(err)
+		return g, nil, core.NewOAuthError(core.CodeInvalidGrant, "the account no longer exists").Wrap(err)
 	}
 	if err != nil {
-		return g, fmt.Errorf("load user: %w", err)
+		return g, nil, fmt.Errorf("load user: %w", err)
 	}
 	if u.Disabled {
-		return g, core.NewOAuthError(core.CodeInvalidGrant, "the account is disabled")
+		return g, nil, core.NewOAuthError(core.CodeInvalidGrant, "the account is disabled")
 	}
 	derivedAt := g.DerivedAt
 	if derivedAt.IsZero() {
 		derivedAt = g.AuthTime
 	}
 	if !core.CredentialAlive(u, derivedAt) {
-		return g, errCutOff
+		return g, nil, errCutOff
 	}
 	g.Scopes = core.GrantableScopes(u, g.Scopes)
-	return g, nil
+	return g, core.RolesClaim(u, g.Scopes), nil
 }
 
 // Issue signs an access token for g, records it, and creates a refresh
 // token when asked (RFC 6749 §5.1, RFC 9068 §2). It records the one
 // token.issued audit event of the issuance.
 func (s *Tokens) Issue(ctx context.Context, g Grant) (core.TokenResponse, error) {
-	g, err := s.checkStanding(ctx, g)
+	g, roles, err := s.checkStanding(ctx, g)
 	if err != nil {
 		return core.TokenResponse{}, err
 	}
@@ -153,6 +155,7 @@ func (s *Tokens) Issue(ctx context.Context, g Grant) (core.TokenResponse, error)
 		refreshRaw = s.random.NewToken()
 	}
 	at := s.newAccessToken(g, familyID, now)
+	at.Roles = roles
 	signed, err := s.signAndRecord(ctx, at)
 	if err != nil {
 		return core.TokenResponse{}, err
@@ -277,6 +280,11 @@ func (s *Tokens) Rotate(ctx context.Context, client core.Client, raw string, sco
 		return core.TokenResponse{}, err
 	}
 	at := s.newAccessToken(Grant{Client: client, UserID: old.UserID, Scopes: granted, AuthCodeID: old.AuthCodeID, NotAfter: old.ExpiresAt}, old.FamilyID, now)
+	if old.UserID != "" {
+		// The roles claim is that of now, read with the token
+		// (core.RefreshToken.Holder): no read of the account.
+		at.Roles = core.RolesClaim(core.User{Roles: old.Holder.Roles}, granted)
+	}
 	signed, err := s.signAndRecord(ctx, at)
 	if err != nil {
 		return core.TokenResponse{}, err

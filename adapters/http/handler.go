@@ -1,10 +1,12 @@
 package http
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"sync/atomic"
+	"time"
 
 	"github.com/gorilla/mux"
 	"go.opentelemetry.io/otel/propagation"
@@ -24,6 +26,9 @@ type Deps struct {
 	Signer  ports.TokenSigner
 	Clock   ports.Clock
 	Logger  *slog.Logger
+	// JWKSMaxAge is the max-age of /.well-known/jwks.json
+	// (JWKS_CACHE_MAX_AGE); zero: 300 seconds.
+	JWKSMaxAge time.Duration
 	// Checks are asked by /readyz.
 	Checks []ReadinessCheck
 	// Telemetry traces and measures requests; the zero value does nothing.
@@ -48,6 +53,8 @@ type Deps struct {
 	Sessions       SessionConfig
 	// AuditEvents serves GET /api/audit-events; nil: not served.
 	AuditEvents *service.AuditEvents
+	// Consents serves /api/auth/me/consents; nil: not served.
+	Consents *service.Consents
 }
 
 // Handler serves every route of the contract.
@@ -61,11 +68,13 @@ type Handler struct {
 	scopes  *service.Scopes
 	grants  *grants.Registry
 	signer  ports.TokenSigner
-	clock   ports.Clock
-	log     *slog.Logger
-	checks  []ReadinessCheck
-	ids     *requestIDs
-	audit   *service.Audit
+	// jwksCacheControl is the Cache-Control of the JWKS response.
+	jwksCacheControl string
+	clock            ports.Clock
+	log              *slog.Logger
+	checks           []ReadinessCheck
+	ids              *requestIDs
+	audit            *service.Audit
 
 	proxies    *TrustedProxies
 	headers    *securityHeaders
@@ -75,6 +84,7 @@ type Handler struct {
 	accounts    *service.Accounts
 	authz       *service.Authorizations
 	auditEvents *service.AuditEvents
+	consents    *service.Consents
 	sessions    *sessions
 	pages       *pages
 
@@ -95,8 +105,12 @@ func New(d Deps) (*Handler, error) {
 		proxies: NewTrustedProxies(d.TrustedProxies), headers: newSecurityHeaders(d.Production),
 		corsPolicy: newCORSPolicy(d.CORSOrigins), rl: newRateLimiter(d.RateLimits, d.RateLimitStore, d.Clock, d.Logger),
 		accounts: d.Accounts, authz: d.Authorizations, sessions: newSessions(d.Sessions),
-		auditEvents: d.AuditEvents,
+		auditEvents: d.AuditEvents, consents: d.Consents,
 	}
+	if d.JWKSMaxAge <= 0 {
+		d.JWKSMaxAge = 5 * time.Minute
+	}
+	h.jwksCacheControl = fmt.Sprintf("public, max-age=%d", int64(d.JWKSMaxAge/time.Second))
 	tel := d.Telemetry.withDefaults()
 	h.tracer, h.propagator, h.obs = tel.Tracer, tel.Propagator, tel.Observer
 	h.pages = mustPages()
@@ -148,6 +162,7 @@ func (h *Handler) routes() {
 	h.clientRoutes(api)
 	h.userRoutes(api)
 	h.auditRoutes(api)
+	h.consentRoutes(api)
 }
 
 func (h *Handler) healthz(w http.ResponseWriter, _ *http.Request) {

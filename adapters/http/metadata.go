@@ -184,6 +184,9 @@ func (l *scopeList) get(ctx context.Context, h *Handler) []string {
 
 func (h *Handler) jwks(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/jwk-set+json")
-	w.Header().Set("Cache-Control", "public, max-age=300")
+	// A new signing key is published at least this long before it signs
+	// (JWKS_CACHE_MAX_AGE), so a verifier that caches the set for its
+	// max-age and never refetches on an unknown kid misses no token.
+	w.Header().Set("Cache-Control", h.jwksCacheControl)
 	_, _ = w.Write(h.signer.JWKS())
 }

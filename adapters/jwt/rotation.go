@@ -26,6 +26,10 @@ type KeyManagerConfig struct {
 	PublishFor time.Duration
 	// RefreshEvery is how often Run reads the store.
 	RefreshEvery time.Duration
+	// PublishFirst is how long a new key is published before it signs
+	// (JWKS_CACHE_MAX_AGE): until then the key it replaces, retired or
+	// not, goes on signing. A key with no predecessor signs at once.
+	PublishFirst time.Duration
 }
 
 // KeyManager keeps a Keyring in step with a ports.SigningKeyStore shared by
@@ -151,6 +155,7 @@ func (m *KeyManager) add(ctx context.Context, alg string, now time.Time) error {
 }
 
 func (m *KeyManager) install(keys []core.SigningKey) error {
+	signing := SigningKeyIDs(keys, m.clock.Now(), m.cfg.PublishFirst)
 	out := make([]StoredKey, 0, len(keys))
 	seen := make(map[string]bool, len(keys))
 	for _, k := range keys {
@@ -163,7 +168,7 @@ func (m *KeyManager) install(keys []core.SigningKey) error {
 			m.parsed[k.ID] = s
 		}
 		seen[k.ID] = true
-		out = append(out, StoredKey{Signer: s, Active: k.Active()})
+		out = append(out, StoredKey{Signer: s, Active: k.ID == signing[k.Alg]})
 	}
 	for id := range m.parsed {
 		if !seen[id] {
@@ -172,6 +177,29 @@ func (m *KeyManager) install(keys []core.SigningKey) error {
 	}
 	m.ring.Set(out)
 	return nil
+}
+
+// SigningKeyIDs picks, per algorithm, the stored key that signs at now: the
+// newest key published for at least publishFirst (created at or before
+// now - publishFirst), so that a verifier caching the JWKS for its
+// max-age already holds it; when no key is that old (the first start), the
+// newest key. keys are oldest first, as ports.SigningKeyStore returns
+// them; the result maps alg to the key's stored id.
+func SigningKeyIDs(keys []core.SigningKey, now time.Time, publishFirst time.Duration) map[string]string {
+	ready := map[string]string{}
+	newest := map[string]string{}
+	for _, k := range keys {
+		newest[k.Alg] = k.ID
+		if !k.CreatedAt.After(now.Add(-publishFirst)) {
+			ready[k.Alg] = k.ID
+		}
+	}
+	for alg, id := range newest {
+		if _, ok := ready[alg]; !ok {
+			ready[alg] = id
+		}
+	}
+	return ready
 }
 
 // refreshSoon is the ring's unknown-kid hook: a refresh, unless one ran in

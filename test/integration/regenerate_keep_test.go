@@ -57,9 +57,9 @@ func TestRegenerateSecretKeepsThePreviousFor(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, second)
 	assert.True(t, works(first), "the replaced secret works within keep_previous_for")
 	assert.True(t, works(second))
-	s.Clock.Advance(time.Hour - time.Second)
+	s.Clock.Advance(time.Hour - time.Minute)
 	assert.True(t, works(first))
-	s.Clock.Advance(2 * time.Second)
+	s.Clock.Advance(2 * time.Minute)
 	assert.False(t, works(first), "and not after it")
 	assert.True(t, works(second))
 
