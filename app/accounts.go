@@ -77,7 +77,7 @@ func newAccounts(p accountParams) (*service.Accounts, error) {
 	// TOTP secrets are sealed as the generated signing keys are: with
 	// AES-256-GCM under a key derived from JWT_REFRESH_SECRET (the
 	// previous one still opens them).
-	sealer, err := hashing.NewAESGCM(sealKey(p.Cfg.Tokens.RefreshSecret), sealKey(p.Cfg.Tokens.PreviousRefreshSecret))
+	sealer, err := hashing.NewAESGCM(factorSealKey(p.Cfg.Tokens.RefreshSecret), factorSealKey(p.Cfg.Tokens.PreviousRefreshSecret))
 	if err != nil {
 		return nil, err
 	}
@@ -116,9 +116,9 @@ func newAuthorizations(p authorizationParams) *service.Authorizations {
 	})
 }
 
-// sealKey is the key sealing stored second-factor secrets of a
+// factorSealKey is the key sealing stored second-factor secrets of a
 // JWT_REFRESH_SECRET; nil for none.
-func sealKey(refreshSecret []byte) []byte {
+func factorSealKey(refreshSecret []byte) []byte {
 	if refreshSecret == nil {
 		return nil
 	}

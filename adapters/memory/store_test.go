@@ -65,6 +65,17 @@ func TestFactors(t *testing.T) {
 	porttest.RunFactorTests(t, func(*testing.T) porttest.FactorStore { return memory.NewStore() })
 }
 
+func TestIdentityProviders(t *testing.T) {
+	t.Parallel()
+	porttest.RunIdentityProviderTests(t, func(*testing.T) porttest.IdentityProviderFixture {
+		var n int
+		return porttest.IdentityProviderFixture{Repo: memory.NewIdentityProviders(), NewUser: func(*testing.T) string {
+			n++
+			return fmt.Sprintf("user-%d", n)
+		}}
+	})
+}
+
 func TestAuditLog(t *testing.T) {
 	t.Parallel()
 	porttest.RunAuditLogTests(t, func(*testing.T) porttest.AuditStore { return memory.NewStore() })
