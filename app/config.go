@@ -491,7 +491,15 @@ func LoadConfig(lookup Lookup) (Config, error) {
 		if msg := core.ValidateEmail(b.AdminEmail); msg != "" {
 			l.fail("BOOTSTRAP_ADMIN_EMAIL: %s", msg)
 		}
-		if len(b.AdminPassword) < 8 || len(b.AdminPassword) > 72 {
+		switch {
+		case c.Production() && isExample(b.AdminPassword):
+			l.fail("BOOTSTRAP_ADMIN_PASSWORD: is the example value of .env.example; choose your own")
+		case c.Production():
+			// The rules every person's password follows.
+			if msg := core.ValidatePassword(b.AdminPassword, b.AdminEmail); msg != "" {
+				l.fail("BOOTSTRAP_ADMIN_PASSWORD: %s", msg)
+			}
+		case len(b.AdminPassword) < 8 || len(b.AdminPassword) > 72:
 			l.fail("BOOTSTRAP_ADMIN_PASSWORD: must be 8 to 72 bytes long")
 		}
 	}
@@ -505,7 +513,7 @@ func LoadConfig(lookup Lookup) (Config, error) {
 		if len(b.AdminClientSecret) < 32 {
 			l.fail("BOOTSTRAP_ADMIN_CLIENT_SECRET: must be at least 32 characters")
 		}
-		if c.Production() && strings.Contains(b.AdminClientSecret, exampleMarker) {
+		if c.Production() && isExample(b.AdminClientSecret) {
 			l.fail("BOOTSTRAP_ADMIN_CLIENT_SECRET: is the example value of .env.example; generate your own")
 		}
 	}
@@ -642,8 +650,11 @@ func (l *loader) logging(c *Config) {
 func (l *loader) database(c *Config) {
 	c.Database.URL = l.str("DATABASE_URL", "")
 	if c.Database.URL != "" {
-		if u, err := url.Parse(c.Database.URL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		u, err := url.Parse(c.Database.URL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 			l.fail("DATABASE_URL: must be a postgres:// URL")
+		} else if pw, _ := u.User.Password(); c.Production() && (pw == exampleDatabasePassword || isExample(pw)) {
+			l.fail("DATABASE_URL: uses the example password of .env.example and docker-compose.yml; give the database user a password of its own")
 		}
 	}
 	c.Database.AutoMigrate = l.boolean("AUTO_MIGRATE", true)
@@ -654,8 +665,18 @@ func (l *loader) database(c *Config) {
 }
 
 // exampleMarker marks the placeholder secrets of .env.example, which
-// production refuses.
+// production refuses (test/deploy checks that every secret there has it).
 const exampleMarker = "EXAMPLE-change-me"
+
+// exampleDatabasePassword is the PostgreSQL password of .env.example's
+// and docker-compose.yml's DATABASE_URL, which production refuses.
+const exampleDatabasePassword = "identityd"
+
+// isExample reports whether v is, or is made from, a placeholder of
+// .env.example (in any letter case).
+func isExample(v string) bool {
+	return strings.Contains(strings.ToLower(v), strings.ToLower(exampleMarker))
+}
 
 // secret reads a signing secret. In production it is required; elsewhere a
 // random one is made for this start, with a warning. Messages name the rule
@@ -722,7 +743,7 @@ func (l *loader) secret(name string, required bool, c *Config) []byte {
 		c.Warnings = append(c.Warnings, name+" is not set: a random key is used for this start")
 		return randomKey()
 	}
-	if required && strings.Contains(v, exampleMarker) {
+	if required && isExample(v) {
 		l.fail("%s: is the example value of .env.example; generate your own", name)
 	}
 	var upper, lower, digit, special bool

@@ -177,7 +177,7 @@ func openDB(ctx context.Context, cfg Config, log *slog.Logger, tp trace.TracerPr
 		ConnMaxLifetime: cfg.Database.ConnMaxLifetime, ConnMaxIdleTime: cfg.Database.ConnMaxIdleTime, Logger: log,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("postgres: %w", err)
+		return nil, err // already says "postgres: ..."
 	}
 	return db, nil
 }

@@ -47,7 +47,9 @@ type Options struct {
 	// Open gives up when its ctx ends.
 	RetryInitial time.Duration
 	RetryMax     time.Duration
-	// Logger, when set, hears about each failed connection attempt.
+	// Logger, when set, hears once that Open waits (with the first error)
+	// and once that the dependency answers after a wait; never a line per
+	// attempt.
 	Logger *slog.Logger
 	// TracerProvider, when set, traces every query (otelsql).
 	TracerProvider trace.TracerProvider
@@ -131,9 +133,13 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	db := &DB{db: sqlx.NewDb(sqlDB, "postgres"), queryTimeout: opts.QueryTimeout, conns: conns, connector: connector, maxIdle: opts.MaxIdleConns}
 
 	delay := opts.RetryInitial
+	var waitStart time.Time
 	for attempt := 1; ; attempt++ {
 		err := db.Ping(ctx)
 		if err == nil {
+			if attempt > 1 && opts.Logger != nil {
+				opts.Logger.InfoContext(ctx, "postgres answers", "waited", time.Since(waitStart).Round(time.Millisecond).String())
+			}
 			return db, nil
 		}
 		var pqErr *pq.Error
@@ -142,13 +148,18 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 			_ = sqlDB.Close()
 			return nil, fmt.Errorf("postgres: connect: %w", err)
 		}
-		if opts.Logger != nil {
-			opts.Logger.WarnContext(ctx, "postgres not reachable yet", "attempt", attempt, "retry_in", delay.String(), "error", err.Error())
+		if attempt == 1 {
+			// One line while waiting, however many attempts follow; the
+			// caller reports the end.
+			waitStart = time.Now()
+			if opts.Logger != nil {
+				opts.Logger.WarnContext(ctx, "waiting for postgres", waitAttrs(ctx, err)...)
+			}
 		}
 		select {
 		case <-ctx.Done():
 			_ = sqlDB.Close()
-			return nil, fmt.Errorf("postgres: gave up connecting after %d attempts: %w", attempt, err)
+			return nil, fmt.Errorf("postgres: gave up connecting after %s (%d attempts): %w", time.Since(waitStart).Round(time.Second), attempt, err)
 		case <-time.After(delay):
 		}
 		delay = min(delay*2, opts.RetryMax)
@@ -201,3 +212,13 @@ func (d *DB) SQL() *sql.DB { return d.db.DB }
 
 // Close closes every connection of the pool.
 func (d *DB) Close() error { return d.db.Close() }
+
+// waitAttrs are the attributes of the one line logged while waiting for
+// a dependency: the first error and when the wait ends, if ctx says.
+func waitAttrs(ctx context.Context, err error) []any {
+	attrs := []any{"error", err.Error()}
+	if d, ok := ctx.Deadline(); ok {
+		attrs = append(attrs, "gives_up_in", time.Until(d).Round(time.Second).String())
+	}
+	return attrs
+}

@@ -47,7 +47,9 @@ type Options struct {
 	// when its ctx ends.
 	RetryInitial time.Duration
 	RetryMax     time.Duration
-	// Logger, when set, hears about each failed connection attempt.
+	// Logger, when set, hears once that Open waits (with the first error)
+	// and once that the dependency answers after a wait; never a line per
+	// attempt.
 	Logger *slog.Logger
 	// TracerProvider, when set, traces every command (redisotel).
 	TracerProvider trace.TracerProvider
@@ -105,18 +107,27 @@ func Open(ctx context.Context, opts Options) (*Client, error) {
 	}
 	c := &Client{rdb: rdb, prefix: opts.KeyPrefix, timeout: opts.CommandTimeout}
 	delay := opts.RetryInitial
+	var waitStart time.Time
 	for attempt := 1; ; attempt++ {
 		err := c.Ping(ctx)
 		if err == nil {
+			if attempt > 1 && opts.Logger != nil {
+				opts.Logger.InfoContext(ctx, "redis answers", "waited", time.Since(waitStart).Round(time.Millisecond).String())
+			}
 			return c, nil
 		}
-		if opts.Logger != nil {
-			opts.Logger.WarnContext(ctx, "redis not reachable yet", "attempt", attempt, "retry_in", delay.String(), "error", err.Error())
+		if attempt == 1 {
+			// One line while waiting, however many attempts follow; the
+			// caller reports the end.
+			waitStart = time.Now()
+			if opts.Logger != nil {
+				opts.Logger.WarnContext(ctx, "waiting for redis", waitAttrs(ctx, err)...)
+			}
 		}
 		select {
 		case <-ctx.Done():
 			_ = c.rdb.Close()
-			return nil, fmt.Errorf("redis: gave up connecting after %d attempts: %w", attempt, err)
+			return nil, fmt.Errorf("redis: gave up connecting after %s (%d attempts): %w", time.Since(waitStart).Round(time.Second), attempt, err)
 		case <-time.After(delay):
 		}
 		delay = min(delay*2, opts.RetryMax)
@@ -196,3 +207,13 @@ func (c *Client) bound(ctx context.Context) (context.Context, context.CancelFunc
 
 // key joins the prefix, a namespace and an id.
 func (c *Client) key(namespace, id string) string { return c.prefix + namespace + ":" + id }
+
+// waitAttrs are the attributes of the one line logged while waiting for
+// Redis: the first error and when the wait ends, if ctx says.
+func waitAttrs(ctx context.Context, err error) []any {
+	attrs := []any{"error", err.Error()}
+	if d, ok := ctx.Deadline(); ok {
+		attrs = append(attrs, "gives_up_in", time.Until(d).Round(time.Second).String())
+	}
+	return attrs
+}

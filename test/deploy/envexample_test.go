@@ -2,6 +2,7 @@ package deploy_test
 
 import (
 	"bufio"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,6 +11,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/identityd/identityd/app"
+	"github.com/identityd/identityd/app/apptest"
 )
 
 // parseEnvFile returns the KEY=value assignments of a dotenv file, skipping
@@ -123,4 +127,35 @@ func TestEnvExampleValuesAreUsable(t *testing.T) {
 	assert.Contains(t, []string{"debug", "info", "warn", "error"}, vars["LOG_LEVEL"])
 	assert.Contains(t, []string{"HS256", "RS256", "ES256", "EdDSA"}, vars["JWT_SIGNING_ALG"])
 	assert.Equal(t, "8080", vars["PORT"])
+}
+
+// Every secret or password .env.example sets is refused by production,
+// one at a time among otherwise good settings, with a line naming it: an
+// example value added later without the marker fails here.
+func TestProductionRefusesEveryExampleSecret(t *testing.T) {
+	vars := parseEnvFile(t, readRootFile(t, ".env.example"))
+	partners := map[string]map[string]string{
+		"BOOTSTRAP_ADMIN_PASSWORD":      {"BOOTSTRAP_ADMIN_EMAIL": "root@id.example.org"},
+		"BOOTSTRAP_ADMIN_CLIENT_SECRET": {"BOOTSTRAP_ADMIN_CLIENT_ID": "automation"},
+	}
+	var checked int
+	for name, value := range vars {
+		if value == "" || !(strings.Contains(name, "SECRET") || strings.Contains(name, "PASSWORD")) || strings.HasSuffix(name, "_EXPIRY") {
+			continue
+		}
+		checked++
+		t.Run(name, func(t *testing.T) {
+			env := map[string]string{
+				"APP_ENV": "production", "ISSUER_URL": "https://id.example.com",
+				"JWT_SECRET": apptest.JWTSecret, "JWT_REFRESH_SECRET": apptest.JWTRefreshSecret,
+			}
+			maps.Copy(env, partners[name])
+			env[name] = value
+			_, err := app.LoadConfig(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+			require.Error(t, err, "production accepts .env.example's %s", name)
+			assert.Contains(t, err.Error(), name+": is the example value of .env.example")
+			assert.NotContains(t, err.Error(), value, "the value is not repeated")
+		})
+	}
+	assert.GreaterOrEqual(t, checked, 4, "JWT_SECRET, JWT_REFRESH_SECRET and the bootstrap password and secret at least")
 }
