@@ -39,12 +39,17 @@ type Stores struct {
 	Audit       ports.AuditLog
 	AuditReader ports.AuditReader
 	Names       ports.ClientNameFinder
+	Consents    ports.ConsentRepository
 	Purger      ports.Purger
 	Revocations ports.RevocationCache
 	RateLimits  ports.RateLimitStore
 	SigningKeys ports.SigningKeyStore
 	SecretUses  ports.SecretUseStore
 	Readiness   Readiness
+	// IdentityProviders are cached in process and follow the change log;
+	// IdentityLinks are read from the store.
+	IdentityProviders ports.IdentityProviderRepository
+	IdentityLinks     ports.IdentityLinkRepository
 }
 
 // Readiness lists what /readyz asks: PostgreSQL (or the in-memory store)
@@ -65,8 +70,10 @@ func storeModule(cfg Config) fx.Option {
 func memoryStores(cfg Config, clock ports.Clock) Stores {
 	s := memory.NewStore()
 	devices := memory.NewDeviceCodes()
+	idps := memory.NewIdentityProviders()
 	return Stores{
-		Clients: s, SecretKeys: s, Scopes: s, Users: s, Devices: s, Access: s, Refresh: s, Codes: s, Resets: s, Audit: s, AuditReader: s, Names: s,
+		IdentityProviders: idps, IdentityLinks: idps,
+		Clients: s, SecretKeys: s, Scopes: s, Users: s, Devices: s, Access: s, Refresh: s, Codes: s, Resets: s, Audit: s, AuditReader: s, Names: s, Consents: s,
 		Purger:      purgers{s, devices, auditRetention{s, cfg.Audit.Retention}},
 		DeviceCodes: devices,
 		Revocations: memory.NewRevocationCache(clock), RateLimits: memory.NewRateLimitStore(),
@@ -128,6 +135,7 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 	notifier := redis.NewChangeNotifier(rc, log)
 	revocations := nearcache.NewRevocations(store, notifier, clock)
 	clients := nearcache.NewClients(store, notifier, 0)
+	idps := nearcache.NewIdentityProviders(store, notifier)
 	unregisterCache, err := metrics.RegisterCache("clients", func() telemetry.CacheStats {
 		h, m := clients.Stats()
 		return telemetry.CacheStats{Hits: h, Misses: m}
@@ -138,7 +146,7 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		_ = rc.Close()
 		return Stores{}, fmt.Errorf("cache metrics: %w", err)
 	}
-	follower := nearcache.NewFollower(store, notifier, nearcache.Options{Logger: log}, revocations, clients)
+	follower := nearcache.NewFollower(store, notifier, nearcache.Options{Logger: log}, revocations, clients, idps)
 	lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {
 		// After the bootstrap's writes (fx runs invokes first), so
 		// their echo in the log drops nothing a request has cached.
@@ -160,7 +168,7 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 	}})
 	return Stores{
 		Clients: clients, SecretKeys: store,
-		Scopes: store, Users: store, Devices: store, Access: store, Refresh: store, Codes: store, Resets: store, Audit: store, AuditReader: store, Names: store,
+		Scopes: store, Users: store, Devices: store, Access: store, Refresh: store, Codes: store, Resets: store, Audit: store, AuditReader: store, Names: store, Consents: store,
 		Purger:      purgers{store, auditRetention{store, cfg.Audit.Retention}},
 		DeviceCodes: store,
 		Revocations: revocations,
@@ -168,6 +176,8 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		SigningKeys: keys,
 		SecretUses:  keys,
 		Readiness:   Readiness{{Name: "store", Pinger: store}, {Name: "cache", Pinger: rc, Degrading: true}},
+
+		IdentityProviders: idps, IdentityLinks: store,
 	}, nil
 }
 
