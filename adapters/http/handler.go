@@ -57,6 +57,10 @@ type Deps struct {
 	Consents *service.Consents
 	// Brand names and colours every page; the zero value is identityd's.
 	Brand Brand
+	// IdentityProviders and Upstream serve upstream sign-in; nil serves
+	// none of it.
+	IdentityProviders *service.IdentityProviders
+	Upstream          *service.UpstreamSignIns
 }
 
 // Handler serves every route of the contract.
@@ -89,6 +93,8 @@ type Handler struct {
 	consents    *service.Consents
 	sessions    *sessions
 	pages       *pages
+	idps        *service.IdentityProviders
+	upstream    *service.UpstreamSignIns
 
 	router   *mux.Router
 	root     http.Handler
@@ -108,6 +114,7 @@ func New(d Deps) (*Handler, error) {
 		corsPolicy: newCORSPolicy(d.CORSOrigins), rl: newRateLimiter(d.RateLimits, d.RateLimitStore, d.Clock, d.Logger),
 		accounts: d.Accounts, authz: d.Authorizations, sessions: newSessions(d.Sessions),
 		auditEvents: d.AuditEvents, consents: d.Consents,
+		idps: d.IdentityProviders, upstream: d.Upstream,
 	}
 	if d.JWKSMaxAge <= 0 {
 		d.JWKSMaxAge = 5 * time.Minute
@@ -157,6 +164,7 @@ func (h *Handler) routes() {
 	r.HandleFunc("/assets/identityd.css", h.stylesheet).Methods(http.MethodGet, http.MethodHead)
 	h.grantRoutes(r)
 	h.openIDRoutes(r)
+	h.upstreamRoutes(r)
 
 	api := r.PathPrefix("/api").Subrouter()
 	h.authRoutes(api)
@@ -165,6 +173,8 @@ func (h *Handler) routes() {
 	h.userRoutes(api)
 	h.auditRoutes(api)
 	h.consentRoutes(api)
+	h.identityProviderRoutes(api)
+	h.meIdentityProviderRoutes(api)
 }
 
 func (h *Handler) healthz(w http.ResponseWriter, _ *http.Request) {
