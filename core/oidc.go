@@ -11,6 +11,9 @@ type UserClaims struct {
 	UpdatedAt     int64  `json:"updated_at,omitempty"`
 	Email         string `json:"email,omitempty"`
 	EmailVerified *bool  `json:"email_verified,omitempty"`
+	// Roles are the person's roles, released by the roles scope
+	// (contract §3, People administration); omitted when they hold none.
+	Roles []string `json:"roles,omitempty"`
 }
 
 // ClaimsOf returns the claims of u that scopes release: profile gives
@@ -32,7 +35,17 @@ func ClaimsOf(u User, scopes []string) UserClaims {
 		verified := u.EmailVerified
 		c.Email, c.EmailVerified = u.Email, &verified
 	}
+	c.Roles = RolesClaim(u, scopes)
 	return c
+}
+
+// RolesClaim is the roles claim of u's tokens with scopes: the person's
+// roles when scopes hold ScopeRoles, else nil (no claim).
+func RolesClaim(u User, scopes []string) []string {
+	if !contains(scopes, ScopeRoles) || len(u.Roles) == 0 {
+		return nil
+	}
+	return append([]string(nil), u.Roles...)
 }
 
 // IDTokenClaims is the claim set of an ID token (OpenID Connect Core §2,

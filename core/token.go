@@ -26,6 +26,9 @@ type AccessToken struct {
 	// Act is the act claim of a token issued by token exchange for
 	// delegation (RFC 8693 §4.1); nil otherwise.
 	Act *Actor
+	// Roles is the roles claim: the person's roles when the token holds
+	// the roles scope. It lives in the JWT only, not in the record.
+	Roles []string
 }
 
 // Actor is the act claim of RFC 8693 §4.1: the party acting for the

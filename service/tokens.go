@@ -99,7 +99,8 @@ type Grant struct {
 // token when asked (RFC 6749 §5.1, RFC 9068 §2). It records the one
 // token.issued audit event of the issuance.
 func (s *Tokens) Issue(ctx context.Context, g Grant) (core.TokenResponse, error) {
-	if err := s.checkPerson(ctx, g); err != nil {
+	roles, err := s.checkPerson(ctx, g)
+	if err != nil {
 		return core.TokenResponse{}, err
 	}
 	now := s.clock.Now()
@@ -110,6 +111,7 @@ func (s *Tokens) Issue(ctx context.Context, g Grant) (core.TokenResponse, error)
 		refreshRaw = s.random.NewToken()
 	}
 	at := s.newAccessToken(g, familyID, now)
+	at.Roles = roles
 	signed, err := s.signAndRecord(ctx, at)
 	if err != nil {
 		return core.TokenResponse{}, err
@@ -138,22 +140,27 @@ func (s *Tokens) Issue(ctx context.Context, g Grant) (core.TokenResponse, error)
 // checkPerson refuses tokens for a person who was disabled or deleted
 // after the grant's sign-in (an authorization code or a device code
 // approved before): invalid_grant. A login has just checked the account,
-// and client_credentials acts for no person, so neither reads it here.
-func (s *Tokens) checkPerson(ctx context.Context, g Grant) error {
-	if g.UserID == "" || g.GrantType == "login" || s.users == nil {
-		return nil
+// and client_credentials acts for no person, so neither reads it here
+// (a login asking for roles does).
+//
+// It returns the roles claim of the access token (core.RolesClaim), read
+// from the account when the grant holds the roles scope.
+func (s *Tokens) checkPerson(ctx context.Context, g Grant) ([]string, error) {
+	wantRoles := core.HasScopes(g.Scopes, core.ScopeRoles)
+	if g.UserID == "" || s.users == nil || g.GrantType == "login" && !wantRoles {
+		return nil, nil
 	}
 	u, err := s.users.GetUser(ctx, g.UserID)
 	if errors.Is(err, core.ErrNotFound) {
-		return core.NewOAuthError(core.CodeInvalidGrant, "the account no longer exists")
+		return nil, core.NewOAuthError(core.CodeInvalidGrant, "the account no longer exists")
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if u.Disabled {
-		return core.NewOAuthError(core.CodeInvalidGrant, "the account is disabled")
+		return nil, core.NewOAuthError(core.CodeInvalidGrant, "the account is disabled")
 	}
-	return nil
+	return core.RolesClaim(u, g.Scopes), nil
 }
 
 // signAndRecord signs an access token and keeps its record.
@@ -242,6 +249,13 @@ func (s *Tokens) Rotate(ctx context.Context, client core.Client, raw string, sco
 		return core.TokenResponse{}, err
 	}
 	at := s.newAccessToken(Grant{Client: client, UserID: old.UserID, Scopes: granted, AuthCodeID: old.AuthCodeID}, old.FamilyID, now)
+	if core.HasScopes(granted, core.ScopeRoles) && old.UserID != "" {
+		// Only a refresh that asks for the roles claim reads the account:
+		// the roles are those of now, not of the sign-in.
+		if at.Roles, err = s.checkPerson(ctx, Grant{UserID: old.UserID, Scopes: granted, GrantType: core.GrantRefreshToken}); err != nil {
+			return core.TokenResponse{}, err
+		}
+	}
 	signed, err := s.signAndRecord(ctx, at)
 	if err != nil {
 		return core.TokenResponse{}, err

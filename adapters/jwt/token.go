@@ -28,6 +28,7 @@ type claims struct {
 	ClientID  string             `json:"client_id"`
 	Scope     string             `json:"scope,omitempty"`
 	Act       *core.Actor        `json:"act,omitempty"`
+	Roles     []string           `json:"roles,omitempty"`
 }
 
 // header is the JOSE header of RFC 7515 §4; kid is set by the signers
@@ -51,6 +52,7 @@ func encodeClaims(t core.AccessToken) ([]byte, error) {
 		Issuer: t.Issuer, Subject: t.Subject, Audience: t.Audience,
 		ExpiresAt: t.ExpiresAt.Unix(), IssuedAt: t.IssuedAt.Unix(), JTI: t.JTI,
 		ClientID: t.ClientID, Scope: core.JoinScope(t.Scopes), NotBefore: unixOrZero(t.NotBefore), Act: t.Act,
+		Roles: t.Roles,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode access token claims: %w", err)
@@ -110,6 +112,7 @@ func decodeClaims(b64Payload string) (core.AccessToken, error) {
 	t := core.AccessToken{
 		JTI: c.JTI, Issuer: c.Issuer, Subject: c.Subject, Audience: []string(c.Audience), ClientID: c.ClientID,
 		Scopes: scopes, IssuedAt: time.Unix(c.IssuedAt, 0).UTC(), ExpiresAt: time.Unix(c.ExpiresAt, 0).UTC(), Act: c.Act,
+		Roles: c.Roles,
 	}
 	if c.NotBefore != 0 {
 		t.NotBefore = time.Unix(c.NotBefore, 0).UTC()

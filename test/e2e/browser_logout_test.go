@@ -84,7 +84,9 @@ func TestBrowserLogoutReturnsToTheApplication(t *testing.T) {
 	signIn := func(t *testing.T, withPassword bool) string {
 		t.Helper()
 		verifier := oauth2.GenerateVerifier()
-		actions := []chromedp.Action[chromedp.Void]{chromedp.Navigate(cfg.AuthCodeURL(fmt.Sprint(time.Now().UnixNano()), oauth2.S256ChallengeOption(verifier)))}
+		// prompt=consent: the consent page each time, though the first
+		// approval is remembered.
+		actions := []chromedp.Action[chromedp.Void]{chromedp.Navigate(cfg.AuthCodeURL(fmt.Sprint(time.Now().UnixNano()), oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("prompt", "consent")))}
 		if withPassword {
 			actions = append(actions, chromedp.WaitVisible("#password"), chromedp.SendKeys("#email", email), chromedp.SendKeys("#password", password+"\n"))
 		}
