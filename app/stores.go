@@ -46,6 +46,10 @@ type Stores struct {
 	SigningKeys ports.SigningKeyStore
 	SecretUses  ports.SecretUseStore
 	Readiness   Readiness
+	// IdentityProviders are cached in process and follow the change log;
+	// IdentityLinks are read from the store.
+	IdentityProviders ports.IdentityProviderRepository
+	IdentityLinks     ports.IdentityLinkRepository
 }
 
 // Readiness lists what /readyz asks: PostgreSQL (or the in-memory store)
@@ -66,7 +70,9 @@ func storeModule(cfg Config) fx.Option {
 func memoryStores(cfg Config, clock ports.Clock) Stores {
 	s := memory.NewStore()
 	devices := memory.NewDeviceCodes()
+	idps := memory.NewIdentityProviders()
 	return Stores{
+		IdentityProviders: idps, IdentityLinks: idps,
 		Clients: s, SecretKeys: s, Scopes: s, Users: s, Devices: s, Access: s, Refresh: s, Codes: s, Resets: s, Audit: s, AuditReader: s, Names: s, Consents: s,
 		Purger:      purgers{s, devices, auditRetention{s, cfg.Audit.Retention}},
 		DeviceCodes: devices,
@@ -127,6 +133,7 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 	notifier := redis.NewChangeNotifier(rc, log)
 	revocations := nearcache.NewRevocations(store, notifier, clock)
 	clients := nearcache.NewClients(store, notifier, 0)
+	idps := nearcache.NewIdentityProviders(store, notifier)
 	unregisterCache, err := metrics.RegisterCache("clients", func() telemetry.CacheStats {
 		h, m := clients.Stats()
 		return telemetry.CacheStats{Hits: h, Misses: m}
@@ -137,7 +144,7 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		_ = rc.Close()
 		return Stores{}, fmt.Errorf("cache metrics: %w", err)
 	}
-	follower := nearcache.NewFollower(store, notifier, nearcache.Options{Logger: log}, revocations, clients)
+	follower := nearcache.NewFollower(store, notifier, nearcache.Options{Logger: log}, revocations, clients, idps)
 	lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {
 		// After the bootstrap's writes (fx runs invokes first), so
 		// their echo in the log drops nothing a request has cached.
@@ -167,6 +174,8 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		SigningKeys: keys,
 		SecretUses:  keys,
 		Readiness:   Readiness{{Name: "store", Pinger: store}, {Name: "cache", Pinger: rc, Degrading: true}},
+
+		IdentityProviders: idps, IdentityLinks: store,
 	}, nil
 }
 
