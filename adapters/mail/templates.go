@@ -41,8 +41,8 @@ type Templates struct {
 	base  string
 	site  string
 	brand Brand
-	text map[string]*texttemplate.Template
-	html map[string]*htmltemplate.Template
+	text  map[string]*texttemplate.Template
+	html  map[string]*htmltemplate.Template
 }
 
 // Brand is the name and colour every mail carries (BRAND_NAME,
