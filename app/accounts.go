@@ -17,7 +17,7 @@ import (
 // creates the built-in web client and the bootstrap admin at start.
 func accountsModule() fx.Option {
 	return fx.Options(
-		fx.Provide(newMailer, newMailQueue, newAccounts, newAuthorizations, core.DefaultLoginThrottle),
+		fx.Provide(newMailer, newMailQueue, newAccounts, newAuthorizations, newConsents, core.DefaultLoginThrottle),
 		fx.Invoke(bootstrapAccounts),
 	)
 }
@@ -81,19 +81,26 @@ func newAccounts(p accountParams) (*service.Accounts, error) {
 
 type authorizationParams struct {
 	fx.In
-	Cfg     Config
-	Clients ports.ClientRepository
-	Codes   ports.AuthCodeRepository
-	Secrets ports.SecretHasher
-	Random  ports.Random
-	Clock   ports.Clock
-	Tokens  *service.Tokens
-	Audit   *service.Audit
-	Answers ports.RateLimitStore
+	Cfg      Config
+	Clients  ports.ClientRepository
+	Codes    ports.AuthCodeRepository
+	Secrets  ports.SecretHasher
+	Random   ports.Random
+	Clock    ports.Clock
+	Tokens   *service.Tokens
+	Audit    *service.Audit
+	Answers  ports.RateLimitStore
+	Consents ports.ConsentRepository
 }
 
 func newAuthorizations(p authorizationParams) *service.Authorizations {
 	return service.NewAuthorizations(p.Cfg.Tokens.AuthCodeTTL, service.AuthorizationDeps{
 		Clients: p.Clients, Codes: p.Codes, Secrets: p.Secrets, Random: p.Random, Clock: p.Clock, Tokens: p.Tokens, Audit: p.Audit, Answers: p.Answers,
+		Consents: p.Consents,
 	})
+}
+
+// newConsents serves a person's remembered consents.
+func newConsents(repo ports.ConsentRepository, clients ports.ClientRepository, tokens *service.Tokens, audit *service.Audit) *service.Consents {
+	return service.NewConsents(repo, clients, tokens, audit)
 }

@@ -39,6 +39,7 @@ type handlerParams struct {
 	Accounts       *service.Accounts
 	Authorizations *service.Authorizations
 	AuditEvents    *service.AuditEvents
+	Consents       *service.Consents `optional:"true"`
 }
 
 func newHandler(p handlerParams) (*httpadapter.Handler, error) {
@@ -54,7 +55,7 @@ func newHandler(p handlerParams) (*httpadapter.Handler, error) {
 		Telemetry: httpadapter.Telemetry{
 			Tracer: p.Telemetry.TracerProvider.Tracer("identityd"), Propagator: p.Telemetry.Propagator, Observer: p.Metrics,
 		},
-		Accounts: p.Accounts, Authorizations: p.Authorizations, AuditEvents: p.AuditEvents,
+		Accounts: p.Accounts, Authorizations: p.Authorizations, AuditEvents: p.AuditEvents, Consents: p.Consents,
 		Sessions: httpadapter.SessionConfig{Key: sessionKey(p.Cfg.Tokens.RefreshSecret), PreviousKey: sessionKey(p.Cfg.Tokens.PreviousRefreshSecret), NextKey: sessionKey(p.Cfg.Tokens.NextRefreshSecret), TTL: SessionTTL, Secure: p.Cfg.Production()},
 	})
 	if err != nil {

@@ -124,15 +124,16 @@ func (s *Authorizations) parseOpenID(ctx context.Context, q url.Values, req *Aut
 // Authorizations validates authorization requests, issues authorization
 // codes and redeems them (RFC 6749 §4.1).
 type Authorizations struct {
-	clients ports.ClientRepository
-	codes   ports.AuthCodeRepository
-	secrets ports.SecretHasher
-	random  ports.Random
-	clock   ports.Clock
-	tokens  *Tokens
-	audit   *Audit
-	ttl     time.Duration
-	answers ports.RateLimitStore
+	clients  ports.ClientRepository
+	codes    ports.AuthCodeRepository
+	secrets  ports.SecretHasher
+	random   ports.Random
+	clock    ports.Clock
+	tokens   *Tokens
+	audit    *Audit
+	ttl      time.Duration
+	answers  ports.RateLimitStore
+	consents ports.ConsentRepository
 }
 
 // AuthorizationDeps are the ports Authorizations uses.
@@ -147,11 +148,14 @@ type AuthorizationDeps struct {
 	// Answers remembers which authorization requests were approved, on
 	// every instance, so that one request yields at most one code.
 	Answers ports.RateLimitStore
+	// Consents remembers what people approved (consents.go); nil: every
+	// client that is not first-party asks every time.
+	Consents ports.ConsentRepository
 }
 
 // NewAuthorizations returns the service; codes live codeTTL.
 func NewAuthorizations(codeTTL time.Duration, d AuthorizationDeps) *Authorizations {
-	return &Authorizations{clients: d.Clients, codes: d.Codes, secrets: d.Secrets, random: d.Random, clock: d.Clock, tokens: d.Tokens, audit: d.Audit, ttl: codeTTL, answers: d.Answers}
+	return &Authorizations{clients: d.Clients, codes: d.Codes, secrets: d.Secrets, random: d.Random, clock: d.Clock, tokens: d.Tokens, audit: d.Audit, ttl: codeTTL, answers: d.Answers, consents: d.Consents}
 }
 
 func invalidRequest(desc string) *core.OAuthError {
@@ -276,18 +280,19 @@ var errAnswered = invalidRequest("this authorization request has already been an
 // then Allow, a replayed form) is invalid_request, so one authorization
 // request yields at most one code (RFC 9700 §4.5, RFC 6749 §10.5). The
 // record is shared by every instance through the store behind Answers.
+// The approval is then remembered as the person's consent to the client
+// for the request's scopes (ConsentPrompt).
 func (s *Authorizations) Approve(ctx context.Context, req AuthorizeRequest, user core.User) error {
-	if s.answers == nil {
-		return nil
+	if s.answers != nil {
+		res, err := s.answers.Allow(ctx, "approved:"+user.ID+":"+req.Key, core.RateLimit{Limit: 1, Window: approvalWindow}, s.clock.Now())
+		if err != nil {
+			return fmt.Errorf("record approval: %w", err)
+		}
+		if !res.Allowed {
+			return errAnswered
+		}
 	}
-	res, err := s.answers.Allow(ctx, "approved:"+user.ID+":"+req.Key, core.RateLimit{Limit: 1, Window: approvalWindow}, s.clock.Now())
-	if err != nil {
-		return fmt.Errorf("record approval: %w", err)
-	}
-	if !res.Allowed {
-		return errAnswered
-	}
-	return nil
+	return s.rememberConsent(ctx, req, user)
 }
 
 // IssueCode makes the authorization code for an approved request by user,

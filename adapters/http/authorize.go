@@ -190,7 +190,8 @@ const signedInForField = "signed_in_for"
 // scopeView is a scope on the consent page.
 type scopeView struct{ Name, Description string }
 
-// afterSignIn asks for consent unless the client is first-party. signIn
+// afterSignIn asks for the consent the person has not given yet
+// (service.Authorizations.ConsentPrompt). signIn
 // is the sign-in the code would rest on: when it does not meet the
 // request's conditions (someone else signed in than the id_token_hint
 // names), the sign-in form is shown again.
@@ -203,18 +204,24 @@ func (h *Handler) afterSignIn(w http.ResponseWriter, r *http.Request, req servic
 		h.renderLogin(w, r, req, "", "The application asked for another sign-in: sign in with the account it named.", http.StatusOK)
 		return
 	}
-	consent := !req.Client.FirstParty || req.HasPrompt("consent")
-	if !consent {
+	// Consent is remembered per person and client: only what the person
+	// has not approved for the client before is asked (all of it with
+	// prompt=consent), and nothing for a first-party client.
+	ask, names, err := h.authz.ConsentPrompt(r.Context(), req, user)
+	if err != nil {
+		h.redirectError(w, r, req, err)
+		return
+	}
+	if !ask {
 		h.issueCode(w, r, req, user, signIn)
 		return
 	}
 	if req.HasPrompt("none") {
-		// Consent is not remembered: a client that is not first-party
-		// always needs it, and none may not ask (Core §3.1.2.6).
+		// The request needs a consent that none may not ask for (Core
+		// §3.1.2.6).
 		h.redirectError(w, r, req, core.NewOAuthError(core.CodeConsentRequired, "the person must approve the request"))
 		return
 	}
-	names := core.GrantableScopes(user, req.Scopes)
 	descriptions := map[string]string{}
 	if h.scopes != nil && len(names) > 0 {
 		// Without descriptions the names are still shown.

@@ -46,8 +46,8 @@ func (h *Handler) grantPage(p grants.PageHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = withHTMLErrors(r)
 		ctx := r.Context()
-		user, signedIn := h.sessionUser(r)
-		req := grants.PageRequest{Post: r.Method == http.MethodPost, User: user}
+		user, authTime, signedIn := h.session(r)
+		req := grants.PageRequest{Post: r.Method == http.MethodPost, User: user, AuthTime: authTime}
 		var raw url.Values
 		if req.Post {
 			// Each post may test a guessed user code or password: they

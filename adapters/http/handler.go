@@ -53,6 +53,8 @@ type Deps struct {
 	Sessions       SessionConfig
 	// AuditEvents serves GET /api/audit-events; nil: not served.
 	AuditEvents *service.AuditEvents
+	// Consents serves /api/auth/me/consents; nil: not served.
+	Consents *service.Consents
 }
 
 // Handler serves every route of the contract.
@@ -82,6 +84,7 @@ type Handler struct {
 	accounts    *service.Accounts
 	authz       *service.Authorizations
 	auditEvents *service.AuditEvents
+	consents    *service.Consents
 	sessions    *sessions
 	pages       *pages
 
@@ -102,7 +105,7 @@ func New(d Deps) (*Handler, error) {
 		proxies: NewTrustedProxies(d.TrustedProxies), headers: newSecurityHeaders(d.Production),
 		corsPolicy: newCORSPolicy(d.CORSOrigins), rl: newRateLimiter(d.RateLimits, d.RateLimitStore, d.Clock, d.Logger),
 		accounts: d.Accounts, authz: d.Authorizations, sessions: newSessions(d.Sessions),
-		auditEvents: d.AuditEvents,
+		auditEvents: d.AuditEvents, consents: d.Consents,
 	}
 	if d.JWKSMaxAge <= 0 {
 		d.JWKSMaxAge = 5 * time.Minute
@@ -160,6 +163,7 @@ func (h *Handler) routes() {
 	h.userRoutes(api)
 	h.sessionRoutes(api)
 	h.auditRoutes(api)
+	h.consentRoutes(api)
 }
 
 func (h *Handler) healthz(w http.ResponseWriter, _ *http.Request) {

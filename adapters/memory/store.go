@@ -24,6 +24,8 @@ type Store struct {
 	resets  map[string]core.PasswordReset
 	devices map[string]map[string]core.LoginDevice // user id -> key -> device
 	audit   auditLog
+	// consents are people's remembered consents (consents.go).
+	consents map[consentKey]core.Consent
 
 	// Access tokens are written on every issuance; they get their own lock
 	// so the token endpoint does not contend with management reads.
@@ -166,6 +168,7 @@ func (s *Store) DeleteClient(_ context.Context, id string) error {
 		return fmt.Errorf("client %q: %w", id, core.ErrNotFound)
 	}
 	delete(s.clients, id)
+	s.forgetConsents("", id)
 	for k, t := range s.refresh {
 		if t.ClientID == id {
 			delete(s.refresh, k)

@@ -69,3 +69,8 @@ func TestClientNames(t *testing.T) {
 	t.Parallel()
 	porttest.RunClientNameTests(t, func(*testing.T) porttest.ClientNameStore { return memory.NewStore() })
 }
+
+func TestConsents(t *testing.T) {
+	t.Parallel()
+	porttest.RunConsentTests(t, func(*testing.T) porttest.ConsentStore { return memory.NewStore() })
+}

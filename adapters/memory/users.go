@@ -86,6 +86,7 @@ func (s *Store) DeleteUser(_ context.Context, id string) error {
 	delete(s.users, id)
 	delete(s.emails, u.Email)
 	delete(s.devices, id)
+	s.forgetConsents(id, "")
 	for k, t := range s.refresh {
 		if t.UserID == id {
 			delete(s.refresh, k)
@@ -113,6 +114,12 @@ func (s *Store) CreatePasswordReset(_ context.Context, r core.PasswordReset) err
 	}
 	if _, ok := s.resets[r.Hash]; ok {
 		return fmt.Errorf("password reset: %w", core.ErrAlreadyExists)
+	}
+	for h, old := range s.resets {
+		if old.UserID == r.UserID && old.UsedAt.IsZero() {
+			old.UsedAt = r.CreatedAt
+			s.resets[h] = old
+		}
 	}
 	s.resets[r.Hash] = r
 	return nil

@@ -43,7 +43,7 @@ func TestMigrateUpDownUp(t *testing.T) {
 	require.NoError(t, postgres.Migrate(ctx, db, postgres.MigrateUp, &out))
 	assert.Contains(t, out.String(), "migrated up")
 	tables := tableCount(t, db)
-	assert.Equal(t, 14, tables, "secret_uses (00135) is the 14th")
+	assert.Equal(t, 15, tables, "secret_uses (00135) is the 14th, consents (00103) the 15th")
 
 	out.Reset()
 	require.NoError(t, postgres.Migrate(ctx, db, postgres.MigrateUp, &out))
@@ -141,7 +141,7 @@ func TestSchemaNaming(t *testing.T) {
 			t.Errorf("unexpected constraint %s (%s): unique keys are unique indexes named idx_", c.Name, c.Type)
 		}
 	}
-	assert.Equal(t, 10, fks)
+	assert.Equal(t, 12, fks)
 }
 
 // leadingColumns reports whether the columns of fk are the first columns

@@ -72,3 +72,12 @@ func TestClientNames(t *testing.T) {
 		return s
 	})
 }
+
+func TestConsents(t *testing.T) {
+	t.Parallel()
+	pgtest.URL(t)
+	porttest.RunConsentTests(t, func(t *testing.T) porttest.ConsentStore {
+		s, _ := newStore(t, postgres.StoreOptions{})
+		return s
+	})
+}

@@ -71,6 +71,25 @@ func TestAuditExactlyOnce(t *testing.T) {
 			tr := exchange(t, s.Server, c, code, callback, p.verifier)
 			require.Equal(t, http.StatusOK, tr.Status, tr.ErrorDescription)
 		}, map[string]int{core.AuditTokenIssued: 2, core.AuditLoginSucceeded: 1, core.AuditClientCreated: 1}},
+		{"consent given", func(t *testing.T, st *auditState) {
+			st.app = newWebClient(t, s.Server, false, false, nil)
+			p := newPKCE()
+			st.browser = apptest.NewBrowser(t, s.URL)
+			code := authorize(t, s.Server, st.browser, codeParams(st.app, p, ""), "once@example.com", userPassword)
+			tr := exchange(t, s.Server, st.app, code, callback, p.verifier)
+			require.Equal(t, http.StatusOK, tr.Status, tr.ErrorDescription)
+		}, map[string]int{core.AuditTokenIssued: 2, core.AuditLoginSucceeded: 1, core.AuditClientCreated: 1, core.AuditConsentGranted: 1}},
+		{"consent remembered", func(t *testing.T, st *auditState) {
+			p := newPKCE()
+			code := authorize(t, s.Server, st.browser, codeParams(st.app, p, ""), "", "")
+			tr := exchange(t, s.Server, st.app, code, callback, p.verifier)
+			require.Equal(t, http.StatusOK, tr.Status, tr.ErrorDescription)
+		}, map[string]int{core.AuditTokenIssued: 1}},
+		{"consent revoked", func(t *testing.T, st *auditState) {
+			person := login(t, s.Server, "once@example.com", userPassword).AccessToken
+			resp, body := s.Do(t, http.MethodDelete, "/api/auth/me/consents/"+st.app.ID, person, nil)
+			require.Equal(t, http.StatusNoContent, resp.StatusCode, string(body))
+		}, map[string]int{core.AuditTokenIssued: 1, core.AuditLoginSucceeded: 1, core.AuditConsentRevoked: 1}},
 	}
 	st := &auditState{}
 	for _, tt := range steps {
@@ -87,4 +106,6 @@ func TestAuditExactlyOnce(t *testing.T) {
 
 type auditState struct {
 	refresh, retired string
+	app              webClient
+	browser          *apptest.Browser
 }

@@ -189,12 +189,13 @@ func TestOpenIDConnectCodeFlow(t *testing.T) {
 		assert.Empty(t, narrowed.IDToken, "without openid no ID token")
 	})
 
-	t.Run("prompt=none with a session but no consent", func(t *testing.T) {
+	t.Run("prompt=none with a session and the consent remembered", func(t *testing.T) {
 		p := codeParams(c, pkce{}, "openid")
 		p["prompt"] = "none"
 		page := b.Open(authorizeURL(s.Server, p))
 		require.NotNil(t, page.Left, "never a page")
-		assert.Equal(t, "consent_required", page.Left.Query().Get("error"))
+		assert.Empty(t, page.Left.Query().Get("error"), page.Left.Query().Get("error_description"))
+		assert.NotEmpty(t, page.Left.Query().Get("code"))
 		assert.Equal(t, "xyz-state", page.Left.Query().Get("state"))
 	})
 
@@ -207,8 +208,7 @@ func TestOpenIDConnectCodeFlow(t *testing.T) {
 		require.Contains(t, page.Body, `name="password"`, "the sign-in page although a session exists")
 		assert.Contains(t, page.Body, "Not you? Sign out")
 		page = signIn(t, b, page, "grace@example.com", userPassword)
-		page = approve(t, b, page, "approve")
-		require.NotNil(t, page.Left)
+		require.NotNil(t, page.Left, "the consent is remembered: no page")
 		fresh := tokenRequest(t, s.Server, c, url.Values{"grant_type": {"authorization_code"}, "code": {page.Left.Query().Get("code")}, "redirect_uri": {callback}})
 		_, fc := idClaims(t, s.Server, fresh.IDToken)
 		assert.Greater(t, fc["auth_time"].(float64), claims["auth_time"].(float64))
@@ -218,7 +218,8 @@ func TestOpenIDConnectCodeFlow(t *testing.T) {
 		p := codeParams(c, pkce{}, "openid")
 		p["id_token_hint"] = tr.IDToken
 		page := b.Open(authorizeURL(s.Server, p))
-		assert.Contains(t, page.Body, "Allow access?", "the hinted person is signed in")
+		require.NotNil(t, page.Left, "the hinted person is signed in, and consented before: %s", page.Body)
+		assert.NotEmpty(t, page.Left.Query().Get("code"))
 		p["id_token_hint"] = tr.IDToken + "x"
 		page = b.Open(authorizeURL(s.Server, p))
 		require.NotNil(t, page.Left)

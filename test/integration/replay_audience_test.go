@@ -24,6 +24,9 @@ func TestConsentReplayYieldsOneCode(t *testing.T) {
 	c := newWebClient(t, s.Server, true, false, nil, "photos:read")
 	p := newPKCE()
 	params := codeParams(c, p, "photos:read")
+	// prompt=consent: the page every time, though the first approval is
+	// remembered.
+	params["prompt"] = "consent"
 	b := apptest.NewBrowser(t, s.URL)
 
 	consent := signIn(t, b, b.Open(authorizeURL(s.Server, params)), "ada@example.com", userPassword)
@@ -45,7 +48,7 @@ func TestConsentReplayYieldsOneCode(t *testing.T) {
 	require.Equal(t, http.StatusOK, tr.Status, "the one code still works: %s", tr.ErrorDescription)
 
 	params2 := codeParams(c, newPKCE(), "photos:read")
-	params2["state"] = "another-state"
+	params2["state"], params2["prompt"] = "another-state", "consent"
 	next := approve(t, b, b.Open(authorizeURL(s.Server, params2)), "approve")
 	require.NotNil(t, next.Left, "a new authorization request is answered")
 	assert.NotEmpty(t, next.Left.Query().Get("code"))
