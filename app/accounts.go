@@ -33,7 +33,7 @@ func newMailer(cfg Config, logger *slog.Logger) (ports.Mailer, error) {
 	if cfg.Mail.SMTP == nil {
 		return mail.NewLog(logger, cfg.Env == EnvDevelopment && cfg.Log.Level <= slog.LevelDebug), nil
 	}
-	tmpl, err := mail.NewTemplates(cfg.IssuerURL)
+	tmpl, err := mail.NewTemplates(cfg.IssuerURL, mail.WithBrand(mail.Brand{Name: cfg.Brand.Name, PrimaryColor: cfg.Brand.PrimaryColor}))
 	if err != nil {
 		return nil, err
 	}
