@@ -23,6 +23,8 @@ type AuthCode struct {
 	// token; AuthTime is when the person signed in.
 	Nonce      string
 	AuthTime   time.Time
+	// AMR are the methods of the sign-in (RFC 8176); nil is a password.
+	AMR []string
 	IssuedAt   time.Time
 	ExpiresAt  time.Time
 	RedeemedAt time.Time
