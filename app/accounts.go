@@ -54,23 +54,24 @@ func newMailQueue(lc fx.Lifecycle, logger *slog.Logger, _ ports.UserRepository) 
 
 type accountParams struct {
 	fx.In
-	Cfg       Config
-	Users     ports.UserRepository
-	Devices   ports.LoginDeviceRepository
-	Resets    ports.PasswordResetRepository
-	Clients   ports.ClientRepository
-	Passwords ports.PasswordHasher
-	Secrets   ports.SecretHasher
-	Mailer    ports.Mailer
-	Random    ports.Random
-	Clock     ports.Clock
-	Tokens    *service.Tokens
-	Audit     *service.Audit
-	Logger    *slog.Logger
-	Throttle  core.LoginThrottle
-	Mail      *service.MailQueue
-	Limits    ports.RateLimitStore
-	Factors   ports.FactorRepository
+	Cfg        Config
+	Users      ports.UserRepository
+	Devices    ports.LoginDeviceRepository
+	UserTokens ports.UserTokenLister
+	Resets     ports.PasswordResetRepository
+	Clients    ports.ClientRepository
+	Passwords  ports.PasswordHasher
+	Secrets    ports.SecretHasher
+	Mailer     ports.Mailer
+	Random     ports.Random
+	Clock      ports.Clock
+	Tokens     *service.Tokens
+	Audit      *service.Audit
+	Logger     *slog.Logger
+	Throttle   core.LoginThrottle
+	Mail       *service.MailQueue
+	Limits     ports.RateLimitStore
+	Factors    ports.FactorRepository
 }
 
 func newAccounts(p accountParams) (*service.Accounts, error) {
@@ -82,7 +83,7 @@ func newAccounts(p accountParams) (*service.Accounts, error) {
 		return nil, err
 	}
 	return service.NewAccounts(service.AccountConfig{
-		ResetTTL: p.Cfg.Tokens.ResetTTL, Throttle: p.Throttle,
+		ResetTTL: p.Cfg.Tokens.ResetTTL, Throttle: p.Throttle, ReuseInterval: p.Cfg.Tokens.RefreshReuseInterval,
 		MFARequiredRoles: p.Cfg.MFA.RequiredRoles, TOTPIssuer: totpIssuer(p.Cfg.IssuerURL),
 		// Giving or taking away a role that demands a second factor
 		// needs clients:admin, as admin does.
@@ -91,7 +92,7 @@ func newAccounts(p accountParams) (*service.Accounts, error) {
 		Factors: p.Factors, Sealer: sealer,
 		Users: p.Users, Devices: p.Devices, Resets: p.Resets, Clients: p.Clients, Passwords: p.Passwords, Secrets: p.Secrets, Mailer: p.Mailer,
 		Random: p.Random, Clock: p.Clock, Tokens: p.Tokens, Audit: p.Audit, Logger: p.Logger,
-		Mail: p.Mail, Limits: p.Limits,
+		Mail: p.Mail, Limits: p.Limits, UserTokens: p.UserTokens,
 	})
 }
 

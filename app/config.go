@@ -201,6 +201,10 @@ type OTelConfig struct {
 	// MetricsAddr is METRICS_ADDR: where GET /metrics answers in the
 	// Prometheus text format; empty: nowhere.
 	MetricsAddr string
+	// MetricInterval is OTEL_METRIC_EXPORT_INTERVAL (milliseconds in the
+	// variable) and Timeout OTEL_EXPORTER_OTLP_TIMEOUT (milliseconds too).
+	MetricInterval time.Duration
+	Timeout        time.Duration
 }
 
 // MailConfig configures outgoing mail: reset and verification messages.
@@ -560,6 +564,13 @@ func (l *loader) otel(port int) OTelConfig {
 		MetricsTemporality: strings.ToLower(strings.TrimSpace(l.str("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", telemetry.TemporalityCumulative))),
 		TracesSampler:      strings.ToLower(strings.TrimSpace(l.str("OTEL_TRACES_SAMPLER", "parentbased_always_on"))),
 		TracesSamplerArg:   strings.TrimSpace(l.str("OTEL_TRACES_SAMPLER_ARG", "")),
+	}
+	// The specification gives these two in milliseconds.
+	o.MetricInterval = time.Duration(l.integer("OTEL_METRIC_EXPORT_INTERVAL", 60000, 1, 86400000)) * time.Millisecond
+	o.Timeout = time.Duration(l.integer("OTEL_EXPORTER_OTLP_TIMEOUT", 10000, 1, 600000)) * time.Millisecond
+	if l.boolean("OTEL_SDK_DISABLED", false) {
+		// The specification's switch: no-op providers, nothing exported.
+		o.Endpoint = ""
 	}
 	attrs, err := telemetry.ParseResourceAttributes(l.str("OTEL_RESOURCE_ATTRIBUTES", ""))
 	if err != nil {

@@ -23,8 +23,7 @@ type AuthCode struct {
 	// token; AuthTime is when the person signed in.
 	Nonce    string
 	AuthTime time.Time
-	// AMR are the methods of the sign-in (RFC 8176); nil means a
-	// password.
+	// AMR are the methods of the sign-in (RFC 8176); nil is a password.
 	AMR        []string
 	IssuedAt   time.Time
 	ExpiresAt  time.Time

@@ -73,8 +73,8 @@ type IDTokenClaims struct {
 // AMRPassword is the amr value of a sign-in with a password (RFC 8176 §2).
 const AMRPassword = "pwd"
 
-// SignInAMR is amr as stored, or a password sign-in when none was
-// recorded (tokens and codes from before second factors).
+// SignInAMR is amr as recorded, or a password sign-in when none was
+// recorded.
 func SignInAMR(amr []string) []string {
 	if len(amr) == 0 {
 		return []string{AMRPassword}

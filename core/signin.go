@@ -18,7 +18,8 @@ type SignIn struct {
 	// password) in answer to the authorization request being decided,
 	// rather than arriving with a session opened earlier.
 	ForRequest bool
-	// AMR are the methods of the sign-in (RFC 8176); nil: a password.
+	// AMR are the methods of the sign-in (RFC 8176 §2); nil is a
+	// password ("pwd").
 	AMR []string
 	// SecondFactor reports whether the person has a second factor they
 	// could prove (known when the request asks for one).

@@ -86,8 +86,7 @@ type Grant struct {
 	// sign-in; with scope openid they go into the ID token.
 	Nonce    string
 	AuthTime time.Time
-	// AMR are the methods of the person's sign-in (RFC 8176); nil for a
-	// password, or when no person signed in.
+	// AMR are the methods of the sign-in (RFC 8176); nil is a password.
 	AMR []string
 	// Subject, when set, is the sub of the access token instead of the
 	// user or client (token exchange keeps the subject token's).

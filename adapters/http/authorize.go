@@ -105,7 +105,10 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 	user, authTime, signedIn := h.session(r)
 	var current core.SignIn
 	if signedIn {
-		current = core.SignIn{UserID: user.ID, Time: authTime, AMR: h.sessions.methods(r)}
+		current = core.SignIn{UserID: user.ID, Time: authTime, AMR: h.sessionAMR(r, user.ID, authTime)}
+		if current.AMR == nil {
+			current.AMR = h.sessions.methods(r)
+		}
 		if req.WantsMFA() {
 			if current.SecondFactor, err = h.accounts.HasSecondFactor(ctx, user.ID); err != nil {
 				h.writeError(w, r, err)

@@ -172,6 +172,7 @@ func (h *Handler) routes() {
 	h.scopeRoutes(api)
 	h.clientRoutes(api)
 	h.userRoutes(api)
+	h.sessionRoutes(api)
 	h.auditRoutes(api)
 	h.consentRoutes(api)
 	h.identityProviderRoutes(api)

@@ -16,8 +16,9 @@ const authCodeColumns = `hash, client_id, user_id, redirect_uri, scopes, code_ch
 func scanAuthCode(row interface{ Scan(...any) error }, extra ...any) (core.AuthCode, error) {
 	var (
 		c                  core.AuthCode
-		scopes, amr        pq.StringArray
+		scopes             pq.StringArray
 		redeemed, authTime sql.NullTime
+		amr                pq.StringArray
 	)
 	dest := append([]any{&c.Hash, &c.ClientID, &c.UserID, &c.RedirectURI, &scopes, &c.CodeChallenge, &c.CodeChallengeMethod,
 		&c.IssuedAt, &c.ExpiresAt, &redeemed, &c.Nonce, &authTime, &amr}, extra...)
