@@ -68,6 +68,26 @@ func safeReturn(s string) string {
 	return s
 }
 
+// allowFormsToClient lets the form of a page that returns to the
+// authorization request returnTo redirect on to that request's client
+// (allowFormsTo): after registering, the request may answer at once with
+// a redirect to the client's redirect_uri, which form-action 'self' would
+// block. An empty or invalid returnTo leaves the policy as it is.
+func (h *Handler) allowFormsToClient(w http.ResponseWriter, r *http.Request, returnTo string) {
+	if returnTo == "" || h.authz == nil {
+		return
+	}
+	u, err := url.Parse(returnTo)
+	if err != nil {
+		return
+	}
+	// An invalid request with a Redirect goes back to the client too, with
+	// the error: its origin is allowed as well.
+	if req, _ := h.authz.Validate(r.Context(), u.Query()); req.Redirect != "" {
+		h.allowFormsTo(w, req.Redirect)
+	}
+}
+
 // pageForm parses a page's form and checks its CSRF token; on failure it
 // has answered.
 func (h *Handler) pageForm(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
@@ -124,12 +144,14 @@ func (h *Handler) registerPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		d.CSRF = h.sessions.csrfToken(w, r)
+		h.allowFormsToClient(w, r, d.ReturnTo)
 		if err := h.pages.render(w, http.StatusBadRequest, "register", d); err != nil {
 			h.writeError(w, r, err)
 		}
 		return
 	}
 	d.CSRF = h.sessions.csrfToken(w, r)
+	h.allowFormsToClient(w, r, d.ReturnTo)
 	if err := h.pages.render(w, http.StatusOK, "register", d); err != nil {
 		h.writeError(w, r, err)
 	}

@@ -27,6 +27,9 @@ import (
 // the registered post_logout_redirect_uri (the page's CSP form-action
 // allows exactly that origin), and a logout request the application sends
 // by POST (RP-Initiated Logout 1.0 §2) signs out and returns the same way.
+// Registering from the sign-in page of a first-party client's request
+// lands at the application too (the register page's form-action allows
+// the request's redirect_uri).
 func TestBrowserLogoutReturnsToTheApplication(t *testing.T) {
 	t.Parallel()
 	if os.Getenv(apptest.EnvBackend) == "postgres" {
@@ -136,4 +139,28 @@ func TestBrowserLogoutReturnsToTheApplication(t *testing.T) {
 	))
 	assert.Equal(t, "Signed out of App (by-post)", title(t, ctx))
 	signedOut(t)
+
+	resp, fp := postJSON(t, admin, p.URL+"/api/clients", map[string]any{
+		"name": "Own App", "grant_types": []string{"authorization_code"}, "public": true, "first_party": true,
+		"scopes": []string{"openid"}, "redirect_uris": []string{app.URL + "/callback"},
+	})
+	require.Equal(t, http.StatusCreated, resp.StatusCode, "%v", fp)
+	own := cfg
+	own.ClientID = fp["client_id"].(string)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(own.AuthCodeURL("reg", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))),
+		chromedp.WaitVisible(`a[href^="/register"]`),
+		chromedp.Click(`a[href^="/register"]`),
+		chromedp.WaitVisible("#first_name"),
+		chromedp.SendKeys("#first_name", "New"),
+		chromedp.SendKeys("#last_name", "Person"),
+		chromedp.SendKeys("#email", "new@example.com"),
+		chromedp.SendKeys("#password", "Registered-In-Browser-55\n"),
+		chromedp.WaitVisible(`h1[data-app="in"]`),
+	))
+	select {
+	case <-codes:
+	case <-time.After(10 * time.Second):
+		t.Fatal("registering never came back to the application")
+	}
 }
