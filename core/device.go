@@ -36,8 +36,11 @@ type DeviceCode struct {
 	Interval     time.Duration
 	LastPolledAt time.Time
 	Status       DeviceStatus
-	// UserID is the person who approved or denied.
-	UserID string
+	// UserID is the person who approved or denied; AuthTime is when they
+	// signed in for it: the tokens' auth_time, and the time the person's
+	// cutoff is applied to (CredentialAlive).
+	UserID   string
+	AuthTime time.Time
 }
 
 // UserCodeAlphabet is the alphabet of user codes: upper-case consonants

@@ -72,7 +72,8 @@ type IDTokenClaims struct {
 const AMRPassword = "pwd"
 
 // SessionEndedFor reports whether a browser session that signed u in at
-// authTime has ended: u signed out everywhere after it.
+// authTime has ended: u signed out everywhere after it, or everything
+// derived from u before a cutoff ended (CredentialAlive).
 func SessionEndedFor(u User, authTime time.Time) bool {
-	return !u.SessionsEndedAt.IsZero() && !authTime.After(u.SessionsEndedAt)
+	return !CredentialAlive(u, authTime) || !u.SessionsEndedAt.IsZero() && !authTime.After(u.SessionsEndedAt)
 }

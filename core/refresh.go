@@ -28,6 +28,41 @@ type RefreshToken struct {
 	// tokens; an ID token issued on refresh repeats it (OpenID Connect
 	// Core §12.2).
 	AuthTime time.Time
+	// Holder is the standing now of the person the token was issued to,
+	// read by the store together with the token (zero without a person).
+	Holder Standing
+}
+
+// SignedInAt is when the sign-in the family rests on happened: AuthTime,
+// or IssuedAt for a family recorded without it. Credentials derived from
+// the family are alive while the person's standing allows this time
+// (CredentialAlive).
+func (t RefreshToken) SignedInAt() time.Time {
+	if t.AuthTime.IsZero() {
+		return t.IssuedAt
+	}
+	return t.AuthTime
+}
+
+// Alive reports whether the person's standing still allows the token:
+// core.CredentialAlive for its family's sign-in.
+func (t RefreshToken) Alive() bool { return t.UserID == "" || t.Holder.Allows(t.SignedInAt()) }
+
+// BoundScopes returns what the token may carry now (RFC 9700 §4.14.2,
+// OAuth 2.0 Security BCP: a refresh never yields more than is grantable):
+// its own scope, narrowed to the scopes clientScopes lists and to those
+// its person may hold now.
+func (t RefreshToken) BoundScopes(clientScopes []string) []string {
+	out := make([]string, 0, len(t.Scopes))
+	for _, s := range t.Scopes {
+		if contains(clientScopes, s) {
+			out = append(out, s)
+		}
+	}
+	if t.UserID != "" {
+		out = t.Holder.GrantableScopes(out)
+	}
+	return out
 }
 
 // ErrRefreshReused means a rotated or revoked refresh token was presented.
@@ -53,6 +88,8 @@ func (t RefreshToken) CheckRefresh(clientID string, now time.Time, reuseInterval
 		// a revocation of its family. That is no replay; its family is
 		// already revoked.
 		return NewOAuthError(CodeInvalidGrant, "the refresh token has been revoked")
+	case !t.Alive():
+		return NewOAuthError(CodeInvalidGrant, "the refresh token was issued before the account's password changed or while it is disabled")
 	case !now.Before(t.ExpiresAt):
 		return NewOAuthError(CodeInvalidGrant, "the refresh token has expired")
 	}

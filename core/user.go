@@ -37,6 +37,52 @@ type User struct {
 	Disabled bool
 	// LastLoginAt is when the person last signed in; zero for never.
 	LastLoginAt time.Time
+
+	// NotBefore is the cutoff of everything derived from the person: a
+	// reset link, an authorization code, an approved device code, a
+	// refresh-token family or a browser session made before it is void
+	// (CredentialAlive). A password change or reset moves it to that
+	// moment.
+	NotBefore time.Time
+}
+
+// CredentialAlive is the one rule for everything derived from a person: a
+// credential derived at derivedAt from u (a reset link by its creation, a
+// code or a device approval by the sign-in it rests on, a refresh-token
+// family and the tokens made from it by that sign-in) is alive iff the
+// person is not disabled and it was derived at or after u.NotBefore.
+// Whatever the person approved before a password change, a reset or while
+// disabled turns into no token after it. Every store and every grant asks
+// this function; a further state that ends a person's credentials belongs
+// here too.
+func CredentialAlive(u User, derivedAt time.Time) bool { return u.Standing().Allows(derivedAt) }
+
+// Standing is the part of a person that decides what credentials derived
+// from them may still do. Stores read it together with a refresh token, in
+// the same round trip, so every refresh applies the person's standing now
+// without another read.
+type Standing struct {
+	Disabled  bool
+	NotBefore time.Time
+	Roles     []string
+}
+
+// Standing returns u's standing.
+func (u User) Standing() Standing {
+	return Standing{Disabled: u.Disabled, NotBefore: u.NotBefore, Roles: u.Roles}
+}
+
+// Allows is CredentialAlive's rule: a credential derived at derivedAt is
+// alive iff the person is not disabled and derivedAt is not before
+// NotBefore.
+func (s Standing) Allows(derivedAt time.Time) bool {
+	return !s.Disabled && !derivedAt.Before(s.NotBefore)
+}
+
+// GrantableScopes returns the scopes among requested that a person of
+// this standing may hold now (see GrantableScopes).
+func (s Standing) GrantableScopes(requested []string) []string {
+	return grantableScopes(s.Roles, requested)
 }
 
 // HasRole reports whether the user holds role.
@@ -128,10 +174,12 @@ type PasswordReset struct {
 
 // GrantableScopes returns the scopes among requested that user may hold:
 // the management scopes only with the admin role.
-func GrantableScopes(u User, requested []string) []string {
+func GrantableScopes(u User, requested []string) []string { return grantableScopes(u.Roles, requested) }
+
+func grantableScopes(roles, requested []string) []string {
 	out := make([]string, 0, len(requested))
 	for _, s := range requested {
-		if IsManagementScope(s) && !u.HasRole(RoleAdmin) {
+		if IsManagementScope(s) && !contains(roles, RoleAdmin) {
 			continue
 		}
 		out = append(out, s)

@@ -143,6 +143,8 @@ type PageRequest struct {
 	// each at most once, empty values omitted.
 	Params Params
 	User   core.User
+	// AuthTime is when the person signed in to the session.
+	AuthTime time.Time
 }
 
 // Page is what a PageHandler shows: a heading, a message, and an optional

@@ -100,6 +100,10 @@ type AccessTokenRepository interface {
 }
 
 // RefreshTokenRepository stores refresh tokens by their keyed hash.
+// GetRefreshToken and RotateRefreshToken return the token with Holder set
+// to its person's standing now, read in the same round trip (a join), so
+// a refresh applies core.CredentialAlive without another read; Holder is
+// never stored.
 type RefreshTokenRepository interface {
 	CreateRefreshToken(ctx context.Context, t core.RefreshToken) error
 	GetRefreshToken(ctx context.Context, hash string) (core.RefreshToken, error)
@@ -126,6 +130,8 @@ type AuthCodeRepository interface {
 
 // PasswordResetRepository stores password-reset tokens by their hash.
 type PasswordResetRepository interface {
+	// CreatePasswordReset stores r and ends, at r.CreatedAt, every earlier
+	// unused reset of the same person: a newer link ends every earlier one.
 	CreatePasswordReset(ctx context.Context, r core.PasswordReset) error
 	// ConsumePasswordReset atomically marks the reset used at now and
 	// returns it; core.ErrNotFound if it is unknown, used or expired.

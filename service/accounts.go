@@ -299,6 +299,12 @@ func (s *Accounts) findUserByEmail(ctx context.Context, typed string) (core.User
 // The hasher refuses anything longer than it reads (bcrypt: 72 bytes), so
 // a password with extra bytes after a correct prefix never matches.
 func (s *Accounts) comparePassword(hash, typed string) error {
+	if hash == core.NoPassword {
+		// An account without a password (made by an upstream sign-in)
+		// takes as long to refuse as any other.
+		_ = s.comparePassword(s.dummy, typed)
+		return core.ErrUnauthenticated
+	}
 	err := core.ErrUnauthenticated
 	for _, pw := range passwordCandidates(typed) {
 		if err = s.d.Passwords.Compare(hash, pw); !errors.Is(err, core.ErrUnauthenticated) {
@@ -345,7 +351,8 @@ func (s *Accounts) Login(ctx context.Context, email, password string) (core.Toke
 		return core.TokenResponse{}, fmt.Errorf("load client %s: %w", WebClientID, err)
 	}
 	scopes := core.GrantableScopes(u, client.Scopes)
-	resp, err := s.d.Tokens.Issue(ctx, Grant{Client: client, UserID: u.ID, Scopes: scopes, WithRefresh: true, GrantType: "login"})
+	now := s.d.Clock.Now()
+	resp, err := s.d.Tokens.Issue(ctx, Grant{Client: client, UserID: u.ID, Scopes: scopes, WithRefresh: true, GrantType: "login", AuthTime: now})
 	if err != nil {
 		return core.TokenResponse{}, err
 	}
@@ -463,7 +470,10 @@ func (s *Accounts) Update(ctx context.Context, id string, in UpdateInput) (core.
 			u.LastName = strings.TrimSpace(*in.LastName)
 		}
 		if newHash != "" {
-			u.PasswordHash = newHash
+			// Everything derived from the old password (reset links,
+			// codes, device approvals, refresh-token families, sessions)
+			// ends here (core.CredentialAlive).
+			u.PasswordHash, u.NotBefore = newHash, s.d.Clock.Now()
 		}
 		u.UpdatedAt = s.d.Clock.Now()
 		return u, nil
@@ -691,8 +701,12 @@ func (s *Accounts) VerifyEmail(ctx context.Context, token string) (core.User, er
 	return verified, nil
 }
 
+// errResetCutOff is a reset link mailed before the password last changed.
+var errResetCutOff = errors.New("reset link older than the password")
+
 // ConfirmPasswordReset sets a new password with a reset token. The token
-// is single-use and expires; the account's tokens are revoked, its login
+// is single-use, expires, and is void once the password changed after it
+// was mailed or a newer link was mailed; the account's tokens are revoked, its login
 // back-off cleared, and the caller's device (RequestInfo) remembered as one
 // the owner signs in from.
 func (s *Accounts) ConfirmPasswordReset(ctx context.Context, token, password string) error {
@@ -722,11 +736,20 @@ func (s *Accounts) ConfirmPasswordReset(ctx context.Context, token, password str
 		return err
 	}
 	if _, err := s.d.Users.UpdateUser(ctx, r.UserID, func(u core.User) (core.User, error) {
+		// A link mailed before the password last changed (by a reset or
+		// by the person) is void (core.CredentialAlive).
+		if !core.CredentialAlive(u, r.CreatedAt) {
+			return u, errResetCutOff
+		}
 		u = s.cfg.Throttle.Succeeded(u)
-		u.PasswordHash, u.UpdatedAt = hash, s.d.Clock.Now()
+		now := s.d.Clock.Now()
+		u.PasswordHash, u.UpdatedAt, u.NotBefore = hash, now, now
 		return u, nil
 	}); err != nil {
-		if errors.Is(err, core.ErrNotFound) {
+		if errors.Is(err, errResetCutOff) {
+			s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordReset, SubjectID: r.UserID, Detail: "reset link older than the last password change"})
+		}
+		if errors.Is(err, core.ErrNotFound) || errors.Is(err, errResetCutOff) {
 			return &core.ValidationError{Fields: map[string]string{"token": "is invalid, already used or expired"}}
 		}
 		return err

@@ -16,12 +16,12 @@ import (
 
 // idToken returns the ID token of OpenID Connect Core §3.1.3.3 for tokens
 // issued to client for userID with scopes, or "" when scopes lack openid
-// or no person is signed in. It lives as long as the access token, names
+// or no person is signed in. It expires with the access token (exp), names
 // the client as its only audience (so azp is not needed, §2), and is
 // signed with the client's id_token_signed_response_alg (RS256 by
 // default). On refresh (§12.2) nonce is empty and authTime repeats the
 // original sign-in.
-func (s *Tokens) idToken(ctx context.Context, client core.Client, userID string, scopes []string, nonce string, authTime time.Time, accessToken string, now time.Time) (string, error) {
+func (s *Tokens) idToken(ctx context.Context, client core.Client, userID string, scopes []string, nonce string, authTime time.Time, accessToken string, now, exp time.Time) (string, error) {
 	if userID == "" || s.ids == nil || s.users == nil || !core.HasScopes(scopes, core.ScopeOpenID) {
 		return "", nil
 	}
@@ -39,7 +39,7 @@ func (s *Tokens) idToken(ctx context.Context, client core.Client, userID string,
 	}
 	claims := core.IDTokenClaims{
 		Issuer: s.cfg.Issuer, Subject: u.ID, Audience: client.ID,
-		IssuedAt: now.Unix(), ExpiresAt: now.Add(s.cfg.AccessTTL).Unix(), AuthTime: authTime.Unix(),
+		IssuedAt: now.Unix(), ExpiresAt: exp.Unix(), AuthTime: authTime.Unix(),
 		Nonce: nonce, AtHash: TokenHash(alg, accessToken), AMR: []string{core.AMRPassword}, SessionID: sid,
 		UserClaims: core.ClaimsOf(u, scopes),
 	}

@@ -229,6 +229,11 @@ func (s *Accounts) UpdateUser(ctx context.Context, caller core.Caller, id string
 		}
 		if in.Disabled != nil {
 			after.Disabled = *in.Disabled
+			if after.Disabled && !u.Disabled {
+				// What the person approved before stays void once they are
+				// enabled again (core.CredentialAlive).
+				after.NotBefore = s.d.Clock.Now()
+			}
 		}
 		if err := core.AuthorizeUserChange(caller, core.UserUpdate, u, after, s.cfg.ProtectedRoles); err != nil {
 			return u, err

@@ -93,13 +93,57 @@ type Grant struct {
 	Audience []string
 	// Act is the act claim (RFC 8693 §4.1).
 	Act *core.Actor
+	// DerivedAt is when the sign-in or approval the issuance rests on
+	// happened (the sign-in of a code or device approval, the issuance of
+	// an exchanged token); with UserID set, the person's standing must
+	// still allow it (core.CredentialAlive), else invalid_grant. Zero
+	// takes AuthTime.
+	DerivedAt time.Time
+	// NotAfter, when set, bounds the expiry of what is issued: a token
+	// made from another never outlives it.
+	NotAfter time.Time
+}
+
+// errCutOff answers a grant whose approval predates the person's cutoff.
+var errCutOff = core.NewOAuthError(core.CodeInvalidGrant, "the grant was approved before the account's password changed; sign in again")
+
+// checkStanding applies core.CredentialAlive to an issuance for a person
+// (a code or device code approved before the person was disabled, deleted
+// or changed their password yields invalid_grant): one read of the
+// person, off the refresh and client_credentials paths.
+// It returns g with the scopes narrowed to what the person may hold now,
+// and the roles claim of the access token (core.RolesClaim) when the grant
+// holds the roles scope.
+func (s *Tokens) checkStanding(ctx context.Context, g Grant) (Grant, []string, error) {
+	if g.UserID == "" || s.users == nil {
+		return g, nil, nil
+	}
+	u, err := s.users.GetUser(ctx, g.UserID)
+	if errors.Is(err, core.ErrNotFound) {
+		return g, nil, core.NewOAuthError(core.CodeInvalidGrant, "the account no longer exists").Wrap(err)
+	}
+	if err != nil {
+		return g, nil, fmt.Errorf("load user: %w", err)
+	}
+	if u.Disabled {
+		return g, nil, core.NewOAuthError(core.CodeInvalidGrant, "the account is disabled")
+	}
+	derivedAt := g.DerivedAt
+	if derivedAt.IsZero() {
+		derivedAt = g.AuthTime
+	}
+	if !core.CredentialAlive(u, derivedAt) {
+		return g, nil, errCutOff
+	}
+	g.Scopes = core.GrantableScopes(u, g.Scopes)
+	return g, core.RolesClaim(u, g.Scopes), nil
 }
 
 // Issue signs an access token for g, records it, and creates a refresh
 // token when asked (RFC 6749 §5.1, RFC 9068 §2). It records the one
 // token.issued audit event of the issuance.
 func (s *Tokens) Issue(ctx context.Context, g Grant) (core.TokenResponse, error) {
-	roles, err := s.checkPerson(ctx, g)
+	g, roles, err := s.checkStanding(ctx, g)
 	if err != nil {
 		return core.TokenResponse{}, err
 	}
@@ -125,42 +169,16 @@ func (s *Tokens) Issue(ctx context.Context, g Grant) (core.TokenResponse, error)
 			return core.TokenResponse{}, fmt.Errorf("store refresh token: %w", err)
 		}
 	}
-	resp := s.response(signed, refreshRaw, g.Scopes)
+	resp := s.response(signed, refreshRaw, g.Scopes, at.ExpiresAt, now)
 	if g.GrantType != core.GrantAuthorizationCode {
 		// An ID token records a sign-in: only the code flow has one.
 		g.Scopes = nil
 	}
-	if resp.IDToken, err = s.idToken(ctx, g.Client, g.UserID, g.Scopes, g.Nonce, g.AuthTime, signed, now); err != nil {
+	if resp.IDToken, err = s.idToken(ctx, g.Client, g.UserID, g.Scopes, g.Nonce, g.AuthTime, signed, now, at.ExpiresAt); err != nil {
 		return core.TokenResponse{}, err
 	}
 	s.auditIssued(ctx, at, g.GrantType, g.WithRefresh)
 	return resp, nil
-}
-
-// checkPerson refuses tokens for a person who was disabled or deleted
-// after the grant's sign-in (an authorization code or a device code
-// approved before): invalid_grant. A login has just checked the account,
-// and client_credentials acts for no person, so neither reads it here
-// (a login asking for roles does).
-//
-// It returns the roles claim of the access token (core.RolesClaim), read
-// from the account when the grant holds the roles scope.
-func (s *Tokens) checkPerson(ctx context.Context, g Grant) ([]string, error) {
-	wantRoles := core.HasScopes(g.Scopes, core.ScopeRoles)
-	if g.UserID == "" || s.users == nil || g.GrantType == "login" && !wantRoles {
-		return nil, nil
-	}
-	u, err := s.users.GetUser(ctx, g.UserID)
-	if errors.Is(err, core.ErrNotFound) {
-		return nil, core.NewOAuthError(core.CodeInvalidGrant, "the account no longer exists")
-	}
-	if err != nil {
-		return nil, err
-	}
-	if u.Disabled {
-		return nil, core.NewOAuthError(core.CodeInvalidGrant, "the account is disabled")
-	}
-	return core.RolesClaim(u, g.Scopes), nil
 }
 
 // signAndRecord signs an access token and keeps its record.
@@ -187,16 +205,20 @@ func (s *Tokens) newAccessToken(g Grant, familyID string, now time.Time) core.Ac
 	if len(aud) == 0 {
 		aud = []string{s.cfg.Issuer}
 	}
+	exp := now.Add(s.cfg.AccessTTL)
+	if !g.NotAfter.IsZero() && g.NotAfter.Before(exp) {
+		exp = g.NotAfter
+	}
 	return core.AccessToken{
 		Act: g.Act, JTI: s.random.NewTimeID(), Issuer: s.cfg.Issuer, Subject: sub, Audience: aud,
-		ClientID: g.Client.ID, Scopes: g.Scopes, IssuedAt: now, ExpiresAt: now.Add(s.cfg.AccessTTL),
+		ClientID: g.Client.ID, Scopes: g.Scopes, IssuedAt: now, ExpiresAt: exp,
 		UserID: g.UserID, FamilyID: familyID, AuthCodeID: g.AuthCodeID,
 	}
 }
 
-func (s *Tokens) response(access, refresh string, scopes []string) core.TokenResponse {
+func (s *Tokens) response(access, refresh string, scopes []string, exp, now time.Time) core.TokenResponse {
 	return core.TokenResponse{
-		AccessToken: access, TokenType: "Bearer", ExpiresIn: int64(s.cfg.AccessTTL / time.Second),
+		AccessToken: access, TokenType: "Bearer", ExpiresIn: int64(exp.Sub(now) / time.Second),
 		RefreshToken: refresh, Scope: core.JoinScope(scopes),
 	}
 }
@@ -210,6 +232,13 @@ func (s *Tokens) response(access, refresh string, scopes []string) core.TokenRes
 // refresh token keeps the presented one's scope, which RFC 6749 §6 requires
 // to stay "identical to that of the refresh token included by the client",
 // so a later refresh may ask for any part of the original grant again.
+// Both are bounded by what the client and the person may hold now
+// (core.RefreshToken.BoundScopes): a scope taken from the client, or a
+// role taken from the person, is gone from the next refresh on. The person
+// is read with the token (core.RefreshToken.Holder), in the same round
+// trip, and a family signed in before the person's cutoff is refused
+// (core.CredentialAlive). The access token and the ID token never outlive
+// the family.
 //
 // Within TokenConfig.ReuseInterval after its first rotation, the presented
 // token is still accepted and answered with a fresh access token and a fresh
@@ -225,13 +254,15 @@ func (s *Tokens) Rotate(ctx context.Context, client core.Client, raw string, sco
 			if err := old.CheckRefresh(client.ID, now, s.cfg.ReuseInterval); err != nil {
 				return core.RefreshToken{}, err
 			}
-			narrowed, err := core.NarrowScope(scopes, old.Scopes)
+			bound := old.BoundScopes(client.Scopes)
+			narrowed, err := core.NarrowScope(scopes, bound)
 			if err != nil {
 				return core.RefreshToken{}, err
 			}
 			granted = narrowed
 			next := old
 			next.Hash, next.IssuedAt, next.RotatedAt, next.RevokedAt = s.hasher.Hash(nextRaw), now, time.Time{}, time.Time{}
+			next.Scopes, next.AuthTime = bound, old.SignedInAt()
 			return next, nil
 		})
 	})
@@ -248,24 +279,18 @@ func (s *Tokens) Rotate(ctx context.Context, client core.Client, raw string, sco
 	case err != nil:
 		return core.TokenResponse{}, err
 	}
-	at := s.newAccessToken(Grant{Client: client, UserID: old.UserID, Scopes: granted, AuthCodeID: old.AuthCodeID}, old.FamilyID, now)
-	if core.HasScopes(granted, core.ScopeRoles) && old.UserID != "" {
-		// Only a refresh that asks for the roles claim reads the account:
-		// the roles are those of now, not of the sign-in.
-		if at.Roles, err = s.checkPerson(ctx, Grant{UserID: old.UserID, Scopes: granted, GrantType: core.GrantRefreshToken}); err != nil {
-			return core.TokenResponse{}, err
-		}
+	at := s.newAccessToken(Grant{Client: client, UserID: old.UserID, Scopes: granted, AuthCodeID: old.AuthCodeID, NotAfter: old.ExpiresAt}, old.FamilyID, now)
+	if old.UserID != "" {
+		// The roles claim is that of now, read with the token
+		// (core.RefreshToken.Holder): no read of the account.
+		at.Roles = core.RolesClaim(core.User{Roles: old.Holder.Roles}, granted)
 	}
 	signed, err := s.signAndRecord(ctx, at)
 	if err != nil {
 		return core.TokenResponse{}, err
 	}
-	resp := s.response(signed, nextRaw, granted)
-	authTime := old.AuthTime
-	if authTime.IsZero() {
-		authTime = old.IssuedAt
-	}
-	if resp.IDToken, err = s.idToken(ctx, client, old.UserID, granted, "", authTime, signed, now); err != nil {
+	resp := s.response(signed, nextRaw, granted, at.ExpiresAt, now)
+	if resp.IDToken, err = s.idToken(ctx, client, old.UserID, granted, "", old.SignedInAt(), signed, now, at.ExpiresAt); err != nil {
 		return core.TokenResponse{}, err
 	}
 	s.auditIssued(ctx, at, core.GrantRefreshToken, true)
@@ -342,7 +367,7 @@ func (s *Tokens) Introspect(ctx context.Context, raw string) (core.Introspection
 		return core.Introspection{}, err
 	}
 	now := s.clock.Now()
-	if !rt.RotatedAt.IsZero() || !rt.RevokedAt.IsZero() || !now.Before(rt.ExpiresAt) {
+	if !rt.RotatedAt.IsZero() || !rt.RevokedAt.IsZero() || !now.Before(rt.ExpiresAt) || !rt.Alive() {
 		return core.Introspection{Active: false}, nil
 	}
 	sub := rt.UserID

@@ -83,6 +83,21 @@ func (s *Store) ListRevokedAccessTokens(_ context.Context, now time.Time) ([]cor
 
 func cloneRefresh(t core.RefreshToken) core.RefreshToken {
 	t.Scopes = clone(t.Scopes)
+	t.Holder.Roles = clone(t.Holder.Roles)
+	return t
+}
+
+// withHolder returns t with the standing of its person now, as a store
+// that joins the users table reads it. Callers hold s.mu.
+func (s *Store) withHolder(t core.RefreshToken) core.RefreshToken {
+	t = cloneRefresh(t)
+	t.Holder = core.Standing{}
+	if u, ok := s.users[t.UserID]; ok && t.UserID != "" {
+		t.Holder = cloneUser(u).Standing()
+		if len(t.Holder.Roles) == 0 {
+			t.Holder.Roles = nil
+		}
+	}
 	return t
 }
 
@@ -93,6 +108,7 @@ func (s *Store) CreateRefreshToken(_ context.Context, t core.RefreshToken) error
 	if _, ok := s.refresh[t.Hash]; ok {
 		return fmt.Errorf("refresh token: %w", core.ErrAlreadyExists)
 	}
+	t.Holder = core.Standing{}
 	s.refresh[t.Hash] = cloneRefresh(t)
 	return nil
 }
@@ -105,7 +121,7 @@ func (s *Store) GetRefreshToken(_ context.Context, hash string) (core.RefreshTok
 	if !ok {
 		return core.RefreshToken{}, fmt.Errorf("refresh token: %w", core.ErrNotFound)
 	}
-	return cloneRefresh(t), nil
+	return s.withHolder(t), nil
 }
 
 // RotateRefreshToken implements ports.RefreshTokenRepository.
@@ -116,19 +132,20 @@ func (s *Store) RotateRefreshToken(_ context.Context, hash string, fn func(core.
 	if !ok {
 		return core.RefreshToken{}, fmt.Errorf("refresh token: %w", core.ErrNotFound)
 	}
-	next, err := fn(cloneRefresh(old))
+	next, err := fn(s.withHolder(old))
 	if err != nil {
-		return cloneRefresh(old), err
+		return s.withHolder(old), err
 	}
 	if _, taken := s.refresh[next.Hash]; taken {
-		return cloneRefresh(old), fmt.Errorf("refresh token: %w", core.ErrAlreadyExists)
+		return s.withHolder(old), fmt.Errorf("refresh token: %w", core.ErrAlreadyExists)
 	}
 	if old.RotatedAt.IsZero() {
 		old.RotatedAt = next.IssuedAt
 	}
+	next.Holder = core.Standing{}
 	s.refresh[hash] = old
 	s.refresh[next.Hash] = cloneRefresh(next)
-	return cloneRefresh(old), nil
+	return s.withHolder(old), nil
 }
 
 // RevokeRefreshTokens implements ports.RefreshTokenRepository.

@@ -115,6 +115,12 @@ func (s *Store) CreatePasswordReset(_ context.Context, r core.PasswordReset) err
 	if _, ok := s.resets[r.Hash]; ok {
 		return fmt.Errorf("password reset: %w", core.ErrAlreadyExists)
 	}
+	for h, old := range s.resets {
+		if old.UserID == r.UserID && old.UsedAt.IsZero() {
+			old.UsedAt = r.CreatedAt
+			s.resets[h] = old
+		}
+	}
 	s.resets[r.Hash] = r
 	return nil
 }

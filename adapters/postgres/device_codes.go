@@ -25,6 +25,7 @@ type deviceCodeRow struct {
 	IssuedAt     time.Time      `db:"issued_at"`
 	ExpiresAt    time.Time      `db:"expires_at"`
 	LastPolledAt sql.NullTime   `db:"last_polled_at"`
+	AuthTime     sql.NullTime   `db:"auth_time"`
 }
 
 func (r deviceCodeRow) device() core.DeviceCode {
@@ -32,10 +33,11 @@ func (r deviceCodeRow) device() core.DeviceCode {
 		Hash: r.Hash, UserCodeHash: r.UserCodeHash, ClientID: r.ClientID, UserID: r.UserID.String, Scopes: r.Scopes,
 		Status: core.DeviceStatus(r.Status), Interval: time.Duration(r.Interval) * time.Second,
 		IssuedAt: r.IssuedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(), LastPolledAt: fromNullTime(r.LastPolledAt),
+		AuthTime: fromNullTime(r.AuthTime),
 	}
 }
 
-const deviceCodeColumns = `hash, user_code_hash, client_id, user_id, scopes, status, interval_seconds, issued_at, expires_at, last_polled_at`
+const deviceCodeColumns = `hash, user_code_hash, client_id, user_id, scopes, status, interval_seconds, issued_at, expires_at, last_polled_at, auth_time`
 
 func intervalSeconds(d time.Duration) int64 { return int64((d + time.Second - 1) / time.Second) }
 
@@ -45,9 +47,9 @@ func (s *Store) CreateDeviceCode(ctx context.Context, d core.DeviceCode) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	_, err := s.db.ExecContext(ctx, `INSERT INTO device_codes (`+deviceCodeColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		d.Hash, d.UserCodeHash, d.ClientID, nullString(d.UserID), pq.StringArray(d.Scopes), string(d.Status),
-		intervalSeconds(d.Interval), d.IssuedAt, d.ExpiresAt, nullTime(d.LastPolledAt))
+		intervalSeconds(d.Interval), d.IssuedAt, d.ExpiresAt, nullTime(d.LastPolledAt), nullTime(d.AuthTime))
 	return translate(ctx, err, "create device code")
 }
 
@@ -80,10 +82,10 @@ func (s *Store) updateDeviceCode(ctx context.Context, column, key string, fn fun
 			return err
 		}
 		err = tx.GetContext(ctx, &r, `UPDATE device_codes SET client_id = $2, user_id = $3, scopes = $4, status = $5,
-			interval_seconds = $6, issued_at = $7, expires_at = $8, last_polled_at = $9
+			interval_seconds = $6, issued_at = $7, expires_at = $8, last_polled_at = $9, auth_time = $10
 			WHERE hash = $1 RETURNING `+deviceCodeColumns,
 			out.Hash, d.ClientID, nullString(d.UserID), pq.StringArray(d.Scopes), string(d.Status),
-			intervalSeconds(d.Interval), d.IssuedAt, d.ExpiresAt, nullTime(d.LastPolledAt))
+			intervalSeconds(d.Interval), d.IssuedAt, d.ExpiresAt, nullTime(d.LastPolledAt), nullTime(d.AuthTime))
 		if err != nil {
 			return translate(ctx, err, what)
 		}

@@ -21,11 +21,15 @@ type passwordResetRow struct {
 const passwordResetColumns = `hash, user_id, created_at, expires_at, used_at`
 
 // CreatePasswordReset implements ports.PasswordResetRepository; an unknown
-// user is core.ErrNotFound.
+// user is core.ErrNotFound. Ending the person's earlier links and storing
+// the new one are one statement.
 func (s *Store) CreatePasswordReset(ctx context.Context, r core.PasswordReset) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO password_reset_tokens (`+passwordResetColumns+`) VALUES ($1, $2, $3, $4, $5)`,
+	_, err := s.db.ExecContext(ctx, `WITH ended AS (
+			UPDATE password_reset_tokens SET used_at = $3 WHERE user_id = $2 AND used_at IS NULL
+		)
+		INSERT INTO password_reset_tokens (`+passwordResetColumns+`) VALUES ($1, $2, $3, $4, $5)`,
 		r.Hash, r.UserID, r.CreatedAt, r.ExpiresAt, nullTime(r.UsedAt))
 	err = translate(ctx, err, "create password reset")
 	if errors.Is(err, core.ErrConflict) {

@@ -20,6 +20,35 @@ const refreshTokenColumns = `hash, family_id, client_id, user_id, scopes, auth_c
 var refreshTokenSelect = `hash, family_id, client_id, user_id, scopes, auth_code_id, ` + finiteTime("issued_at") + `, ` +
 	finiteTime("expires_at") + `, ` + finiteTime("rotated_at") + `, ` + finiteTime("revoked_at") + `, ` + finiteTime("auth_time")
 
+// holderJoin reads, next to a refresh token, the standing of its person
+// (core.Standing) in the same statement: a refresh checks the person
+// without another round trip. Its columns have names of their own, so the
+// token's columns stay unambiguous.
+const holderJoin = ` FROM refresh_tokens LEFT JOIN LATERAL (
+	SELECT disabled AS holder_disabled, not_before AS holder_not_before, roles AS holder_roles
+	FROM users WHERE users.id = refresh_tokens.user_id) holder ON true
+	WHERE hash = $1`
+
+// holderColumns are holderJoin's columns, in holderDest's order.
+const holderColumns = `holder_disabled, holder_not_before, holder_roles`
+
+// holderDest scans holderColumns.
+type holderDest struct {
+	disabled  sql.NullBool
+	notBefore sql.NullTime
+	roles     pq.StringArray
+}
+
+func (h *holderDest) dest() []any { return []any{&h.disabled, &h.notBefore, &h.roles} }
+
+func (h *holderDest) standing() core.Standing {
+	st := core.Standing{Disabled: h.disabled.Bool, NotBefore: fromNullTime(h.notBefore)}
+	if len(h.roles) > 0 {
+		st.Roles = h.roles
+	}
+	return st
+}
+
 // scanRefreshToken reads refreshTokenColumns, in that order, and then
 // extra.
 func scanRefreshToken(row interface{ Scan(...any) error }, extra ...any) (core.RefreshToken, error) {
@@ -115,7 +144,9 @@ func (s *Store) insertRefreshTokens(ctx context.Context, tokens []core.RefreshTo
 func (s *Store) GetRefreshToken(ctx context.Context, hash string) (core.RefreshToken, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	t, err := scanRefreshToken(s.queryRow(ctx, `SELECT `+refreshTokenSelect+` FROM refresh_tokens WHERE hash = $1`, hash))
+	var h holderDest
+	t, err := scanRefreshToken(s.queryRow(ctx, `SELECT `+refreshTokenSelect+`, `+holderColumns+holderJoin, hash), h.dest()...)
+	t.Holder = h.standing()
 	return t, translate(ctx, err, "refresh token")
 }
 
@@ -149,11 +180,13 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, fn func(cor
 	const what = "rotate refresh token"
 	for {
 		var version string
+		var h holderDest
 		old, err := scanRefreshToken(s.queryRow(ctx,
-			`SELECT `+refreshTokenSelect+`, xmin::text FROM refresh_tokens WHERE hash = $1`, hash), &version)
+			`SELECT `+refreshTokenSelect+`, refresh_tokens.xmin::text, `+holderColumns+holderJoin, hash), append([]any{&version}, h.dest()...)...)
 		if err != nil {
 			return core.RefreshToken{}, translate(ctx, err, what)
 		}
+		old.Holder = h.standing()
 		next, err := fn(old)
 		if err != nil {
 			return old, err

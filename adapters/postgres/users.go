@@ -13,14 +13,14 @@ import (
 	"github.com/identityd/identityd/core"
 )
 
-const userColumns = `id, email, password_hash, first_name, last_name, roles, failed_logins, locked_until, created_at, updated_at, email_verified, sessions_ended_at, disabled, last_login_at`
+const userColumns = `id, email, password_hash, first_name, last_name, roles, failed_logins, locked_until, created_at, updated_at, email_verified, sessions_ended_at, disabled, last_login_at, not_before`
 
 // userSelect reads userColumns with every timestamp through finiteTime, so
 // a value set by hand in SQL ('infinity' in locked_until) is read as the
 // farthest time Go holds rather than failing the scan.
 var userSelect = `id, email, password_hash, first_name, last_name, roles, failed_logins, ` + finiteTime("locked_until") + `, ` +
 	finiteTime("created_at") + `, ` + finiteTime("updated_at") + `, email_verified, ` + finiteTime("sessions_ended_at") +
-	`, disabled, ` + finiteTime("last_login_at")
+	`, disabled, ` + finiteTime("last_login_at") + `, ` + finiteTime("not_before")
 
 // scanUser reads userColumns, in that order, and then extra.
 func scanUser(row interface{ Scan(...any) error }, extra ...any) (core.User, error) {
@@ -29,14 +29,16 @@ func scanUser(row interface{ Scan(...any) error }, extra ...any) (core.User, err
 		roles             pq.StringArray
 		locked, sessEnded sql.NullTime
 		lastLogin         sql.NullTime
+		notBefore         sql.NullTime
 	)
 	dest := append([]any{&u.ID, &u.Email, &u.PasswordHash, &u.FirstName, &u.LastName, &roles, &u.FailedLogins, &locked,
-		&u.CreatedAt, &u.UpdatedAt, &u.EmailVerified, &sessEnded, &u.Disabled, &lastLogin}, extra...)
+		&u.CreatedAt, &u.UpdatedAt, &u.EmailVerified, &sessEnded, &u.Disabled, &lastLogin, &notBefore}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return core.User{}, err
 	}
 	u.Roles, u.LockedUntil, u.SessionsEndedAt = roles, fromNullTime(locked), fromNullTime(sessEnded)
 	u.LastLoginAt = fromNullTime(lastLogin)
+	u.NotBefore = fromNullTime(notBefore)
 	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
 	return u, nil
 }
@@ -45,9 +47,9 @@ func scanUser(row interface{ Scan(...any) error }, extra ...any) (core.User, err
 func (s *Store) CreateUser(ctx context.Context, u core.User) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+	_, err := s.db.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		u.ID, u.Email, u.PasswordHash, u.FirstName, u.LastName, pq.StringArray(u.Roles), u.FailedLogins,
-		nullTime(u.LockedUntil), u.CreatedAt, u.UpdatedAt, u.EmailVerified, nullTime(u.SessionsEndedAt), u.Disabled, nullTime(u.LastLoginAt))
+		nullTime(u.LockedUntil), u.CreatedAt, u.UpdatedAt, u.EmailVerified, nullTime(u.SessionsEndedAt), u.Disabled, nullTime(u.LastLoginAt), nullTime(u.NotBefore))
 	return translate(ctx, err, "create user")
 }
 
@@ -92,10 +94,10 @@ func (s *Store) UpdateUser(ctx context.Context, id string, fn func(core.User) (c
 		}
 		updated, err := scanUser(s.queryRow(ctx, `UPDATE users SET email = $3, password_hash = $4, first_name = $5,
 			last_name = $6, roles = $7, failed_logins = $8, locked_until = $9, created_at = $10, updated_at = $11,
-			email_verified = $12, sessions_ended_at = $13, disabled = $14, last_login_at = $15
+			email_verified = $12, sessions_ended_at = $13, disabled = $14, last_login_at = $15, not_before = $16
 			WHERE id = $1 AND xmin = $2::xid RETURNING `+userSelect,
 			id, version, u.Email, u.PasswordHash, u.FirstName, u.LastName, pq.StringArray(u.Roles), u.FailedLogins,
-			nullTime(u.LockedUntil), u.CreatedAt, u.UpdatedAt, u.EmailVerified, nullTime(u.SessionsEndedAt), u.Disabled, nullTime(u.LastLoginAt)))
+			nullTime(u.LockedUntil), u.CreatedAt, u.UpdatedAt, u.EmailVerified, nullTime(u.SessionsEndedAt), u.Disabled, nullTime(u.LastLoginAt), nullTime(u.NotBefore)))
 		switch {
 		case err == nil:
 			return updated, nil

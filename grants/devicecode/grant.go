@@ -222,7 +222,7 @@ func (g *Grant) Token(ctx context.Context, r grants.Request) (core.TokenResponse
 		return core.TokenResponse{}, outcome
 	}
 	return g.tokens.Issue(ctx, service.Grant{
-		Client: r.Client, UserID: d.UserID, Scopes: d.Scopes,
+		Client: r.Client, UserID: d.UserID, Scopes: d.Scopes, AuthTime: d.AuthTime,
 		WithRefresh: r.Client.AllowsGrant(core.GrantRefreshToken), GrantType: core.GrantDeviceCode,
 	})
 }

@@ -69,7 +69,7 @@ func (g *Grant) ServePage(ctx context.Context, r grants.PageRequest) (grants.Pag
 		if d.Status != core.DevicePending || !now.Before(d.ExpiresAt) {
 			return d, errNotPending
 		}
-		d.UserID, d.Status = r.User.ID, core.DeviceDenied
+		d.UserID, d.AuthTime, d.Status = r.User.ID, r.AuthTime, core.DeviceDenied
 		if decision == decisionApprove {
 			d.Status, d.Scopes = core.DeviceApproved, scopes
 		}

@@ -31,7 +31,7 @@ func (f *rotator) Rotate(_ context.Context, client core.Client, raw string, scop
 	return f.reply, f.err
 }
 
-var client = core.Client{ID: "app", Public: true, GrantTypes: []string{core.GrantRefreshToken}}
+var client = core.Client{ID: "app", Public: true, GrantTypes: []string{core.GrantRefreshToken}, Scopes: []string{"read", "write"}}
 
 func TestDeclarations(t *testing.T) {
 	g := refreshtoken.NewWith(&rotator{})

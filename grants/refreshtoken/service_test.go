@@ -122,3 +122,52 @@ func assertCode(t *testing.T, err error, code string) {
 	require.ErrorAs(t, err, &oe)
 	assert.Equal(t, code, oe.Code)
 }
+
+// A refresh carries what the client may have now: a scope the client lost
+// is gone from the access token and from the successor, with or without a
+// scope parameter (issue 24 §1).
+func TestRefreshIsBoundedByTheClientNow(t *testing.T) {
+	r := newRig()
+	rt := r.issue(t, client, "read", "write")
+	shrunk := client
+	shrunk.Scopes = []string{"read"}
+
+	got, err := r.refresh(shrunk, rt)
+	require.NoError(t, err)
+	assert.Equal(t, "read", got.Scope)
+	stored, err := r.store.GetRefreshToken(context.Background(), r.hasher.Hash(got.RefreshToken))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"read"}, stored.Scopes, "the successor is narrowed too")
+
+	again, err := r.refresh(client, got.RefreshToken)
+	require.NoError(t, err)
+	assert.Equal(t, "read", again.Scope, "a scope given back to the client does not come back to the family")
+}
+
+// A family rests on its sign-in: after the person's cutoff (a password
+// change) it refreshes no more, even when its tokens were never revoked
+// (a rotation racing the change); and its access token never outlives it.
+func TestRefreshAfterTheCutoffAndAtTheEnd(t *testing.T) {
+	ctx := context.Background()
+	r := newRig()
+	require.NoError(t, r.store.CreateUser(ctx, core.User{ID: "alice", Email: "alice@example.com"}))
+	rt, err := r.tokens.Issue(ctx, service.Grant{Client: client, UserID: "alice", Scopes: []string{"read"}, WithRefresh: true,
+		GrantType: core.GrantAuthorizationCode, AuthTime: r.clock.now})
+	require.NoError(t, err)
+
+	r.clock.now = r.clock.now.Add(time.Hour - 30*time.Second)
+	late, err := r.refresh(client, rt.RefreshToken)
+	require.NoError(t, err)
+	at, err := r.signer.Verify(ctx, late.AccessToken)
+	require.NoError(t, err)
+	assert.Equal(t, time.Date(2030, 1, 1, 13, 0, 0, 0, time.UTC), at.ExpiresAt, "the access token ends with its family")
+	assert.Equal(t, int64(30), late.ExpiresIn)
+
+	_, err = r.store.UpdateUser(ctx, "alice", func(u core.User) (core.User, error) {
+		u.NotBefore = r.clock.now
+		return u, nil
+	})
+	require.NoError(t, err)
+	_, err = r.refresh(client, late.RefreshToken)
+	assertCode(t, err, core.CodeInvalidGrant)
+}

@@ -561,10 +561,33 @@ func runRefreshTests(t *testing.T, newStore func(*testing.T) Store) {
 		s, rt := setup(t)
 		got, err := s.GetRefreshToken(ctx, rt.Hash)
 		require.NoError(t, err)
+		assert.Equal(t, core.Standing{}, got.Holder, "a person with no roles and no cutoff")
+		got.Holder = core.Standing{}
 		assert.Equal(t, rt, got)
 		assert.ErrorIs(t, s.CreateRefreshToken(ctx, rt), core.ErrAlreadyExists)
 		_, err = s.GetRefreshToken(ctx, "missing")
 		assert.ErrorIs(t, err, core.ErrNotFound)
+	})
+	t.Run("get and rotate read the person's standing now", func(t *testing.T) {
+		s, rt := setup(t)
+		cutoff := base.Add(time.Hour)
+		_, err := s.UpdateUser(ctx, rt.UserID, func(u core.User) (core.User, error) {
+			u.NotBefore, u.Roles = cutoff, []string{core.RoleAdmin}
+			return u, nil
+		})
+		require.NoError(t, err)
+		want := core.Standing{NotBefore: cutoff, Roles: []string{core.RoleAdmin}}
+		got, err := s.GetRefreshToken(ctx, rt.Hash)
+		require.NoError(t, err)
+		assert.Equal(t, want, got.Holder)
+		var seen core.Standing
+		_, err = s.RotateRefreshToken(ctx, rt.Hash, func(old core.RefreshToken) (core.RefreshToken, error) {
+			seen = old.Holder
+			return successor(old), nil
+		})
+		require.NoError(t, err)
+		assert.Equal(t, want, seen)
+		assert.False(t, got.Alive(), "a family signed in before the cutoff")
 	})
 	t.Run("rotate", func(t *testing.T) {
 		s, rt := setup(t)
@@ -752,6 +775,24 @@ func runResetTests(t *testing.T, newStore func(*testing.T) Store) {
 	t.Run("unknown", func(t *testing.T) {
 		_, err := newStore(t).ConsumePasswordReset(ctx, "missing", base)
 		assert.ErrorIs(t, err, core.ErrNotFound)
+	})
+	t.Run("a newer reset ends the earlier ones of the person only", func(t *testing.T) {
+		s := newStore(t)
+		u, other := newUser(uniq("u")+"@example.com"), newUser(uniq("o")+"@example.com")
+		require.NoError(t, s.CreateUser(ctx, u))
+		require.NoError(t, s.CreateUser(ctx, other))
+		older := core.PasswordReset{Hash: uniq("reset"), UserID: u.ID, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
+		others := core.PasswordReset{Hash: uniq("reset"), UserID: other.ID, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
+		newer := core.PasswordReset{Hash: uniq("reset"), UserID: u.ID, CreatedAt: base.Add(time.Minute), ExpiresAt: base.Add(time.Hour)}
+		require.NoError(t, s.CreatePasswordReset(ctx, older))
+		require.NoError(t, s.CreatePasswordReset(ctx, others))
+		require.NoError(t, s.CreatePasswordReset(ctx, newer))
+		_, err := s.ConsumePasswordReset(ctx, older.Hash, base.Add(2*time.Minute))
+		assert.ErrorIs(t, err, core.ErrNotFound, "the earlier link is ended")
+		_, err = s.ConsumePasswordReset(ctx, others.Hash, base.Add(2*time.Minute))
+		assert.NoError(t, err, "another person's link stays")
+		_, err = s.ConsumePasswordReset(ctx, newer.Hash, base.Add(2*time.Minute))
+		assert.NoError(t, err)
 	})
 }
 
