@@ -157,6 +157,7 @@ func (h *Handler) routes() {
 	h.openIDRoutes(r)
 
 	api := r.PathPrefix("/api").Subrouter()
+	api.Use(h.enforceAPIAccess)
 	h.authRoutes(api)
 	h.scopeRoutes(api)
 	h.clientRoutes(api)
