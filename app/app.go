@@ -94,6 +94,7 @@ func OptionsWithGrants(cfg Config, logger *slog.Logger, banner io.Writer, grantM
 		fx.Provide(newNotices),
 		fx.Invoke(func(*MetricsServer) {}, bootstrap, startServer, showNotices, startJanitor),
 		accountsModule(),
+		upstreamModule(),
 	)
 }
 

@@ -40,6 +40,9 @@ type handlerParams struct {
 	Authorizations *service.Authorizations
 	AuditEvents    *service.AuditEvents
 	Consents       *service.Consents `optional:"true"`
+
+	IdentityProviders *service.IdentityProviders
+	Upstream          *service.UpstreamSignIns
 }
 
 func newHandler(p handlerParams) (*httpadapter.Handler, error) {
@@ -56,6 +59,7 @@ func newHandler(p handlerParams) (*httpadapter.Handler, error) {
 			Tracer: p.Telemetry.TracerProvider.Tracer("identityd"), Propagator: p.Telemetry.Propagator, Observer: p.Metrics,
 		},
 		Accounts: p.Accounts, Authorizations: p.Authorizations, AuditEvents: p.AuditEvents, Consents: p.Consents,
+		IdentityProviders: p.IdentityProviders, Upstream: p.Upstream,
 		Sessions: httpadapter.SessionConfig{Key: sessionKey(p.Cfg.Tokens.RefreshSecret), PreviousKey: sessionKey(p.Cfg.Tokens.PreviousRefreshSecret), NextKey: sessionKey(p.Cfg.Tokens.NextRefreshSecret), TTL: SessionTTL, Secure: p.Cfg.Production()},
 	})
 	if err != nil {

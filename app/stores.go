@@ -3,8 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -46,6 +46,10 @@ type Stores struct {
 	SigningKeys ports.SigningKeyStore
 	SecretUses  ports.SecretUseStore
 	Readiness   Readiness
+	// IdentityProviders are cached in process and follow the change log;
+	// IdentityLinks are read from the store.
+	IdentityProviders ports.IdentityProviderRepository
+	IdentityLinks     ports.IdentityLinkRepository
 }
 
 // Readiness lists what /readyz asks: PostgreSQL (or the in-memory store)
@@ -66,7 +70,9 @@ func storeModule(cfg Config) fx.Option {
 func memoryStores(cfg Config, clock ports.Clock) Stores {
 	s := memory.NewStore()
 	devices := memory.NewDeviceCodes()
+	idps := memory.NewIdentityProviders()
 	return Stores{
+		IdentityProviders: idps, IdentityLinks: idps,
 		Clients: s, SecretKeys: s, Scopes: s, Users: s, Devices: s, Access: s, Refresh: s, Codes: s, Resets: s, Audit: s, AuditReader: s, Names: s, Consents: s,
 		Purger:      purgers{s, devices, auditRetention{s, cfg.Audit.Retention}},
 		DeviceCodes: devices,
@@ -93,11 +99,9 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 	if err != nil {
 		return Stores{}, err
 	}
-	if cfg.Database.AutoMigrate {
-		if err := postgres.Migrate(ctx, db, postgres.MigrateUp, io.Discard); err != nil {
-			_ = db.Close()
-			return Stores{}, fmt.Errorf("migrate: %w", err)
-		}
+	if err := prepareSchema(ctx, cfg, db, log); err != nil {
+		_ = db.Close()
+		return Stores{}, err
 	}
 	rc, err := redis.Open(ctx, redis.Options{URL: cfg.Redis.URL, Cluster: cfg.Redis.Cluster, KeyPrefix: cfg.Redis.KeyPrefix, Logger: log, TracerProvider: tp})
 	if err != nil {
@@ -129,6 +133,7 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 	notifier := redis.NewChangeNotifier(rc, log)
 	revocations := nearcache.NewRevocations(store, notifier, clock)
 	clients := nearcache.NewClients(store, notifier, 0)
+	idps := nearcache.NewIdentityProviders(store, notifier)
 	unregisterCache, err := metrics.RegisterCache("clients", func() telemetry.CacheStats {
 		h, m := clients.Stats()
 		return telemetry.CacheStats{Hits: h, Misses: m}
@@ -139,7 +144,7 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		_ = rc.Close()
 		return Stores{}, fmt.Errorf("cache metrics: %w", err)
 	}
-	follower := nearcache.NewFollower(store, notifier, nearcache.Options{Logger: log}, revocations, clients)
+	follower := nearcache.NewFollower(store, notifier, nearcache.Options{Logger: log}, revocations, clients, idps)
 	lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {
 		// After the bootstrap's writes (fx runs invokes first), so
 		// their echo in the log drops nothing a request has cached.
@@ -169,6 +174,8 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		SigningKeys: keys,
 		SecretUses:  keys,
 		Readiness:   Readiness{{Name: "store", Pinger: store}, {Name: "cache", Pinger: rc, Degrading: true}},
+
+		IdentityProviders: idps, IdentityLinks: store,
 	}, nil
 }
 
@@ -181,6 +188,51 @@ func openDB(ctx context.Context, cfg Config, log *slog.Logger, tp trace.TracerPr
 		return nil, err // already says "postgres: ..."
 	}
 	return db, nil
+}
+
+// prepareSchema checks that this binary may serve the database's schema
+// (README, "Upgrades": expand, then contract) and, with AUTO_MIGRATE,
+// applies its pending migrations, logging each. Without AUTO_MIGRATE a
+// pending migration stops the start: `identityd migrate up` is a step of
+// its own.
+func prepareSchema(ctx context.Context, cfg Config, db *postgres.DB, log *slog.Logger) error {
+	st, err := postgres.ReadSchemaState(ctx, db)
+	if err != nil {
+		return err
+	}
+	if !st.Compatible() {
+		return fmt.Errorf("schema: the database is at migration %d, and the release that applied it serves only binaries that know migration %d or later; this binary knows up to %d. Deploy that release or a newer one; to run this binary again, first roll the schema back with the newer binary (`identityd migrate down` until `identityd migrate status` shows %d as the newest applied), after a backup",
+			st.Current, st.OldestBinary, st.Known, st.Known)
+	}
+	if st.Current > st.Known {
+		log.Info("schema is newer than this binary and compatible with it", "schema_version", st.Current, "binary_version", st.Known, "oldest_binary_version", st.OldestBinary)
+	}
+	if !cfg.Database.AutoMigrate {
+		if st.Pending {
+			return fmt.Errorf("schema: this binary's migrations up to %d are not all applied (the database is at %d) and AUTO_MIGRATE=false: run `identityd migrate up` with this binary first", st.Known, st.Current)
+		}
+		return nil
+	}
+	if !st.Pending {
+		return nil
+	}
+	log.Info("applying migrations at start (AUTO_MIGRATE=true)", "schema_version", st.Current, "binary_version", st.Known)
+	if err := postgres.Migrate(ctx, db, postgres.MigrateUp, lineLog{log}); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// lineLog logs each line written to it at Info, as one "migrate" record.
+type lineLog struct{ log *slog.Logger }
+
+func (l lineLog) Write(p []byte) (int, error) {
+	for _, line := range strings.Split(strings.TrimSpace(string(p)), "\n") {
+		if line != "" {
+			l.log.Info("migrate", "applied", line)
+		}
+	}
+	return len(p), nil
 }
 
 // purgers runs several in-memory purgers as one.

@@ -299,6 +299,12 @@ func (s *Accounts) findUserByEmail(ctx context.Context, typed string) (core.User
 // The hasher refuses anything longer than it reads (bcrypt: 72 bytes), so
 // a password with extra bytes after a correct prefix never matches.
 func (s *Accounts) comparePassword(hash, typed string) error {
+	if hash == core.NoPassword {
+		// An account without a password (made by an upstream sign-in)
+		// takes as long to refuse as any other.
+		_ = s.comparePassword(s.dummy, typed)
+		return core.ErrUnauthenticated
+	}
 	err := core.ErrUnauthenticated
 	for _, pw := range passwordCandidates(typed) {
 		if err = s.d.Passwords.Compare(hash, pw); !errors.Is(err, core.ErrUnauthenticated) {

@@ -196,6 +196,7 @@ type scopeView struct{ Name, Description string }
 // request's conditions (someone else signed in than the id_token_hint
 // names), the sign-in form is shown again.
 func (h *Handler) afterSignIn(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, user core.User, signIn core.SignIn) {
+	h.completeLink(w, r, user, signIn.Time)
 	if err := req.Requirements().Unmet(signIn, h.clock.Now()); err != nil {
 		if req.HasPrompt("none") {
 			h.redirectError(w, r, req, err)
@@ -251,9 +252,19 @@ func (h *Handler) afterSignIn(w http.ResponseWriter, r *http.Request, req servic
 	}
 }
 
+// loginData is what the sign-in page shows.
+type loginData struct {
+	Title, ClientName, Email, Error, Action, CSRF, SignedInAs, SignOut string
+	// Notice explains why the person signs in (linking an account).
+	Notice string
+	// Providers are the "Sign in with {name}" buttons.
+	Providers []upstreamButton
+}
+
 func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, req service.AuthorizeRequest, email, msg string, status int) {
-	data := struct{ Title, ClientName, Email, Error, Action, CSRF, SignedInAs, SignOut string }{
+	data := loginData{
 		Title: "Sign in", SignOut: signOutLink(r), ClientName: req.Client.Name, Email: email, Error: msg, Action: r.URL.RequestURI(), CSRF: h.sessions.csrfToken(w, r),
+		Providers: h.upstreamButtons(r, r.URL.RequestURI()),
 	}
 	if u, ok := h.sessionUser(r); ok {
 		// prompt=login, max_age or id_token_hint asked for a sign-in

@@ -87,6 +87,9 @@ func (h *Handler) grantPage(p grants.PageHandler) http.Handler {
 			http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
 			return
 		}
+		if _, _, authTime, ok := h.sessions.userID(r, h.clock.Now()); ok {
+			h.completeLink(w, r, user, authTime)
+		}
 		pageParams, err := params(raw)
 		if err != nil {
 			h.writeError(w, r, err)
@@ -115,8 +118,9 @@ func (h *Handler) grantPage(p grants.PageHandler) http.Handler {
 
 // renderSignIn shows the sign-in page posting back to the current URL.
 func (h *Handler) renderSignIn(w http.ResponseWriter, r *http.Request, email, msg string, status int) {
-	data := struct{ Title, ClientName, Email, Error, Action, CSRF, SignedInAs, SignOut string }{
+	data := loginData{
 		Title: "Sign in", ClientName: "identityd", Email: email, Error: msg, Action: r.URL.RequestURI(), CSRF: h.sessions.csrfToken(w, r),
+		Providers: h.upstreamButtons(r, r.URL.RequestURI()),
 	}
 	if err := h.pages.render(w, status, "login", data); err != nil {
 		h.writeError(w, r, err)

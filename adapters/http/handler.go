@@ -55,6 +55,10 @@ type Deps struct {
 	AuditEvents *service.AuditEvents
 	// Consents serves /api/auth/me/consents; nil: not served.
 	Consents *service.Consents
+	// IdentityProviders and Upstream serve upstream sign-in; nil serves
+	// none of it.
+	IdentityProviders *service.IdentityProviders
+	Upstream          *service.UpstreamSignIns
 }
 
 // Handler serves every route of the contract.
@@ -87,6 +91,8 @@ type Handler struct {
 	consents    *service.Consents
 	sessions    *sessions
 	pages       *pages
+	idps        *service.IdentityProviders
+	upstream    *service.UpstreamSignIns
 
 	router   *mux.Router
 	root     http.Handler
@@ -106,6 +112,7 @@ func New(d Deps) (*Handler, error) {
 		corsPolicy: newCORSPolicy(d.CORSOrigins), rl: newRateLimiter(d.RateLimits, d.RateLimitStore, d.Clock, d.Logger),
 		accounts: d.Accounts, authz: d.Authorizations, sessions: newSessions(d.Sessions),
 		auditEvents: d.AuditEvents, consents: d.Consents,
+		idps: d.IdentityProviders, upstream: d.Upstream,
 	}
 	if d.JWKSMaxAge <= 0 {
 		d.JWKSMaxAge = 5 * time.Minute
@@ -155,6 +162,7 @@ func (h *Handler) routes() {
 	r.HandleFunc("/assets/identityd.css", h.stylesheet).Methods(http.MethodGet, http.MethodHead)
 	h.grantRoutes(r)
 	h.openIDRoutes(r)
+	h.upstreamRoutes(r)
 
 	api := r.PathPrefix("/api").Subrouter()
 	api.Use(h.enforceAPIAccess)
@@ -164,6 +172,8 @@ func (h *Handler) routes() {
 	h.userRoutes(api)
 	h.auditRoutes(api)
 	h.consentRoutes(api)
+	h.identityProviderRoutes(api)
+	h.meIdentityProviderRoutes(api)
 }
 
 func (h *Handler) healthz(w http.ResponseWriter, _ *http.Request) {

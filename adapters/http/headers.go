@@ -30,6 +30,10 @@ var contentSecurityPolicy = []string{
 // client: the policy for that path leaves form-action out.
 const authorizePath = "/oauth/authorize"
 
+// upstreamPath serves the upstream sign-in pages, whose sign-in form (to
+// link an account) posts to the authorization endpoint: the same policy.
+const upstreamPath = "/login/"
+
 // headerValue is one precomputed header, its key canonical.
 type headerValue struct {
 	key   string
@@ -152,7 +156,7 @@ func (h *Handler) secure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		set := h.headers.common
 		switch {
-		case strings.HasPrefix(r.URL.Path, authorizePath):
+		case strings.HasPrefix(r.URL.Path, authorizePath), strings.HasPrefix(r.URL.Path, upstreamPath):
 			set = h.headers.authorize
 		case strings.HasPrefix(r.URL.Path, docsPath):
 			set = h.headers.docs

@@ -266,7 +266,8 @@ func isAuthPath(path string) bool {
 	switch {
 	case path == "/api/auth", strings.HasPrefix(path, "/api/auth/"),
 		path == "/register", path == "/verify-email",
-		path == "/password-reset", strings.HasPrefix(path, "/password-reset/"):
+		path == "/password-reset", strings.HasPrefix(path, "/password-reset/"),
+		strings.HasPrefix(path, "/login/"):
 		return true
 	}
 	return false

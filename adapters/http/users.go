@@ -28,10 +28,35 @@ type mfaJSON struct {
 	Passkeys int  `json:"passkeys"`
 }
 
-// identityLink is an upstream account linked to the person.
+// identityLink is an upstream account linked to the person: the
+// provider's id and name, the account's sub there, and its e-mail address
+// when it was linked.
 type identityLink struct {
-	ID      string `json:"id"`
-	Subject string `json:"subject"`
+	ID       string    `json:"id"`
+	Subject  string    `json:"subject"`
+	Name     string    `json:"name"`
+	Email    string    `json:"email"`
+	LinkedAt time.Time `json:"linked_at"`
+}
+
+// withLinks fills in the person's linked upstream accounts; a store that
+// cannot list them fails the request.
+func (h *Handler) withLinks(r *http.Request, out adminUserJSON) (adminUserJSON, error) {
+	if h.upstream == nil {
+		return out, nil
+	}
+	links, err := h.upstream.Links(r.Context(), out.ID)
+	if err != nil {
+		return out, err
+	}
+	for _, l := range links {
+		name := l.ProviderID
+		if p, err := h.idps.Get(r.Context(), l.ProviderID); err == nil {
+			name = p.Name
+		}
+		out.IdentityProviders = append(out.IdentityProviders, identityLink{ID: l.ProviderID, Subject: l.Subject, Name: name, Email: l.Email, LinkedAt: l.CreatedAt})
+	}
+	return out, nil
 }
 
 func toAdminUserJSON(u core.User) adminUserJSON {
@@ -103,7 +128,10 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]adminUserJSON, len(items))
 	for i, u := range items {
-		out[i] = toAdminUserJSON(u)
+		if out[i], err = h.withLinks(r, toAdminUserJSON(u)); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, newListPage(out, next))
 }
@@ -114,7 +142,12 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toAdminUserJSON(u))
+	out, err := h.withLinks(r, toAdminUserJSON(u))
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // createUserInput is the body of POST /api/users.

@@ -60,6 +60,17 @@ func TestDeviceCodes(t *testing.T) {
 	})
 }
 
+func TestIdentityProviders(t *testing.T) {
+	t.Parallel()
+	porttest.RunIdentityProviderTests(t, func(*testing.T) porttest.IdentityProviderFixture {
+		var n int
+		return porttest.IdentityProviderFixture{Repo: memory.NewIdentityProviders(), NewUser: func(*testing.T) string {
+			n++
+			return fmt.Sprintf("user-%d", n)
+		}}
+	})
+}
+
 func TestAuditLog(t *testing.T) {
 	t.Parallel()
 	porttest.RunAuditLogTests(t, func(*testing.T) porttest.AuditStore { return memory.NewStore() })

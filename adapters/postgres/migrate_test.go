@@ -43,7 +43,7 @@ func TestMigrateUpDownUp(t *testing.T) {
 	require.NoError(t, postgres.Migrate(ctx, db, postgres.MigrateUp, &out))
 	assert.Contains(t, out.String(), "migrated up")
 	tables := tableCount(t, db)
-	assert.Equal(t, 15, tables, "secret_uses (00135) is the 14th, consents (00103) the 15th")
+	assert.Equal(t, 17, tables, "secret_uses (00135) is the 14th, consents (00103) the 15th, identity_providers and user_identities (00120) the 16th and 17th")
 
 	out.Reset()
 	require.NoError(t, postgres.Migrate(ctx, db, postgres.MigrateUp, &out))

@@ -55,6 +55,15 @@ func TestDeviceCodes(t *testing.T) {
 	})
 }
 
+func TestIdentityProviders(t *testing.T) {
+	t.Parallel()
+	pgtest.URL(t)
+	porttest.RunIdentityProviderTests(t, func(t *testing.T) porttest.IdentityProviderFixture {
+		s, _ := newStore(t, postgres.StoreOptions{})
+		return porttest.NewIdentityProviderFixture(s)
+	})
+}
+
 func TestAuditLog(t *testing.T) {
 	t.Parallel()
 	pgtest.URL(t)

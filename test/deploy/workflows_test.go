@@ -3,6 +3,7 @@ package deploy_test
 import (
 	"bytes"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/identityd/identityd/app/apptest"
 )
 
 func workflowFiles(t *testing.T) []string {
@@ -140,4 +143,121 @@ func TestDeployWorkflow(t *testing.T) {
 	assert.Equal(t, 1, production, "one job deploys to the production environment (required reviewers)")
 	assert.Contains(t, text, "slot")
 	assert.Contains(t, text, "azurecr.io")
+}
+
+// job is one job of a workflow, with what the rules below read.
+type job struct {
+	If    string `yaml:"if"`
+	Needs any    `yaml:"needs"`
+	Steps []struct {
+		Name string            `yaml:"name"`
+		Uses string            `yaml:"uses"`
+		Run  string            `yaml:"run"`
+		Env  map[string]string `yaml:"env"`
+	} `yaml:"steps"`
+}
+
+func loadJobs(t *testing.T, name string) map[string]job {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, ".github", "workflows", name))
+	require.NoError(t, err)
+	var w struct {
+		On   map[string]any `yaml:"on"`
+		Jobs map[string]job `yaml:"jobs"`
+	}
+	require.NoError(t, yaml.Unmarshal(b, &w))
+	return w.Jobs
+}
+
+// stepIndex is the position of the first step of j whose run script
+// contains want; -1 when none.
+func stepIndex(j job, want string) int {
+	for i, s := range j.Steps {
+		if strings.Contains(s.Run, want) {
+			return i
+		}
+	}
+	return -1
+}
+
+// The deploy workflow upgrades as the README says: a backup, then
+// `migrate up` with the new image, before the staging slot runs it; a
+// smoke test that reads discovery and issues a token on staging and on
+// production; develop deploys to staging only; every URL comes from a
+// variable, none from the default host names that App Service apps made
+// since 2024 do not have.
+func TestDeployWorkflowUpgradesInOrder(t *testing.T) {
+	_, text := loadWorkflow(t, "deploy.yml")
+	assert.NotContains(t, text, "azurewebsites.net", "no default host names")
+	jobs := loadJobs(t, "deploy.yml")
+
+	staging := jobs["staging"]
+	backup, migrate := stepIndex(staging, "backup create"), stepIndex(staging, "migrate up")
+	deploy, smoke := stepIndex(staging, "container set"), stepIndex(staging, "smoke-test.sh")
+	require.GreaterOrEqual(t, backup, 0, "a backup step")
+	require.GreaterOrEqual(t, migrate, 0, "a migrate up step")
+	require.GreaterOrEqual(t, deploy, 0, "a deploy step")
+	require.GreaterOrEqual(t, smoke, 0, "a smoke test")
+	assert.Less(t, backup, migrate, "the backup comes before the migration")
+	assert.Less(t, migrate, deploy, "the schema is migrated before the staging slot runs the image")
+	assert.Less(t, deploy, smoke)
+	assert.Contains(t, staging.Steps[migrate].Env["IMAGE"], "needs.build.outputs.image", "migrated with the new image")
+	assert.Contains(t, staging.Steps[smoke].Env["URL"], "vars.STAGING_URL")
+
+	production := jobs["production"]
+	assert.Contains(t, production.If, "head_branch == 'main'", "only main reaches production")
+	swap, psmoke := stepIndex(production, "slot swap"), stepIndex(production, "smoke-test.sh")
+	require.GreaterOrEqual(t, psmoke, 0, "a smoke test after the swap")
+	assert.Less(t, swap, psmoke)
+	assert.Contains(t, production.Steps[psmoke].Env["URL"], "vars.PRODUCTION_URL")
+	assert.Equal(t, -1, stepIndex(production, "migrate up"), "production runs what staging migrated")
+
+	w, _ := loadWorkflow(t, "deploy.yml")
+	run, _ := w.On["workflow_run"].(map[string]any)
+	assert.ElementsMatch(t, []any{"main", "develop"}, run["branches"], "develop deploys to staging")
+	ci, _ := loadWorkflow(t, "ci.yml")
+	push, _ := ci.On["push"].(map[string]any)
+	assert.Contains(t, push["branches"], "develop", "CI runs on develop, so deploy follows it")
+}
+
+// CI runs what the README and SECURITY.md say it runs: the fuzz targets
+// and govulncheck, through the same make targets.
+func TestCIRunsFuzzAndGovulncheck(t *testing.T) {
+	_, text := loadWorkflow(t, "ci.yml")
+	assert.Contains(t, text, "make fuzz")
+	assert.Contains(t, text, "make vulncheck")
+	readme := readRootFile(t, "README.md")
+	assert.Contains(t, readme, "`make fuzz`")
+	assert.Contains(t, readme, "CI runs it")
+}
+
+// The smoke test the deploy workflow runs passes against a running
+// identityd and fails on a wrong secret or an issuer that is not the URL.
+func TestSmokeTestScript(t *testing.T) {
+	for _, tool := range []string{"bash", "curl", "jq"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed: %v", tool, err)
+		}
+	}
+	s := apptest.Start(t, nil)
+	_, port, err := net.SplitHostPort(strings.TrimPrefix(s.URL, "http://"))
+	require.NoError(t, err)
+	issuer := "http://localhost:" + port // the default ISSUER_URL
+	script := filepath.Join(root, ".github", "smoke-test.sh")
+	run := func(base, secret string) (string, error) {
+		cmd := exec.Command("bash", script, base)
+		cmd.Env = append(os.Environ(), "CLIENT_ID="+apptest.AdminClientID, "CLIENT_SECRET="+secret, "GITHUB_ACTIONS=")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := run(issuer, apptest.AdminClientSecret)
+	require.NoError(t, err, out)
+	assert.Contains(t, out, "introspects as active")
+	assert.NotContains(t, out, apptest.AdminClientSecret)
+
+	out, err = run(issuer, "wrong-secret-0123456789-0123456789")
+	assert.Error(t, err, out)
+	out, err = run(s.URL, apptest.AdminClientSecret)
+	assert.Error(t, err, out)
+	assert.Contains(t, out, "check ISSUER_URL")
 }
