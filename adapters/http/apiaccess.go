@@ -64,6 +64,8 @@ var apiAccess = map[string]Access{
 	"DELETE /api/auth/me/mfa/totp":                 account,
 	"POST /api/auth/me/mfa/recovery-codes":         account,
 	"GET /api/auth/me/passkeys":                    account,
+	"GET /api/auth/me/identity-providers":          account,
+	"DELETE /api/auth/me/identity-providers/{id}":  account,
 	"DELETE /api/auth/me/passkeys/{id}":            account,
 	"GET /api/scopes":                              scope(core.ScopeScopesRead),
 	"POST /api/scopes":                             scope(core.ScopeScopesWrite),
