@@ -33,7 +33,7 @@ func newMailer(cfg Config, logger *slog.Logger) (ports.Mailer, error) {
 	if cfg.Mail.SMTP == nil {
 		return mail.NewLog(logger, cfg.Env == EnvDevelopment && cfg.Log.Level <= slog.LevelDebug), nil
 	}
-	tmpl, err := mail.NewTemplates(cfg.IssuerURL)
+	tmpl, err := mail.NewTemplates(cfg.IssuerURL, mail.WithBrand(mail.Brand{Name: cfg.Brand.Name, PrimaryColor: cfg.Brand.PrimaryColor}))
 	if err != nil {
 		return nil, err
 	}
@@ -52,29 +52,30 @@ func newMailQueue(lc fx.Lifecycle, logger *slog.Logger, _ ports.UserRepository) 
 
 type accountParams struct {
 	fx.In
-	Cfg       Config
-	Users     ports.UserRepository
-	Devices   ports.LoginDeviceRepository
-	Resets    ports.PasswordResetRepository
-	Clients   ports.ClientRepository
-	Passwords ports.PasswordHasher
-	Secrets   ports.SecretHasher
-	Mailer    ports.Mailer
-	Random    ports.Random
-	Clock     ports.Clock
-	Tokens    *service.Tokens
-	Audit     *service.Audit
-	Logger    *slog.Logger
-	Throttle  core.LoginThrottle
-	Mail      *service.MailQueue
-	Limits    ports.RateLimitStore
+	Cfg        Config
+	Users      ports.UserRepository
+	Devices    ports.LoginDeviceRepository
+	UserTokens ports.UserTokenLister
+	Resets     ports.PasswordResetRepository
+	Clients    ports.ClientRepository
+	Passwords  ports.PasswordHasher
+	Secrets    ports.SecretHasher
+	Mailer     ports.Mailer
+	Random     ports.Random
+	Clock      ports.Clock
+	Tokens     *service.Tokens
+	Audit      *service.Audit
+	Logger     *slog.Logger
+	Throttle   core.LoginThrottle
+	Mail       *service.MailQueue
+	Limits     ports.RateLimitStore
 }
 
 func newAccounts(p accountParams) (*service.Accounts, error) {
-	return service.NewAccounts(service.AccountConfig{ResetTTL: p.Cfg.Tokens.ResetTTL, Throttle: p.Throttle}, service.AccountDeps{
+	return service.NewAccounts(service.AccountConfig{ResetTTL: p.Cfg.Tokens.ResetTTL, Throttle: p.Throttle, ReuseInterval: p.Cfg.Tokens.RefreshReuseInterval}, service.AccountDeps{
 		Users: p.Users, Devices: p.Devices, Resets: p.Resets, Clients: p.Clients, Passwords: p.Passwords, Secrets: p.Secrets, Mailer: p.Mailer,
 		Random: p.Random, Clock: p.Clock, Tokens: p.Tokens, Audit: p.Audit, Logger: p.Logger,
-		Mail: p.Mail, Limits: p.Limits,
+		Mail: p.Mail, Limits: p.Limits, UserTokens: p.UserTokens,
 	})
 }
 

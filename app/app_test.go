@@ -47,6 +47,17 @@ func TestConfigDefaults(t *testing.T) {
 	assert.False(t, cfg.Redis.Cluster)
 }
 
+func TestConfigBrand(t *testing.T) {
+	cfg, err := app.LoadConfig(lookup(map[string]string{}))
+	require.NoError(t, err)
+	assert.Equal(t, app.BrandConfig{Name: "identityd"}, cfg.Brand)
+	for _, logo := range []string{"https://cdn.example.com/acme.svg", "/static/acme.png", "http://127.0.0.1:9000/logo.png"} {
+		cfg, err = app.LoadConfig(lookup(map[string]string{"BRAND_NAME": "Acme Sign-in", "BRAND_LOGO_URL": logo, "BRAND_PRIMARY_COLOR": "#0a7"}))
+		require.NoError(t, err, logo)
+		assert.Equal(t, app.BrandConfig{Name: "Acme Sign-in", LogoURL: logo, PrimaryColor: "#0a7"}, cfg.Brand)
+	}
+}
+
 func TestConfigRedisCluster(t *testing.T) {
 	cfg, err := app.LoadConfig(lookup(map[string]string{"REDIS_CLUSTER": "true",
 		"REDIS_URL": "rediss://:pw@cache.example.com:6380?addr=cache2.example.com:6380", "DATABASE_URL": "postgres://x"}))
@@ -82,6 +93,14 @@ func TestConfigErrors(t *testing.T) {
 		{"half bootstrap client", map[string]string{"BOOTSTRAP_ADMIN_CLIENT_ID": "x"}, "BOOTSTRAP_ADMIN_CLIENT_ID and"},
 		{"short bootstrap secret", map[string]string{"BOOTSTRAP_ADMIN_CLIENT_ID": "x", "BOOTSTRAP_ADMIN_CLIENT_SECRET": "short"}, "at least 32"},
 		{"unknown algorithm", map[string]string{"JWT_SIGNING_ALG": "none"}, "JWT_SIGNING_ALG"},
+		{"brand name too long", map[string]string{"BRAND_NAME": strings.Repeat("n", 65)}, "BRAND_NAME"},
+		{"brand name with a control character", map[string]string{"BRAND_NAME": "Acme\nInc"}, "BRAND_NAME"},
+		{"brand logo over http", map[string]string{"BRAND_LOGO_URL": "http://cdn.example.com/logo.svg"}, "BRAND_LOGO_URL"},
+		{"brand logo with a quote", map[string]string{"BRAND_LOGO_URL": "https://cdn.example.com/\"onerror=x"}, "BRAND_LOGO_URL"},
+		{"brand logo protocol-relative", map[string]string{"BRAND_LOGO_URL": "//cdn.example.com/logo.svg"}, "BRAND_LOGO_URL"},
+		{"brand logo javascript", map[string]string{"BRAND_LOGO_URL": "javascript:alert(1)"}, "BRAND_LOGO_URL"},
+		{"brand colour that ends the rule", map[string]string{"BRAND_PRIMARY_COLOR": "red}body{display:none"}, "BRAND_PRIMARY_COLOR"},
+		{"brand colour by name", map[string]string{"BRAND_PRIMARY_COLOR": "red"}, "BRAND_PRIMARY_COLOR"},
 		{"example secret in production", map[string]string{"APP_ENV": "production", "ISSUER_URL": "https://id.example.com", "JWT_SECRET": "EXAMPLE-change-me-Jwt-Signing-Key-0123456789!", "JWT_REFRESH_SECRET": apptest.JWTRefreshSecret}, "example value"},
 	}
 	for _, tt := range tests {

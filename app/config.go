@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/identityd/identityd/adapters/jwt"
 	"github.com/identityd/identityd/adapters/telemetry"
@@ -37,6 +38,7 @@ type Config struct {
 	OTel      OTelConfig
 	Mail      MailConfig
 	Audit     AuditConfig
+	Brand     BrandConfig
 	// Warnings are printed once at start; they are not errors.
 	Warnings []string
 }
@@ -46,6 +48,19 @@ type AuditConfig struct {
 	// Retention is AUDIT_RETENTION: events older than this are deleted by
 	// the janitor.
 	Retention time.Duration
+}
+
+// BrandConfig is the name, logo and colour every page and mail carries
+// (BRAND_NAME, BRAND_LOGO_URL, BRAND_PRIMARY_COLOR).
+type BrandConfig struct {
+	// Name replaces "identityd" where a page or mail names the service.
+	Name string
+	// LogoURL is an absolute https URL (http on a loopback host) or a path
+	// on this server; empty: the built-in mark.
+	LogoURL string
+	// PrimaryColor is a CSS hex colour (#rgb or #rrggbb); empty: the
+	// built-in blue.
+	PrimaryColor string
 }
 
 // MinAuditRetention is the shortest AUDIT_RETENTION accepted.
@@ -176,6 +191,10 @@ type OTelConfig struct {
 	// MetricsAddr is METRICS_ADDR: where GET /metrics answers in the
 	// Prometheus text format; empty: nowhere.
 	MetricsAddr string
+	// MetricInterval is OTEL_METRIC_EXPORT_INTERVAL (milliseconds in the
+	// variable) and Timeout OTEL_EXPORTER_OTLP_TIMEOUT (milliseconds too).
+	MetricInterval time.Duration
+	Timeout        time.Duration
 }
 
 // MailConfig configures outgoing mail: reset and verification messages.
@@ -519,6 +538,7 @@ func LoadConfig(lookup Lookup) (Config, error) {
 	}
 
 	c.Mail = l.mail(c.IssuerURL, c.Production(), &c)
+	c.Brand = l.brand()
 
 	c.OTel = l.otel(c.HTTP.Port)
 	return c, errors.Join(l.errs...)
@@ -533,6 +553,13 @@ func (l *loader) otel(port int) OTelConfig {
 		MetricsTemporality: strings.ToLower(strings.TrimSpace(l.str("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", telemetry.TemporalityCumulative))),
 		TracesSampler:      strings.ToLower(strings.TrimSpace(l.str("OTEL_TRACES_SAMPLER", "parentbased_always_on"))),
 		TracesSamplerArg:   strings.TrimSpace(l.str("OTEL_TRACES_SAMPLER_ARG", "")),
+	}
+	// The specification gives these two in milliseconds.
+	o.MetricInterval = time.Duration(l.integer("OTEL_METRIC_EXPORT_INTERVAL", 60000, 1, 86400000)) * time.Millisecond
+	o.Timeout = time.Duration(l.integer("OTEL_EXPORTER_OTLP_TIMEOUT", 10000, 1, 600000)) * time.Millisecond
+	if l.boolean("OTEL_SDK_DISABLED", false) {
+		// The specification's switch: no-op providers, nothing exported.
+		o.Endpoint = ""
 	}
 	attrs, err := telemetry.ParseResourceAttributes(l.str("OTEL_RESOURCE_ATTRIBUTES", ""))
 	if err != nil {
@@ -619,6 +646,79 @@ func LoadMigrateConfig(lookup Lookup) (Config, error) {
 		l.fail("DATABASE_URL: is required to migrate (postgres://user:pass@host:5432/db?sslmode=...)")
 	}
 	return c, errors.Join(l.errs...)
+}
+
+// brand reads BRAND_NAME, BRAND_LOGO_URL and BRAND_PRIMARY_COLOR. Each
+// ends up in HTML (escaped by the templates) and the colour in the
+// stylesheet, so each is held to a shape that cannot break out of it.
+func (l *loader) brand() BrandConfig {
+	b := BrandConfig{
+		Name:         strings.TrimSpace(l.str("BRAND_NAME", "identityd")),
+		LogoURL:      strings.TrimSpace(l.str("BRAND_LOGO_URL", "")),
+		PrimaryColor: strings.TrimSpace(l.str("BRAND_PRIMARY_COLOR", "")),
+	}
+	if b.Name == "" || utf8.RuneCountInString(b.Name) > 64 || strings.IndexFunc(b.Name, unicode.IsControl) >= 0 {
+		l.fail("BRAND_NAME: must be 1 to 64 characters without control characters")
+	}
+	if b.LogoURL != "" {
+		if msg := checkLogoURL(b.LogoURL); msg != "" {
+			l.fail("BRAND_LOGO_URL: %s, got %q", msg, b.LogoURL)
+		}
+	}
+	if b.PrimaryColor != "" && !isHexColor(b.PrimaryColor) {
+		l.fail("BRAND_PRIMARY_COLOR: must be a hex colour such as #3454d1 or #35d, got %q", b.PrimaryColor)
+	}
+	return b
+}
+
+// checkLogoURL reports what is wrong with a BRAND_LOGO_URL, or "": a path
+// on this server ("/static/logo.svg") or an absolute https URL (http only
+// to a loopback host), without credentials.
+func checkLogoURL(s string) string {
+	if len(s) > 2048 {
+		return "must be at most 2048 characters"
+	}
+	u, err := url.Parse(s)
+	if err != nil || strings.ContainsAny(s, " \"'<>\\") {
+		return "must be a URL"
+	}
+	if u.Scheme == "" && u.Host == "" {
+		if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") {
+			return "must be an absolute https URL or a path starting with /"
+		}
+		return ""
+	}
+	if u.User != nil {
+		return "must not carry credentials"
+	}
+	if u.Scheme == "https" && u.Host != "" {
+		return ""
+	}
+	if u.Scheme == "http" && isLoopbackHost(u.Hostname()) {
+		return ""
+	}
+	return "must be an absolute https URL (http only on a loopback host) or a path starting with /"
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(h)
+	return err == nil && ip.IsLoopback()
+}
+
+// isHexColor reports whether s is #rgb or #rrggbb.
+func isHexColor(s string) bool {
+	if len(s) != 4 && len(s) != 7 || s[0] != '#' {
+		return false
+	}
+	for _, c := range s[1:] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 func (l *loader) env() string {

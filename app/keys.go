@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/identityd/identityd/adapters/hashing"
+	"github.com/identityd/identityd/adapters/jwt"
 	"github.com/identityd/identityd/adapters/postgres"
 	"github.com/identityd/identityd/ports"
 )
@@ -18,6 +19,13 @@ type KeysConfig struct {
 	DatabaseURL           string
 	RefreshSecret         []byte
 	PreviousRefreshSecret []byte
+	// PreviousSecret is JWT_SECRET_PREVIOUS (nil when unset); AccessTTL
+	// and RefreshTTL are TOKEN_EXPIRY and REFRESH_TOKEN_EXPIRY: keys
+	// status tells until when tokens made under the previous secrets may
+	// be valid.
+	PreviousSecret []byte
+	AccessTTL      time.Duration
+	RefreshTTL     time.Duration
 }
 
 // LoadKeysConfig reads DATABASE_URL, JWT_REFRESH_SECRET and
@@ -41,6 +49,12 @@ func LoadKeysConfig(lookup Lookup, withPrevious bool) (KeysConfig, error) {
 		l.fail("JWT_REFRESH_SECRET_PREVIOUS: is required (the secret the keys are sealed under now)")
 	}
 	kc.PreviousRefreshSecret = l.previousRefreshSecret(TokenConfig{RefreshSecret: kc.RefreshSecret})
+	if l.str("JWT_SECRET_PREVIOUS", "") != "" {
+		var ignored Config
+		kc.PreviousSecret = l.secret("JWT_SECRET_PREVIOUS", true, &ignored)
+	}
+	kc.AccessTTL = l.duration("TOKEN_EXPIRY", 15*time.Minute)
+	kc.RefreshTTL = l.duration("REFRESH_TOKEN_EXPIRY", 7*24*time.Hour)
 	return kc, errors.Join(l.errs...)
 }
 
@@ -62,6 +76,26 @@ type KeyStatus struct {
 	// recorded as hashed under JWT_REFRESH_SECRET: they authenticate only
 	// while JWT_REFRESH_SECRET_PREVIOUS is their secret's key.
 	ClientSecretsNotCurrent int
+	// AccessTokensUntil is the latest moment an access token signed with
+	// JWT_SECRET_PREVIOUS may be valid: its last recorded use by any
+	// instance plus the marking interval, the clock skew allowed and
+	// TOKEN_EXPIRY. Zero when JWT_SECRET_PREVIOUS is unset or no
+	// instance recorded using it.
+	AccessTokensUntil time.Time
+	// RefreshTokensUntil is the same for the refresh tokens, codes and
+	// links hashed or signed under JWT_REFRESH_SECRET_PREVIOUS, with
+	// REFRESH_TOKEN_EXPIRY (those used before then have moved to the
+	// current secret).
+	RefreshTokensUntil time.Time
+}
+
+// usedUntil is the latest validity of what a secret last used at last
+// made, living ttl; zero when there is no recorded use.
+func usedUntil(last time.Time, ttl time.Duration) time.Time {
+	if last.IsZero() {
+		return time.Time{}
+	}
+	return last.Add(jwt.MarkEvery + 30*time.Second + ttl)
 }
 
 // withKeys opens the database of kc and the signing-key store of its
@@ -103,7 +137,24 @@ func KeysStatus(ctx context.Context, kc KeysConfig, log *slog.Logger) (KeyStatus
 		store := postgres.NewStore(db, postgres.StoreOptions{})
 		defer store.Close()
 		st.ClientSecretsNotCurrent, err = store.CountClientSecretsNotUnder(ctx, hashing.NewHMAC(secretHashKey(kc.RefreshSecret)).KeyID())
-		return err
+		if err != nil {
+			return err
+		}
+		if kc.PreviousSecret != nil {
+			last, err := keys.SecretLastUsed(ctx, jwt.HMACKeyID(kc.PreviousSecret))
+			if err != nil {
+				return err
+			}
+			st.AccessTokensUntil = usedUntil(last, kc.AccessTTL)
+		}
+		if kc.PreviousRefreshSecret != nil {
+			last, err := keys.SecretLastUsed(ctx, hashing.NewHMAC(secretHashKey(kc.PreviousRefreshSecret)).KeyID())
+			if err != nil {
+				return err
+			}
+			st.RefreshTokensUntil = usedUntil(last, kc.RefreshTTL)
+		}
+		return nil
 	})
 	return st, err
 }

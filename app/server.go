@@ -59,6 +59,7 @@ func newHandler(p handlerParams) (*httpadapter.Handler, error) {
 			Tracer: p.Telemetry.TracerProvider.Tracer("identityd"), Propagator: p.Telemetry.Propagator, Observer: p.Metrics,
 		},
 		Accounts: p.Accounts, Authorizations: p.Authorizations, AuditEvents: p.AuditEvents, Consents: p.Consents,
+		Brand:             httpadapter.Brand{Name: p.Cfg.Brand.Name, LogoURL: p.Cfg.Brand.LogoURL, PrimaryColor: p.Cfg.Brand.PrimaryColor},
 		IdentityProviders: p.IdentityProviders, Upstream: p.Upstream,
 		Sessions: httpadapter.SessionConfig{Key: sessionKey(p.Cfg.Tokens.RefreshSecret), PreviousKey: sessionKey(p.Cfg.Tokens.PreviousRefreshSecret), NextKey: sessionKey(p.Cfg.Tokens.NextRefreshSecret), TTL: SessionTTL, Secure: p.Cfg.Production()},
 	})

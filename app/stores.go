@@ -39,6 +39,7 @@ type Stores struct {
 	Audit       ports.AuditLog
 	AuditReader ports.AuditReader
 	Names       ports.ClientNameFinder
+	UserTokens  ports.UserTokenLister
 	Consents    ports.ConsentRepository
 	Purger      ports.Purger
 	Revocations ports.RevocationCache
@@ -73,7 +74,7 @@ func memoryStores(cfg Config, clock ports.Clock) Stores {
 	idps := memory.NewIdentityProviders()
 	return Stores{
 		IdentityProviders: idps, IdentityLinks: idps,
-		Clients: s, SecretKeys: s, Scopes: s, Users: s, Devices: s, Access: s, Refresh: s, Codes: s, Resets: s, Audit: s, AuditReader: s, Names: s, Consents: s,
+		Clients: s, SecretKeys: s, Scopes: s, Users: s, Devices: s, Access: s, Refresh: s, Codes: s, Resets: s, Audit: s, AuditReader: s, Names: s, UserTokens: s, Consents: s,
 		Purger:      purgers{s, devices, auditRetention{s, cfg.Audit.Retention}},
 		DeviceCodes: devices,
 		Revocations: memory.NewRevocationCache(clock), RateLimits: memory.NewRateLimitStore(),
@@ -166,7 +167,7 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 	}})
 	return Stores{
 		Clients: clients, SecretKeys: store,
-		Scopes: store, Users: store, Devices: store, Access: store, Refresh: store, Codes: store, Resets: store, Audit: store, AuditReader: store, Names: store, Consents: store,
+		Scopes: store, Users: store, Devices: store, Access: store, Refresh: store, Codes: store, Resets: store, Audit: store, AuditReader: store, Names: store, UserTokens: store, Consents: store,
 		Purger:      purgers{store, auditRetention{store, cfg.Audit.Retention}},
 		DeviceCodes: store,
 		Revocations: revocations,

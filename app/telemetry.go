@@ -23,7 +23,8 @@ func TelemetryOptions(cfg Config) telemetry.Options {
 		ResourceAttributes: cfg.OTel.ResourceAttributes,
 		OTLPEndpoint:       cfg.OTel.Endpoint, OTLPProtocol: cfg.OTel.Protocol, OTLPHeaders: parseHeaders(cfg.OTel.Headers),
 		MetricsTemporality: cfg.OTel.MetricsTemporality,
-		TracesSampler:      cfg.OTel.TracesSampler, TracesSamplerArg: cfg.OTel.TracesSamplerArg,
+		MetricInterval:     cfg.OTel.MetricInterval, OTLPTimeout: cfg.OTel.Timeout,
+		TracesSampler: cfg.OTel.TracesSampler, TracesSamplerArg: cfg.OTel.TracesSamplerArg,
 		Prometheus: cfg.OTel.MetricsAddr != "",
 	}
 }

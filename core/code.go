@@ -21,8 +21,10 @@ type AuthCode struct {
 	CodeChallengeMethod string
 	// Nonce is the OpenID Connect nonce of the request, echoed in the ID
 	// token; AuthTime is when the person signed in.
-	Nonce      string
-	AuthTime   time.Time
+	Nonce    string
+	AuthTime time.Time
+	// AMR are the methods of the sign-in (RFC 8176); nil is a password.
+	AMR        []string
 	IssuedAt   time.Time
 	ExpiresAt  time.Time
 	RedeemedAt time.Time

@@ -3,8 +3,10 @@ package core_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/identityd/identityd/core"
 )
@@ -194,4 +196,31 @@ func TestAuthorizeUserChange(t *testing.T) {
 			assert.ErrorIs(t, err, core.ErrForbidden)
 		})
 	}
+}
+
+func TestRefreshSessions(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)
+	tok := func(family string, issued time.Duration, f func(*core.RefreshToken)) core.RefreshToken {
+		rt := core.RefreshToken{FamilyID: family, ClientID: "web", UserID: "u", IssuedAt: now.Add(issued), ExpiresAt: now.Add(issued + time.Hour)}
+		if f != nil {
+			f(&rt)
+		}
+		return rt
+	}
+	tokens := []core.RefreshToken{
+		tok("a", -50*time.Minute, func(t *core.RefreshToken) { t.RotatedAt = now.Add(-10 * time.Minute) }),
+		tok("a", -10*time.Minute, nil),
+		tok("b", -5*time.Minute, func(t *core.RefreshToken) { t.RevokedAt = now }),
+		tok("c", -2*time.Hour, nil), // expired
+		tok("d", -time.Minute, nil),
+	}
+	got := core.RefreshSessions(tokens, now, 0)
+	require.Len(t, got, 2)
+	assert.Equal(t, "d", got[0].ID, "newest first")
+	assert.Equal(t, "a", got[1].ID)
+	assert.Equal(t, now.Add(-50*time.Minute), got[1].CreatedAt, "created when the family began")
+	assert.Equal(t, now.Add(-10*time.Minute), got[1].LastUsedAt)
+	assert.Equal(t, now.Add(50*time.Minute), got[1].ExpiresAt)
+	assert.Equal(t, core.SessionRefresh, got[1].Kind)
 }

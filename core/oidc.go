@@ -71,6 +71,15 @@ type IDTokenClaims struct {
 // AMRPassword is the amr value of a sign-in with a password (RFC 8176 §2).
 const AMRPassword = "pwd"
 
+// SignInAMR is amr as recorded, or a password sign-in when none was
+// recorded.
+func SignInAMR(amr []string) []string {
+	if len(amr) == 0 {
+		return []string{AMRPassword}
+	}
+	return amr
+}
+
 // SessionEndedFor reports whether a browser session that signed u in at
 // authTime has ended: u signed out everywhere after it, or everything
 // derived from u before a cutoff ended (CredentialAlive).

@@ -18,6 +18,9 @@ type SignIn struct {
 	// password) in answer to the authorization request being decided,
 	// rather than arriving with a session opened earlier.
 	ForRequest bool
+	// AMR are the methods of the sign-in (RFC 8176 §2); nil is a
+	// password ("pwd").
+	AMR []string
 }
 
 // SignInRequirements are what an authorization request asks of the

@@ -119,6 +119,18 @@ type RefreshTokenRepository interface {
 	RevokeRefreshTokens(ctx context.Context, f core.TokenFilter, at time.Time) (int, error)
 }
 
+// UserTokenLister lists a person's tokens, for the sessions and tokens
+// they and their administrators see. Never a token's value: refresh tokens
+// come as stored (their keyed hash only).
+type UserTokenLister interface {
+	// ListUserRefreshTokens returns the refresh tokens of userID that
+	// expire after now, at most core.MaxListedTokens of them.
+	ListUserRefreshTokens(ctx context.Context, userID string, now time.Time) ([]core.RefreshToken, error)
+	// ListUserAccessTokens returns the unrevoked access tokens of userID
+	// that expire after now, newest first, at most core.MaxListedTokens.
+	ListUserAccessTokens(ctx context.Context, userID string, now time.Time) ([]core.AccessToken, error)
+}
+
 // AuthCodeRepository stores authorization codes by their hash.
 type AuthCodeRepository interface {
 	CreateAuthCode(ctx context.Context, c core.AuthCode) error

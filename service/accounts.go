@@ -25,6 +25,9 @@ type AccountConfig struct {
 	// ProtectedRoles are the roles besides admin whose giving or taking
 	// away needs clients:admin (MFA_REQUIRED_ROLES).
 	ProtectedRoles []string
+	// ReuseInterval is REFRESH_TOKEN_REUSE_INTERVAL: a refresh token
+	// rotated within it still keeps its family's session alive.
+	ReuseInterval time.Duration
 }
 
 // AccountDeps are the ports Accounts uses.
@@ -45,6 +48,8 @@ type AccountDeps struct {
 	// counts the mails per account (MailsPerAccount).
 	Mail   *MailQueue
 	Limits ports.RateLimitStore
+	// UserTokens lists a person's tokens and sessions.
+	UserTokens ports.UserTokenLister
 }
 
 // MailsPerAccount is how many mails of one kind (reset, verification) an

@@ -314,7 +314,7 @@ func (s *Authorizations) IssueCode(ctx context.Context, req AuthorizeRequest, us
 	c := core.AuthCode{
 		Hash: s.secrets.Hash(raw), ClientID: req.Client.ID, UserID: user.ID, RedirectURI: req.RedirectURI,
 		Scopes: core.GrantableScopes(user, req.Scopes), CodeChallenge: req.CodeChallenge, CodeChallengeMethod: req.CodeChallengeMethod,
-		IssuedAt: now, ExpiresAt: now.Add(s.ttl), Nonce: req.Nonce, AuthTime: signIn.Time,
+		IssuedAt: now, ExpiresAt: now.Add(s.ttl), Nonce: req.Nonce, AuthTime: signIn.Time, AMR: signIn.AMR,
 	}
 	if err := s.codes.CreateAuthCode(ctx, c); err != nil {
 		return "", fmt.Errorf("store authorization code: %w", err)
@@ -375,6 +375,6 @@ func (s *Authorizations) Redeem(ctx context.Context, client core.Client, code, r
 	return s.tokens.Issue(ctx, Grant{
 		Client: client, UserID: stored.UserID, Scopes: stored.Scopes,
 		WithRefresh: client.AllowsGrant(core.GrantRefreshToken), AuthCodeID: hash, GrantType: core.GrantAuthorizationCode,
-		Nonce: stored.Nonce, AuthTime: stored.AuthTime,
+		Nonce: stored.Nonce, AuthTime: stored.AuthTime, AMR: stored.AMR,
 	})
 }

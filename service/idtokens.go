@@ -21,7 +21,7 @@ import (
 // signed with the client's id_token_signed_response_alg (RS256 by
 // default). On refresh (§12.2) nonce is empty and authTime repeats the
 // original sign-in.
-func (s *Tokens) idToken(ctx context.Context, client core.Client, userID string, scopes []string, nonce string, authTime time.Time, accessToken string, now, exp time.Time) (string, error) {
+func (s *Tokens) idToken(ctx context.Context, client core.Client, userID string, scopes []string, nonce string, authTime time.Time, amr []string, accessToken string, now, exp time.Time) (string, error) {
 	if userID == "" || s.ids == nil || s.users == nil || !core.HasScopes(scopes, core.ScopeOpenID) {
 		return "", nil
 	}
@@ -40,7 +40,7 @@ func (s *Tokens) idToken(ctx context.Context, client core.Client, userID string,
 	claims := core.IDTokenClaims{
 		Issuer: s.cfg.Issuer, Subject: u.ID, Audience: client.ID,
 		IssuedAt: now.Unix(), ExpiresAt: exp.Unix(), AuthTime: authTime.Unix(),
-		Nonce: nonce, AtHash: TokenHash(alg, accessToken), AMR: []string{core.AMRPassword}, SessionID: sid,
+		Nonce: nonce, AtHash: TokenHash(alg, accessToken), AMR: core.SignInAMR(amr), SessionID: sid,
 		UserClaims: core.ClaimsOf(u, scopes),
 	}
 	payload, err := json.Marshal(claims)

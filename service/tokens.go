@@ -86,6 +86,8 @@ type Grant struct {
 	// sign-in; with scope openid they go into the ID token.
 	Nonce    string
 	AuthTime time.Time
+	// AMR are the methods of the sign-in (RFC 8176); nil is a password.
+	AMR []string
 	// Subject, when set, is the sub of the access token instead of the
 	// user or client (token exchange keeps the subject token's).
 	Subject string
@@ -174,7 +176,7 @@ func (s *Tokens) Issue(ctx context.Context, g Grant) (core.TokenResponse, error)
 		// An ID token records a sign-in: only the code flow has one.
 		g.Scopes = nil
 	}
-	if resp.IDToken, err = s.idToken(ctx, g.Client, g.UserID, g.Scopes, g.Nonce, g.AuthTime, signed, now, at.ExpiresAt); err != nil {
+	if resp.IDToken, err = s.idToken(ctx, g.Client, g.UserID, g.Scopes, g.Nonce, g.AuthTime, g.AMR, signed, now, at.ExpiresAt); err != nil {
 		return core.TokenResponse{}, err
 	}
 	s.auditIssued(ctx, at, g.GrantType, g.WithRefresh)
@@ -290,7 +292,7 @@ func (s *Tokens) Rotate(ctx context.Context, client core.Client, raw string, sco
 		return core.TokenResponse{}, err
 	}
 	resp := s.response(signed, nextRaw, granted, at.ExpiresAt, now)
-	if resp.IDToken, err = s.idToken(ctx, client, old.UserID, granted, "", old.SignedInAt(), signed, now, at.ExpiresAt); err != nil {
+	if resp.IDToken, err = s.idToken(ctx, client, old.UserID, granted, "", old.SignedInAt(), nil, signed, now, at.ExpiresAt); err != nil {
 		return core.TokenResponse{}, err
 	}
 	s.auditIssued(ctx, at, core.GrantRefreshToken, true)

@@ -105,7 +105,7 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 	user, authTime, signedIn := h.session(r)
 	var current core.SignIn
 	if signedIn {
-		current = core.SignIn{UserID: user.ID, Time: authTime}
+		current = core.SignIn{UserID: user.ID, Time: authTime, AMR: h.sessionAMR(r, user.ID, authTime)}
 	}
 	if r.Method == http.MethodGet {
 		switch {

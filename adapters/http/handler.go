@@ -55,6 +55,8 @@ type Deps struct {
 	AuditEvents *service.AuditEvents
 	// Consents serves /api/auth/me/consents; nil: not served.
 	Consents *service.Consents
+	// Brand names and colours every page; the zero value is identityd's.
+	Brand Brand
 	// IdentityProviders and Upstream serve upstream sign-in; nil serves
 	// none of it.
 	IdentityProviders *service.IdentityProviders
@@ -108,7 +110,7 @@ func New(d Deps) (*Handler, error) {
 	h := &Handler{
 		tokens: d.Tokens, clients: d.Clients, scopes: d.Scopes, grants: d.Grants, signer: d.Signer,
 		clock: d.Clock, log: d.Logger, checks: d.Checks, ids: newRequestIDs(), audit: d.Audit,
-		proxies: NewTrustedProxies(d.TrustedProxies), headers: newSecurityHeaders(d.Production),
+		proxies: NewTrustedProxies(d.TrustedProxies), headers: newSecurityHeaders(d.Production, d.Brand.LogoURL),
 		corsPolicy: newCORSPolicy(d.CORSOrigins), rl: newRateLimiter(d.RateLimits, d.RateLimitStore, d.Clock, d.Logger),
 		accounts: d.Accounts, authz: d.Authorizations, sessions: newSessions(d.Sessions),
 		auditEvents: d.AuditEvents, consents: d.Consents,
@@ -120,7 +122,7 @@ func New(d Deps) (*Handler, error) {
 	h.jwksCacheControl = fmt.Sprintf("public, max-age=%d", int64(d.JWKSMaxAge/time.Second))
 	tel := d.Telemetry.withDefaults()
 	h.tracer, h.propagator, h.obs = tel.Tracer, tel.Propagator, tel.Observer
-	h.pages = mustPages()
+	h.pages = mustPages(d.Brand)
 	md, err := h.buildMetadata()
 	if err != nil {
 		return nil, err
@@ -170,6 +172,7 @@ func (h *Handler) routes() {
 	h.scopeRoutes(api)
 	h.clientRoutes(api)
 	h.userRoutes(api)
+	h.sessionRoutes(api)
 	h.auditRoutes(api)
 	h.consentRoutes(api)
 	h.identityProviderRoutes(api)

@@ -53,8 +53,17 @@ type securityHeaders struct {
 // policy for that path alone allows them.
 const docsPath = "/api-docs"
 
-func newSecurityHeaders(production bool) *securityHeaders {
+// newSecurityHeaders builds the header sets; logoURL, when it is on
+// another origin (BRAND_LOGO_URL), is allowed as an image source.
+func newSecurityHeaders(production bool, logoURL string) *securityHeaders {
 	csp := append([]string(nil), contentSecurityPolicy...)
+	if o := sourceOrigin(logoURL); o != "" {
+		for i, d := range csp {
+			if strings.HasPrefix(d, "img-src ") {
+				csp[i] = d + " " + o
+			}
+		}
+	}
 	if production {
 		csp = append(csp, "upgrade-insecure-requests")
 	}

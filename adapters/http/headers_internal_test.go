@@ -10,7 +10,7 @@ import (
 // formsTo allows exactly the target's origin in form-action, and never
 // lets a registered URI write another directive into the header.
 func TestFormsToAllowsExactlyTheTargetOrigin(t *testing.T) {
-	h := newSecurityHeaders(false)
+	h := newSecurityHeaders(false, "")
 	tests := []struct {
 		name, give, want string
 	}{

@@ -2,7 +2,9 @@ package http
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -18,12 +20,36 @@ type pages struct {
 	byName  map[string]*template.Template
 	css     []byte
 	favicon []byte
+	// cssPath is the stylesheet's address, with a version that changes
+	// with the brand colour so a cached copy is never stale.
+	cssPath string
 }
 
-func newPages() (*pages, error) {
+// Brand is the name, logo and colour every page carries (BRAND_NAME,
+// BRAND_LOGO_URL, BRAND_PRIMARY_COLOR). The zero value is identityd's own.
+type Brand struct {
+	Name string
+	// LogoURL is an absolute https URL or a path on this server; empty:
+	// the built-in mark.
+	LogoURL string
+	// PrimaryColor is a CSS hex colour (#rgb or #rrggbb), checked by the
+	// configuration; empty: the stylesheet's own.
+	PrimaryColor string
+}
+
+func (b Brand) withDefaults() Brand {
+	if b.Name == "" {
+		b.Name = "identityd"
+	}
+	return b
+}
+
+func newPages(brand Brand) (*pages, error) {
+	brand = brand.withDefaults()
 	p := &pages{byName: map[string]*template.Template{}}
+	funcs := template.FuncMap{"brand": func() Brand { return brand }, "stylesheet": func() string { return p.cssPath }}
 	for _, name := range []string{"login", "consent", "error", "grant", "index", "register", "reset", "reset_confirm", "notice", "logout", "confirm"} {
-		t, err := template.ParseFS(pageFS, "pages/base.html", "pages/"+name+".html")
+		t, err := template.New(name).Funcs(funcs).ParseFS(pageFS, "pages/base.html", "pages/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse page %s: %w", name, err)
 		}
@@ -38,7 +64,14 @@ func newPages() (*pages, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read stylesheet: %w", err)
 	}
+	if c := brand.PrimaryColor; c != "" {
+		// The colour is #rgb or #rrggbb (the configuration checks it), so
+		// it cannot end the rule it is written into.
+		css = append(css, ":root{--brand:"+c+";--brand-dark:"+c+"}\n"...)
+	}
 	p.css = css
+	sum := sha256.Sum256(css)
+	p.cssPath = "/assets/identityd.css?v=" + hex.EncodeToString(sum[:6])
 	return p, nil
 }
 
@@ -67,8 +100,8 @@ func (h *Handler) stylesheet(w http.ResponseWriter, _ *http.Request) {
 
 // mustPages parses the embedded pages. They are fixed at build time, so a
 // failure is a defect of the build that every test of the package reports.
-func mustPages() *pages {
-	p, err := newPages()
+func mustPages(brand Brand) *pages {
+	p, err := newPages(brand)
 	if err != nil {
 		panic(err)
 	}

@@ -220,6 +220,9 @@ func (h *Handler) upstreamCallback(w http.ResponseWriter, r *http.Request) {
 	default:
 		now := h.clock.Now()
 		h.sessions.start(w, out.User, now)
+		// The session's sign-in was federated: its codes' id_tokens say
+		// amr fed (RFC 8176).
+		_ = h.sessions.setSigned(w, sessionAMRCookie, sessionAMR{UserID: out.User.ID, AuthTime: now.UnixMilli(), AMR: []string{core.AMRFederated}}, h.sessions.cfg.TTL)
 		noStore(w)
 		if returnTo == "" {
 			returnTo = "/"
@@ -417,4 +420,25 @@ func (h *Handler) unlinkMyIdentityProvider(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// sessionAMRCookie keeps how the browser session's sign-in was made when
+// it was not by password (RFC 8176 amr), bound to that sign-in: a later
+// sign-in, which starts a new session, leaves it behind.
+const sessionAMRCookie = "identityd_amr"
+
+type sessionAMR struct {
+	UserID   string
+	AuthTime int64 // Unix milliseconds, as the session keeps it
+	AMR      []string
+}
+
+// sessionAMR returns the methods of the session of userID signed in at
+// authTime, nil for a password.
+func (h *Handler) sessionAMR(r *http.Request, userID string, authTime time.Time) []string {
+	var s sessionAMR
+	if !h.sessions.readSigned(r, sessionAMRCookie, &s) || s.UserID != userID || s.AuthTime != authTime.UnixMilli() {
+		return nil
+	}
+	return s.AMR
 }

@@ -38,20 +38,49 @@ var (
 // Templates renders the mails from the embedded templates, with links
 // under the server's public base URL (ISSUER_URL).
 type Templates struct {
-	base string
-	site string
-	text map[string]*texttemplate.Template
-	html map[string]*htmltemplate.Template
+	base  string
+	site  string
+	brand Brand
+	text  map[string]*texttemplate.Template
+	html  map[string]*htmltemplate.Template
+}
+
+// Brand is the name and colour every mail carries (BRAND_NAME,
+// BRAND_PRIMARY_COLOR); the zero value is identityd's own.
+type Brand struct {
+	Name string
+	// PrimaryColor is a CSS hex colour, checked by the configuration;
+	// empty: the default.
+	PrimaryColor string
+}
+
+// Option changes how the templates render.
+type Option func(*Templates)
+
+// WithBrand puts b's name and colour on every mail.
+func WithBrand(b Brand) Option {
+	return func(t *Templates) {
+		if b.Name != "" {
+			t.brand.Name = b.Name
+		}
+		if b.PrimaryColor != "" {
+			t.brand.PrimaryColor = b.PrimaryColor
+		}
+	}
 }
 
 // NewTemplates parses the templates; base is the public URL links start
 // with.
-func NewTemplates(base string) (*Templates, error) {
+func NewTemplates(base string, opts ...Option) (*Templates, error) {
 	u, err := url.Parse(base)
 	if err != nil || u.Host == "" {
 		return nil, fmt.Errorf("mail templates: base URL %q is not absolute", base)
 	}
-	t := &Templates{base: strings.TrimRight(base, "/"), site: u.Host, text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
+	t := &Templates{base: strings.TrimRight(base, "/"), site: u.Host, brand: Brand{Name: "identityd", PrimaryColor: "#3454d1"},
+		text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
+	for _, o := range opts {
+		o(t)
+	}
 	for _, k := range []kind{kindReset, kindVerify} {
 		tt, err := texttemplate.ParseFS(templateFS, "templates/"+k.name+".txt")
 		if err != nil {
@@ -70,7 +99,8 @@ func NewTemplates(base string) (*Templates, error) {
 func (t *Templates) render(k kind, email, token string, ttlMinutes int) (Message, error) {
 	data := struct {
 		Subject, Email, Site, Link, ValidFor string
-	}{k.subject, email, t.site, t.base + k.path + "?token=" + url.QueryEscape(token), validFor(ttlMinutes)}
+		Brand                                Brand
+	}{k.subject, email, t.site, t.base + k.path + "?token=" + url.QueryEscape(token), validFor(ttlMinutes), t.brand}
 	var text, html bytes.Buffer
 	if err := t.text[k.name].Execute(&text, data); err != nil {
 		return Message{}, fmt.Errorf("render %s: %w", k.name, err)

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/identityd/identityd/core"
@@ -192,4 +193,37 @@ func (s *Store) UpdateAuthCode(_ context.Context, hash string, fn func(core.Auth
 	c.Scopes = clone(c.Scopes)
 	s.codes[hash] = c
 	return c, nil
+}
+
+// ListUserRefreshTokens implements ports.UserTokenLister.
+func (s *Store) ListUserRefreshTokens(_ context.Context, userID string, now time.Time) ([]core.RefreshToken, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []core.RefreshToken
+	for _, t := range s.refresh {
+		if t.UserID == userID && now.Before(t.ExpiresAt) && len(out) < core.MaxListedTokens {
+			out = append(out, cloneRefresh(t))
+		}
+	}
+	return out, nil
+}
+
+// ListUserAccessTokens implements ports.UserTokenLister.
+func (s *Store) ListUserAccessTokens(_ context.Context, userID string, now time.Time) ([]core.AccessToken, error) {
+	s.atMu.RLock()
+	defer s.atMu.RUnlock()
+	var out []core.AccessToken
+	s.tokens.each(func(k tokenKey, r *accessRecord) (bool, bool) {
+		if r.revokedAt().IsZero() && now.Before(r.expiresAt()) {
+			if t := r.token(k.jti()); t.UserID == userID {
+				out = append(out, t)
+			}
+		}
+		return false, false
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].IssuedAt.After(out[j].IssuedAt) })
+	if len(out) > core.MaxListedTokens {
+		out = out[:core.MaxListedTokens]
+	}
+	return out, nil
 }

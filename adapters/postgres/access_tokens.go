@@ -170,3 +170,12 @@ func (s *Store) ListRevokedAccessTokens(ctx context.Context, now time.Time) ([]c
 	return s.queryAccessTokens(ctx, "list revoked access tokens", `SELECT `+accessTokenColumns+` FROM access_tokens
 		WHERE revoked_at IS NOT NULL AND expires_at > $1`, now)
 }
+
+// ListUserAccessTokens implements ports.UserTokenLister through
+// idx_access_tokens_user_id.
+func (s *Store) ListUserAccessTokens(ctx context.Context, userID string, now time.Time) ([]core.AccessToken, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return s.queryAccessTokens(ctx, "list access tokens", `SELECT `+accessTokenSelect+` FROM access_tokens
+		WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY issued_at DESC LIMIT $3`, userID, now, core.MaxListedTokens)
+}

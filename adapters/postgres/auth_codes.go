@@ -10,7 +10,7 @@ import (
 	"github.com/identityd/identityd/core"
 )
 
-const authCodeColumns = `hash, client_id, user_id, redirect_uri, scopes, code_challenge, code_challenge_method, issued_at, expires_at, redeemed_at, nonce, auth_time`
+const authCodeColumns = `hash, client_id, user_id, redirect_uri, scopes, code_challenge, code_challenge_method, issued_at, expires_at, redeemed_at, nonce, auth_time, amr`
 
 // scanAuthCode reads authCodeColumns, in that order, and then extra.
 func scanAuthCode(row interface{ Scan(...any) error }, extra ...any) (core.AuthCode, error) {
@@ -18,14 +18,18 @@ func scanAuthCode(row interface{ Scan(...any) error }, extra ...any) (core.AuthC
 		c                  core.AuthCode
 		scopes             pq.StringArray
 		redeemed, authTime sql.NullTime
+		amr                pq.StringArray
 	)
 	dest := append([]any{&c.Hash, &c.ClientID, &c.UserID, &c.RedirectURI, &scopes, &c.CodeChallenge, &c.CodeChallengeMethod,
-		&c.IssuedAt, &c.ExpiresAt, &redeemed, &c.Nonce, &authTime}, extra...)
+		&c.IssuedAt, &c.ExpiresAt, &redeemed, &c.Nonce, &authTime, &amr}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return core.AuthCode{}, err
 	}
 	c.Scopes, c.IssuedAt, c.ExpiresAt = scopes, c.IssuedAt.UTC(), c.ExpiresAt.UTC()
 	c.RedeemedAt, c.AuthTime = fromNullTime(redeemed), fromNullTime(authTime)
+	if len(amr) > 0 {
+		c.AMR = amr
+	}
 	return c, nil
 }
 
@@ -35,9 +39,9 @@ func (s *Store) CreateAuthCode(ctx context.Context, c core.AuthCode) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	_, err := s.db.ExecContext(ctx, `INSERT INTO authorization_codes (`+authCodeColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		c.Hash, c.ClientID, c.UserID, c.RedirectURI, pq.StringArray(c.Scopes), c.CodeChallenge, c.CodeChallengeMethod,
-		c.IssuedAt, c.ExpiresAt, nullTime(c.RedeemedAt), c.Nonce, nullTime(c.AuthTime))
+		c.IssuedAt, c.ExpiresAt, nullTime(c.RedeemedAt), c.Nonce, nullTime(c.AuthTime), pq.StringArray(c.AMR))
 	return translate(ctx, err, "create authorization code")
 }
 
@@ -64,10 +68,10 @@ func (s *Store) UpdateAuthCode(ctx context.Context, hash string, fn func(core.Au
 		}
 		updated, err := scanAuthCode(s.queryRow(ctx, `UPDATE authorization_codes SET client_id = $3, user_id = $4,
 			redirect_uri = $5, scopes = $6, code_challenge = $7, code_challenge_method = $8, issued_at = $9, expires_at = $10,
-			redeemed_at = $11, nonce = $12, auth_time = $13
+			redeemed_at = $11, nonce = $12, auth_time = $13, amr = $14
 			WHERE hash = $1 AND xmin = $2::xid RETURNING `+authCodeColumns,
 			hash, version, c.ClientID, c.UserID, c.RedirectURI, pq.StringArray(c.Scopes), c.CodeChallenge, c.CodeChallengeMethod,
-			c.IssuedAt, c.ExpiresAt, nullTime(c.RedeemedAt), c.Nonce, nullTime(c.AuthTime)))
+			c.IssuedAt, c.ExpiresAt, nullTime(c.RedeemedAt), c.Nonce, nullTime(c.AuthTime), pq.StringArray(c.AMR)))
 		switch {
 		case err == nil:
 			return updated, nil

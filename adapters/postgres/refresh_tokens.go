@@ -229,3 +229,25 @@ func (s *Store) RevokeRefreshTokens(ctx context.Context, f core.TokenFilter, at 
 	}
 	return int(n), nil
 }
+
+// ListUserRefreshTokens implements ports.UserTokenLister through
+// idx_refresh_tokens_user_id.
+func (s *Store) ListUserRefreshTokens(ctx context.Context, userID string, now time.Time) ([]core.RefreshToken, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	rows, err := s.db.QueryContext(ctx, `SELECT `+refreshTokenSelect+` FROM refresh_tokens
+		WHERE user_id = $1 AND expires_at > $2 ORDER BY issued_at DESC LIMIT $3`, userID, now, core.MaxListedTokens)
+	if err != nil {
+		return nil, translate(ctx, err, "list refresh tokens")
+	}
+	defer rows.Close()
+	var out []core.RefreshToken
+	for rows.Next() {
+		t, err := scanRefreshToken(rows)
+		if err != nil {
+			return nil, translate(ctx, err, "list refresh tokens")
+		}
+		out = append(out, t)
+	}
+	return out, translate(ctx, rows.Err(), "list refresh tokens")
+}

@@ -36,7 +36,9 @@ commands:
                  JWT_REFRESH_SECRET_PREVIOUS under JWT_REFRESH_SECRET
                  (needs DATABASE_URL and both secrets)
   keys status    count the signing keys and client secrets still under
-                 another JWT_REFRESH_SECRET (needs DATABASE_URL and it)
+                 another JWT_REFRESH_SECRET, and tell until when tokens of
+                 JWT_SECRET_PREVIOUS and JWT_REFRESH_SECRET_PREVIOUS may be
+                 valid (needs DATABASE_URL and the secrets)
   janitor        delete expired tokens, codes and reset tokens once, then exit
   healthcheck    exit 0 if the server on PORT answers /healthz
   version        print the version
@@ -225,6 +227,23 @@ func keysWithSecrets(lookup app.Lookup, cmd string, stdout, stderr io.Writer) in
 	fmt.Fprintf(stdout, "signing keys sealed under JWT_REFRESH_SECRET_PREVIOUS: %d\n", k.Previous)
 	fmt.Fprintf(stdout, "signing keys sealed under another secret (not read): %d\n", k.Other)
 	fmt.Fprintf(stdout, "client secrets not hashed under JWT_REFRESH_SECRET: %d\n", st.ClientSecretsNotCurrent)
+	now := time.Now().UTC()
+	printUntil := func(what string, until time.Time) {
+		switch {
+		case until.IsZero():
+			fmt.Fprintf(stdout, "%s: no recorded use\n", what)
+		case until.After(now):
+			fmt.Fprintf(stdout, "%s: may be valid until %s\n", what, until.UTC().Format(time.RFC3339))
+		default:
+			fmt.Fprintf(stdout, "%s: none valid any more\n", what)
+		}
+	}
+	if kc.PreviousSecret != nil {
+		printUntil("access tokens signed with JWT_SECRET_PREVIOUS", st.AccessTokensUntil)
+	}
+	if kc.PreviousRefreshSecret != nil {
+		printUntil("refresh tokens, codes and links made under JWT_REFRESH_SECRET_PREVIOUS and not used since", st.RefreshTokensUntil)
+	}
 	return 0
 }
 

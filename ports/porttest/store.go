@@ -27,6 +27,7 @@ type Store interface {
 	ports.AuthCodeRepository
 	ports.PasswordResetRepository
 	ports.LoginDeviceRepository
+	ports.UserTokenLister
 	ports.AuditLog
 	ports.Purger
 }
@@ -70,6 +71,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) Store) {
 		{"auth_codes", runAuthCodeTests},
 		{"password_resets", runResetTests},
 		{"login_devices", runLoginDeviceTests},
+		{"user_tokens", runUserTokenTests},
 		{"purge", runPurgeTests},
 		{"audit", runAuditTests},
 	}
@@ -958,4 +960,43 @@ func runLoginDeviceTests(t *testing.T, newStore func(*testing.T) Store) {
 		_, err := s.UpdateLoginDevice(ctx, u.ID, "cookie:c", count)
 		assert.ErrorIs(t, err, core.ErrNotFound)
 	})
+}
+
+func runUserTokenTests(t *testing.T, newStore func(*testing.T) Store) {
+	ctx := context.Background()
+	s := newStore(t)
+	u := newUser(uniq("u") + "@example.com")
+	require.NoError(t, s.CreateUser(ctx, u))
+	v := newUser(uniq("v") + "@example.com")
+	require.NoError(t, s.CreateUser(ctx, v))
+	c := newClient(uniq("c"))
+	require.NoError(t, s.CreateClient(ctx, c))
+
+	live := newRefresh(c.ID, u.ID)
+	expired := newRefresh(c.ID, u.ID)
+	expired.IssuedAt, expired.ExpiresAt = base.Add(-2*time.Hour), base.Add(-time.Second)
+	theirs := newRefresh(c.ID, v.ID)
+	for _, rt := range []core.RefreshToken{live, expired, theirs} {
+		require.NoError(t, s.CreateRefreshToken(ctx, rt))
+	}
+	got, err := s.ListUserRefreshTokens(ctx, u.ID, base)
+	require.NoError(t, err)
+	require.Len(t, got, 1, "only the person's unexpired tokens")
+	assert.Equal(t, live.FamilyID, got[0].FamilyID)
+
+	older, newer, revoked, other := newAccessToken(c.ID, u.ID), newAccessToken(c.ID, u.ID), newAccessToken(c.ID, u.ID), newAccessToken(c.ID, v.ID)
+	newer.IssuedAt = base.Add(time.Second)
+	for _, at := range []core.AccessToken{older, newer, revoked, other} {
+		require.NoError(t, s.SaveAccessToken(ctx, at))
+	}
+	_, err = s.RevokeAccessToken(ctx, revoked.JTI, base)
+	require.NoError(t, err)
+	list, err := s.ListUserAccessTokens(ctx, u.ID, base)
+	require.NoError(t, err)
+	require.Len(t, list, 2, "unrevoked tokens of the person")
+	assert.Equal(t, newer.JTI, list[0].JTI, "newest first")
+	assert.Equal(t, older.JTI, list[1].JTI)
+	list, err = s.ListUserAccessTokens(ctx, u.ID, base.Add(time.Hour))
+	require.NoError(t, err)
+	assert.Empty(t, list, "expired tokens are not listed")
 }

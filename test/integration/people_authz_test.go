@@ -25,6 +25,22 @@ func (f managementFixture) user(roles ...string) string {
 	return decode[map[string]any](f.t, body)["id"].(string)
 }
 
+// session signs a new person in and returns the path of that session.
+func (f managementFixture) session() string {
+	f.t.Helper()
+	id := f.user()
+	resp, body := f.s.Do(f.t, http.MethodGet, "/api/users/"+id, f.admin, nil)
+	require.Equal(f.t, http.StatusOK, resp.StatusCode, string(body))
+	email := decode[map[string]any](f.t, body)["email"].(string)
+	resp, body = f.s.Do(f.t, http.MethodPost, "/api/auth/login", "", map[string]string{"email": email, "password": userPassword})
+	require.Equal(f.t, http.StatusOK, resp.StatusCode, string(body))
+	resp, body = f.s.Do(f.t, http.MethodGet, "/api/users/"+id+"/sessions", f.admin, nil)
+	require.Equal(f.t, http.StatusOK, resp.StatusCode, string(body))
+	items := decode[struct{ Items []struct{ ID string } }](f.t, body).Items
+	require.Len(f.t, items, 1)
+	return "/api/users/" + id + "/sessions/" + items[0].ID
+}
+
 // peopleScopes are the scopes the /api/users rows depend on: the new
 // management scopes and clients:admin, which guards the admin role.
 var peopleScopes = []string{core.ScopeUsersRead, core.ScopeUsersWrite, core.ScopeAuditRead, core.ScopeClientsAdmin}
@@ -56,7 +72,19 @@ func peopleCalls() []managementCall {
 		{"delete an admin", http.MethodDelete, anAdmin, noBody, "users:write clients:admin", 204},
 		{"send a reset mail", http.MethodPost, func(f managementFixture) string { return plain(f) + "/password-reset" }, patch(map[string]any{"sign_out": true}), "users:write", 202},
 		{"sign a person out everywhere", http.MethodDelete, func(f managementFixture) string { return plain(f) + "/sessions" }, noBody, "users:write", 204},
+		{"list a person's sessions", http.MethodGet, func(f managementFixture) string { return plain(f) + "/sessions" }, noBody, "users:read", 200},
+		{"list a person's tokens", http.MethodGet, func(f managementFixture) string { return plain(f) + "/tokens" }, noBody, "users:read", 200},
+		{"end one session of a person", http.MethodDelete, func(f managementFixture) string { return f.session() }, noBody, "users:write", 204},
 	}
+}
+
+// observed is what a refused call to path must leave unchanged: the
+// person, or for one session the person's sessions.
+func observed(path string) string {
+	if i := strings.Index(path, "/sessions/"); i >= 0 {
+		return path[:i] + "/sessions"
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(path, "/password-reset"), "/sessions")
 }
 
 // Every people administration endpoint, called with every combination of
@@ -86,7 +114,7 @@ func TestPeopleEscalationTable(t *testing.T) {
 				path := c.path(f)
 				var before []byte
 				if c.method != http.MethodGet && c.method != http.MethodPost || strings.Contains(path, "/password-reset") {
-					_, before = s.Do(t, http.MethodGet, strings.TrimSuffix(strings.TrimSuffix(path, "/password-reset"), "/sessions"), admin, nil)
+					_, before = s.Do(t, http.MethodGet, observed(path), admin, nil)
 				}
 				resp, body := s.Do(t, c.method, path, tok.AccessToken, c.body(f))
 				if holdsAll(held, c.needs) {
@@ -99,7 +127,7 @@ func TestPeopleEscalationTable(t *testing.T) {
 				e := decode[errBody](t, body)
 				assert.Contains(t, []string{"insufficient_scope", "forbidden"}, e.Error, c.name)
 				if before != nil {
-					_, after := s.Do(t, http.MethodGet, strings.TrimSuffix(strings.TrimSuffix(path, "/password-reset"), "/sessions"), admin, nil)
+					_, after := s.Do(t, http.MethodGet, observed(path), admin, nil)
 					assert.JSONEq(t, string(before), string(after), "%s with %s changed nothing", c.name, name)
 				}
 			}

@@ -65,7 +65,7 @@ func TestAPIChecksAudienceAndNotBefore(t *testing.T) {
 	token := func(aud []string, nbf time.Time) string {
 		raw, err := signer.Sign(t.Context(), core.AccessToken{
 			JTI: "jti-" + aud[0] + nbf.String(), Issuer: s.Config.IssuerURL, Subject: apptest.AdminClientID, Audience: aud,
-			ClientID: apptest.AdminClientID, Scopes: []string{core.ScopeClientsRead}, IssuedAt: now, ExpiresAt: now.Add(time.Hour), NotBefore: nbf,
+			ClientID: apptest.AdminClientID, Scopes: []string{core.ScopeClientsRead}, IssuedAt: now, ExpiresAt: now.Add(5 * time.Minute), NotBefore: nbf,
 		})
 		require.NoError(t, err)
 		return raw

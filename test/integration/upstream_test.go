@@ -126,11 +126,14 @@ func TestUpstreamSignInCreatesAndFindsThePerson(t *testing.T) {
 	code := done.Left.Query().Get("code")
 	require.NotEmpty(t, code)
 	assert.Equal(t, "xyz-state", done.Left.Query().Get("state"))
-	tr := exchange(t, w.s.Server, w.app, code, callback, p.verifier)
-	require.Equal(t, http.StatusOK, tr.Status, tr.ErrorDescription)
-	got := introspect(t, w.s.Server, w.app.ID, w.app.Secret, tr.AccessToken)
+	toks := tokenRequest(t, w.s.Server, w.app, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {callback}, "code_verifier": {p.verifier}})
+	_, claims := idClaims(t, w.s.Server, toks.IDToken)
+	assert.Equal(t, []any{"fed"}, claims["amr"], "an upstream sign-in's amr is fed (RFC 8176)")
+	assert.Equal(t, "ada@example.com", claims["email"])
+	got := introspect(t, w.s.Server, w.app.ID, w.app.Secret, toks.AccessToken)
 	sub, _ := got["sub"].(string)
 	require.NotEmpty(t, sub)
+	assert.Equal(t, sub, claims["sub"])
 
 	lb := login(t, w.s.Server, adminEmail, adminPassword)
 	_ = lb
@@ -142,7 +145,7 @@ func TestUpstreamSignInCreatesAndFindsThePerson(t *testing.T) {
 	p2 := newPKCE()
 	done = w.sB.Open(w.atProvider(t, w.toProvider(t, p2), "ada@example.com").String())
 	require.NotNil(t, done.Left, done.Body)
-	tr = exchange(t, w.s.Server, w.app, done.Left.Query().Get("code"), callback, p2.verifier)
+	tr := exchange(t, w.s.Server, w.app, done.Left.Query().Get("code"), callback, p2.verifier)
 	require.Equal(t, http.StatusOK, tr.Status, tr.ErrorDescription)
 	assert.Equal(t, sub, introspect(t, w.s.Server, w.app.ID, w.app.Secret, tr.AccessToken)["sub"])
 	assert.Len(t, w.s.auditEvents(t, "user.created"), 1, "no second account")
@@ -264,6 +267,9 @@ func TestUpstreamLinkingRules(t *testing.T) {
 		require.NotNil(t, done.Left, done.Body)
 		assert.NotEmpty(t, done.Left.Query().Get("code"))
 		assert.Len(t, w.s.auditEvents(t, core.AuditUserLinked), 1)
+		toks := tokenRequest(t, w.s.Server, w.app, url.Values{"grant_type": {"authorization_code"}, "code": {done.Left.Query().Get("code")}, "redirect_uri": {callback}, "code_verifier": {p.verifier}})
+		_, claims := idClaims(t, w.s.Server, toks.IDToken)
+		assert.Equal(t, []any{"pwd"}, claims["amr"], "the proof was a password sign-in")
 
 		// From now on the provider alone signs Bob in.
 		w.sB, w.upB = apptest.NewBrowser(t, w.s.Config.IssuerURL), apptest.NewBrowser(t, w.up.Config.IssuerURL)

@@ -175,7 +175,7 @@ func TestRotationsUnderLoadFailNoRequest(t *testing.T) {
 		t.Helper()
 		code, stdout, stderr := e2e.Run(t, map[string]string{
 			"DATABASE_URL": env["DATABASE_URL"], "JWT_REFRESH_SECRET": vars["JWT_REFRESH_SECRET"],
-			"JWT_REFRESH_SECRET_PREVIOUS": vars["JWT_REFRESH_SECRET_PREVIOUS"],
+			"JWT_REFRESH_SECRET_PREVIOUS": vars["JWT_REFRESH_SECRET_PREVIOUS"], "JWT_SECRET_PREVIOUS": vars["JWT_SECRET_PREVIOUS"],
 		}, append([]string{"keys"}, args...)...)
 		require.Equal(t, 0, code, stderr)
 		return stdout
@@ -240,6 +240,11 @@ func TestRotationsUnderLoadFailNoRequest(t *testing.T) {
 	}
 	require.Contains(t, status, "signing keys sealed under JWT_REFRESH_SECRET_PREVIOUS: 0")
 	require.Contains(t, status, "client secrets not hashed under JWT_REFRESH_SECRET: 0")
+	// The instances signed with the old JWT_SECRET moments ago: their
+	// tokens may live TOKEN_EXPIRY more. The load uses fresh tokens only,
+	// so it does not wait for them.
+	assert.Contains(t, status, "access tokens signed with JWT_SECRET_PREVIOUS: may be valid until ")
+	assert.Contains(t, status, "refresh tokens, codes and links made under JWT_REFRESH_SECRET_PREVIOUS and not used since: may be valid until ")
 	// Step 3: _PREVIOUS dropped.
 	step3 := map[string]string{"JWT_SECRET": nextJWTSecret, "JWT_REFRESH_SECRET": nextRefreshSecret}
 	restart("a", step3)
