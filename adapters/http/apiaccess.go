@@ -57,6 +57,7 @@ var apiAccess = map[string]Access{
 	"DELETE /api/auth/me":                          account,
 	"GET /api/auth/me/sessions":                    account,
 	"DELETE /api/auth/me/sessions/{id}":            account,
+	"DELETE /api/auth/me/sessions/{session_id}":    account,
 	"GET /api/auth/me/consents":                    account,
 	"DELETE /api/auth/me/consents/{client_id}":     account,
 	"POST /api/auth/me/mfa/totp":                   account,
