@@ -675,6 +675,10 @@ func (s *Accounts) VerifyEmail(ctx context.Context, token string) (core.User, er
 		return core.User{}, &core.ValidationError{Fields: map[string]string{"token": "is required"}}
 	}
 	parts := strings.Split(token, ".")
+	if len(parts) == 4 && len(token) <= 1024 && isUUID(parts[0]) {
+		// A link that confirms a new address (RequestEmailChange).
+		return s.confirmEmailChange(ctx, parts)
+	}
 	if len(parts) != 3 || len(token) > 512 || !isUUID(parts[0]) {
 		return core.User{}, errBadVerifyToken
 	}
