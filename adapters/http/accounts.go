@@ -52,6 +52,7 @@ func (h *Handler) authRoutes(api *mux.Router) {
 	api.HandleFunc("/auth/password-reset", h.requestReset).Methods(http.MethodPost)
 	api.HandleFunc("/auth/password-reset/confirm", h.confirmReset).Methods(http.MethodPost)
 	api.HandleFunc("/auth/verify-email", h.verifyEmail).Methods(http.MethodPost)
+	h.mfaRoutes(api)
 }
 
 // verifyEmail marks the address of the token's account verified
