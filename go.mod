@@ -31,6 +31,7 @@ require (
 	golang.org/x/crypto v0.59.0
 	golang.org/x/oauth2 v0.38.0
 	gopkg.in/natefinch/lumberjack.v2 v2.2.1
+	rsc.io/qr v0.2.0
 )
 
 require (

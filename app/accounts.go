@@ -1,7 +1,9 @@
 package app
 
 import (
+	"github.com/identityd/identityd/adapters/hashing"
 	"log/slog"
+	"net/url"
 	"time"
 
 	"go.uber.org/fx"
@@ -69,10 +71,25 @@ type accountParams struct {
 	Throttle   core.LoginThrottle
 	Mail       *service.MailQueue
 	Limits     ports.RateLimitStore
+	Factors    ports.FactorRepository
 }
 
 func newAccounts(p accountParams) (*service.Accounts, error) {
-	return service.NewAccounts(service.AccountConfig{ResetTTL: p.Cfg.Tokens.ResetTTL, Throttle: p.Throttle, ReuseInterval: p.Cfg.Tokens.RefreshReuseInterval}, service.AccountDeps{
+	// TOTP secrets are sealed as the generated signing keys are: with
+	// AES-256-GCM under a key derived from JWT_REFRESH_SECRET (the
+	// previous one still opens them).
+	sealer, err := hashing.NewAESGCM(factorSealKey(p.Cfg.Tokens.RefreshSecret), factorSealKey(p.Cfg.Tokens.PreviousRefreshSecret))
+	if err != nil {
+		return nil, err
+	}
+	return service.NewAccounts(service.AccountConfig{
+		ResetTTL: p.Cfg.Tokens.ResetTTL, Throttle: p.Throttle, ReuseInterval: p.Cfg.Tokens.RefreshReuseInterval,
+		MFARequiredRoles: p.Cfg.MFA.RequiredRoles, TOTPIssuer: totpIssuer(p.Cfg.IssuerURL),
+		// Giving or taking away a role that demands a second factor
+		// needs clients:admin, as admin does.
+		ProtectedRoles: p.Cfg.MFA.RequiredRoles,
+	}, service.AccountDeps{
+		Factors: p.Factors, Sealer: sealer,
 		Users: p.Users, Devices: p.Devices, Resets: p.Resets, Clients: p.Clients, Passwords: p.Passwords, Secrets: p.Secrets, Mailer: p.Mailer,
 		Random: p.Random, Clock: p.Clock, Tokens: p.Tokens, Audit: p.Audit, Logger: p.Logger,
 		Mail: p.Mail, Limits: p.Limits, UserTokens: p.UserTokens,
@@ -98,6 +115,24 @@ func newAuthorizations(p authorizationParams) *service.Authorizations {
 		Clients: p.Clients, Codes: p.Codes, Secrets: p.Secrets, Random: p.Random, Clock: p.Clock, Tokens: p.Tokens, Audit: p.Audit, Answers: p.Answers,
 		Consents: p.Consents,
 	})
+}
+
+// factorSealKey is the key sealing stored second-factor secrets of a
+// JWT_REFRESH_SECRET; nil for none.
+func factorSealKey(refreshSecret []byte) []byte {
+	if refreshSecret == nil {
+		return nil
+	}
+	return deriveKey(refreshSecret, "identityd sealed secrets v1")
+}
+
+// totpIssuer names the server in authenticator apps: the host of
+// ISSUER_URL.
+func totpIssuer(issuer string) string {
+	if u, err := url.Parse(issuer); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "identityd"
 }
 
 // newConsents serves a person's remembered consents.

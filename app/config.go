@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -37,10 +38,19 @@ type Config struct {
 	Bootstrap BootstrapConfig
 	OTel      OTelConfig
 	Mail      MailConfig
+	MFA       MFAConfig
 	Audit     AuditConfig
 	Brand     BrandConfig
 	// Warnings are printed once at start; they are not errors.
 	Warnings []string
+}
+
+// MFAConfig configures second factors.
+type MFAConfig struct {
+	// RequiredRoles is MFA_REQUIRED_ROLES: people holding any of these
+	// roles must have a second factor before anything is issued to
+	// them. Default: admin in production, none otherwise.
+	RequiredRoles []string
 }
 
 // AuditConfig configures the audit log.
@@ -426,6 +436,7 @@ func LoadConfig(lookup Lookup) (Config, error) {
 	}
 
 	c.Passwords.BcryptCost = l.integer("BCRYPT_COST", 12, 10, 31)
+	c.MFA.RequiredRoles = l.roles("MFA_REQUIRED_ROLES", c.Production())
 
 	c.Audit.Retention = l.duration("AUDIT_RETENTION", core.DefaultAuditRetention)
 	if c.Audit.Retention < MinAuditRetention {
@@ -906,6 +917,27 @@ func splitList(s string) []string {
 		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, p)
 		}
+	}
+	return out
+}
+
+// roleName is the form of a role (contract: [a-z0-9:_-]{1,64}).
+var roleName = regexp.MustCompile(`^[a-z0-9:_-]{1,64}$`)
+
+// roles reads a comma-separated list of role names; unset or empty, it is
+// admin in production (which cannot be turned off) and none otherwise.
+func (l *loader) roles(name string, production bool) []string {
+	def := ""
+	if production {
+		def = core.RoleAdmin
+	}
+	var out []string
+	for _, r := range splitList(l.str(name, def)) {
+		if !roleName.MatchString(r) {
+			l.fail("%s: %q is not a role name ([a-z0-9:_-]{1,64})", name, r)
+			continue
+		}
+		out = append(out, r)
 	}
 	return out
 }

@@ -36,6 +36,7 @@ type Stores struct {
 	Codes       ports.AuthCodeRepository
 	DeviceCodes ports.DeviceCodeRepository
 	Resets      ports.PasswordResetRepository
+	Factors     ports.FactorRepository
 	Audit       ports.AuditLog
 	AuditReader ports.AuditReader
 	Names       ports.ClientNameFinder
@@ -76,6 +77,7 @@ func memoryStores(cfg Config, clock ports.Clock) Stores {
 		IdentityProviders: idps, IdentityLinks: idps,
 		Clients: s, SecretKeys: s, Scopes: s, Users: s, Devices: s, Access: s, Refresh: s, Codes: s, Resets: s, Audit: s, AuditReader: s, Names: s, UserTokens: s, Consents: s,
 		Purger:      purgers{s, devices, auditRetention{s, cfg.Audit.Retention}},
+		Factors:     s,
 		DeviceCodes: devices,
 		Revocations: memory.NewRevocationCache(clock), RateLimits: memory.NewRateLimitStore(),
 		SigningKeys: memory.NewSigningKeys(),
@@ -169,7 +171,7 @@ func externalStores(lc fx.Lifecycle, cfg Config, clock ports.Clock, log *slog.Lo
 		Clients: clients, SecretKeys: store,
 		Scopes: store, Users: store, Devices: store, Access: store, Refresh: store, Codes: store, Resets: store, Audit: store, AuditReader: store, Names: store, UserTokens: store, Consents: store,
 		Purger:      purgers{store, auditRetention{store, cfg.Audit.Retention}},
-		DeviceCodes: store,
+		DeviceCodes: store, Factors: store,
 		Revocations: revocations,
 		RateLimits:  redis.NewRateLimitStore(rc),
 		SigningKeys: keys,

@@ -60,6 +60,8 @@ type IDTokenClaims struct {
 	Nonce     string   `json:"nonce,omitempty"`
 	AtHash    string   `json:"at_hash"`
 	AMR       []string `json:"amr"`
+	// ACR is acr (Core §2): ACRMFA after two factors, else ACRPassword.
+	ACR string `json:"acr,omitempty"`
 	// SessionID is sid (OpenID Connect Front-Channel Logout 1.0 §3): the
 	// browser sign-in the token was issued from (core.SessionID); absent
 	// when unknown. A logout's id_token_hint signs out without asking

@@ -28,6 +28,9 @@ type RefreshToken struct {
 	// tokens; an ID token issued on refresh repeats it (OpenID Connect
 	// Core §12.2).
 	AuthTime time.Time
+	// AMR are the methods of that sign-in (RFC 8176); nil means a
+	// password.
+	AMR []string
 	// Holder is the standing now of the person the token was issued to,
 	// read by the store together with the token (zero without a person).
 	Holder Standing

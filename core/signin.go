@@ -21,6 +21,9 @@ type SignIn struct {
 	// AMR are the methods of the sign-in (RFC 8176 §2); nil is a
 	// password ("pwd").
 	AMR []string
+	// SecondFactor reports whether the person has a second factor they
+	// could prove (known when the request asks for one).
+	SecondFactor bool
 }
 
 // SignInRequirements are what an authorization request asks of the
@@ -39,6 +42,9 @@ type SignInRequirements struct {
 	// Subject is the sub of the id_token_hint: the person who must be
 	// signed in, empty for anyone.
 	Subject string
+	// MFA is acr_values=urn:identityd:acr:mfa: a person who has a second
+	// factor must have proved it in this sign-in (step-up).
+	MFA bool
 }
 
 // Unmet returns nil when s satisfies every requirement at now, else a
@@ -55,6 +61,8 @@ func (q SignInRequirements) Unmet(s SignIn, now time.Time) error {
 		return NewOAuthError(CodeLoginRequired, "the sign-in is older than max_age")
 	case q.Subject != "" && q.Subject != s.UserID:
 		return NewOAuthError(CodeLoginRequired, "the id_token_hint names another person")
+	case q.MFA && s.SecondFactor && !contains(s.AMR, AMRMFA):
+		return NewOAuthError(CodeLoginRequired, "the request asks for a second factor (acr_values)").Wrap(ErrMFARequired)
 	}
 	return nil
 }

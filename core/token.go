@@ -26,6 +26,10 @@ type AccessToken struct {
 	// Act is the act claim of a token issued by token exchange for
 	// delegation (RFC 8693 §4.1); nil otherwise.
 	Act *Actor
+	// AMR and ACR describe the person's sign-in (OpenID Connect Core §2,
+	// RFC 8176); in the JWT only, not in the record.
+	AMR []string
+	ACR string
 	// Roles is the roles claim: the person's roles when the token holds
 	// the roles scope. It lives in the JWT only, not in the record.
 	Roles []string
@@ -119,6 +123,10 @@ type Introspection struct {
 	Aud       []string `json:"aud,omitempty"`
 	Iss       string   `json:"iss,omitempty"`
 	Jti       string   `json:"jti,omitempty"`
+	// Amr and Acr describe the person's sign-in (OpenID Connect Core §2,
+	// RFC 8176), for tokens issued to a person.
+	Amr []string `json:"amr,omitempty"`
+	Acr string   `json:"acr,omitempty"`
 }
 
 // PurgeStats counts what a clean-up of expired rows deleted.

@@ -109,4 +109,8 @@ type Mailer interface {
 	// SendEmailVerification mails the link to /verify-email with token,
 	// valid for ttlMinutes.
 	SendEmailVerification(ctx context.Context, email, token string, ttlMinutes int) error
+	// SendNotice mails a security notice (a second factor added or
+	// removed, sign-ins failing): a subject and plain text, no link
+	// that acts.
+	SendNotice(ctx context.Context, email, subject, text string) error
 }

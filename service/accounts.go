@@ -22,6 +22,12 @@ const WebClientID = "identity-web"
 type AccountConfig struct {
 	ResetTTL time.Duration
 	Throttle core.LoginThrottle
+	// MFARequiredRoles are MFA_REQUIRED_ROLES: holders of any must have a
+	// second factor before anything is issued to them.
+	MFARequiredRoles []string
+	// TOTPIssuer names this server in authenticator apps (the otpauth
+	// URI's issuer).
+	TOTPIssuer string
 	// ProtectedRoles are the roles besides admin whose giving or taking
 	// away needs clients:admin (MFA_REQUIRED_ROLES).
 	ProtectedRoles []string
@@ -48,6 +54,9 @@ type AccountDeps struct {
 	// counts the mails per account (MailsPerAccount).
 	Mail   *MailQueue
 	Limits ports.RateLimitStore
+	// Factors keeps second factors, their secrets sealed by Sealer.
+	Factors ports.FactorRepository
+	Sealer  ports.Sealer
 	// UserTokens lists a person's tokens and sessions.
 	UserTokens ports.UserTokenLister
 }
@@ -146,6 +155,13 @@ func (s *Accounts) Register(ctx context.Context, in RegisterInput) (core.User, e
 // they cannot be told apart by answer or by time. The caller's device
 // (RequestInfo.Device and IP) decides which bucket of the throttle the
 // attempt counts in; see checkPassword.
+//
+// A right password of a person with a second factor is a
+// *core.MFAChallenge (errors.Is core.ErrMFARequired) carrying the
+// mfa_token of the second step (SecondFactor); the attempt stays counted
+// in the back-off until that step succeeds. A right password of a person
+// who must have a second factor and has none (MFA_REQUIRED_ROLES) is a
+// *core.MFAChallenge with Enrol (core.ErrMFAEnrollmentRequired).
 func (s *Accounts) Authenticate(ctx context.Context, email, password string) (core.User, error) {
 	u, err := s.findUserByEmail(ctx, email)
 	if errors.Is(err, core.ErrNotFound) {
@@ -156,13 +172,25 @@ func (s *Accounts) Authenticate(ctx context.Context, email, password string) (co
 	if err != nil {
 		return core.User{}, err
 	}
-	if err := s.checkPassword(ctx, u, password); err != nil {
+	f, err := s.factors(ctx, u.ID)
+	if err != nil {
+		return core.User{}, err
+	}
+	second := hasSecondFactor(f)
+	if err := s.checkPassword(ctx, u, password, !second); err != nil {
 		return core.User{}, err
 	}
 	// Told only after the right password: a guesser learns nothing.
 	if u.Disabled {
 		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, ActorType: core.AuditActorUser, SubjectID: u.ID, UserID: u.ID, Detail: "account disabled"})
 		return core.User{}, core.ErrAccountDisabled
+	}
+	switch {
+	case second:
+		return u, &core.MFAChallenge{Token: s.mfaToken(u, mfaPurposeCode)}
+	case s.mustEnrol(u, f):
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, ActorType: core.AuditActorUser, SubjectID: u.ID, UserID: u.ID, Detail: "right password; a second factor must be enrolled first (MFA_REQUIRED_ROLES)"})
+		return u, &core.MFAChallenge{Token: s.mfaToken(u, mfaPurposeEnrol), Enrol: true}
 	}
 	s.recordLogin(ctx, u.ID)
 	return u, nil
@@ -202,8 +230,10 @@ func deviceKeys(ctx context.Context) []string {
 // used before, and the guesses an account can receive per hour are bounded
 // by 2*core.MaxLoginDevices+1 buckets. The attempt is counted before the
 // comparison and the bucket cleared after a match, so concurrent guesses
-// are throttled too; a match also remembers the caller's device.
-func (s *Accounts) checkPassword(ctx context.Context, u core.User, password string) error {
+// are throttled too; a match also remembers the caller's device. When a
+// second factor must follow (complete false) a match leaves the attempt
+// counted and remembers nothing: the second step clears it.
+func (s *Accounts) checkPassword(ctx context.Context, u core.User, password string, complete bool) error {
 	now := s.d.Clock.Now()
 	keys := deviceKeys(ctx)
 	device, failures, err := s.countAttempt(ctx, u, keys, now)
@@ -230,6 +260,17 @@ func (s *Accounts) checkPassword(ctx context.Context, u core.User, password stri
 		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditLoginFailed, ActorType: core.AuditActorUser, SubjectID: u.ID, UserID: u.ID, Detail: detail})
 		return core.ErrInvalidCredentials
 	}
+	if !complete {
+		return nil
+	}
+	return s.passwordSucceeded(ctx, u, keys, device, now)
+}
+
+// passwordSucceeded clears the back-off bucket an attempt counted in
+// (device, or "" for the account's own) and remembers the caller's
+// device: the sign-in is complete.
+func (s *Accounts) passwordSucceeded(ctx context.Context, u core.User, keys []string, device string, now time.Time) error {
+	var err error
 	if device != "" {
 		_, err = s.d.Devices.UpdateLoginDevice(ctx, u.ID, device, func(d core.LoginDevice) (core.LoginDevice, error) {
 			d.LoginBackoff = core.LoginBackoff{}
@@ -259,12 +300,26 @@ func (s *Accounts) countAttempt(ctx context.Context, u core.User, keys []string,
 		if errors.Is(err, core.ErrNotFound) {
 			continue
 		}
+		s.noticeBackoff(u, d.FailedLogins, err)
 		return key, d.FailedLogins, err
 	}
 	counted, err := s.d.Users.UpdateUser(ctx, u.ID, func(u core.User) (core.User, error) {
 		return s.cfg.Throttle.CountAttempt(u, now)
 	})
+	s.noticeBackoff(u, counted.FailedLogins, err)
 	return "", counted.FailedLogins, err
+}
+
+// noticeBackoff mails the person when an attempt just put a bucket of
+// their account into the lock of the failed-sign-in back-off.
+func (s *Accounts) noticeBackoff(u core.User, failures int, err error) {
+	if err != nil || failures != s.cfg.Throttle.LockAfter {
+		return
+	}
+	s.notice(u.ID, "backoff", "Sign-ins to your account are failing",
+		"There have been many failed attempts to sign in to your account, so sign-ins are slowed down for a while. "+
+			"If this was you, wait a few minutes. If not, someone may be guessing your password or codes: change your password "+
+			"and turn on a second factor. You can still sign in from a browser or network you have used before.")
 }
 
 // rememberDevice records that the caller's device signed in to userID (or
@@ -351,13 +406,19 @@ func (s *Accounts) Login(ctx context.Context, email, password string) (core.Toke
 	if err != nil {
 		return core.TokenResponse{}, err
 	}
+	return s.issueLogin(ctx, u, []string{core.AMRPassword})
+}
+
+// issueLogin issues the tokens of a completed /api/auth/login under
+// identity-web, amr naming the methods used, and records login.succeeded.
+func (s *Accounts) issueLogin(ctx context.Context, u core.User, amr []string) (core.TokenResponse, error) {
 	client, err := s.d.Clients.GetClient(ctx, WebClientID)
 	if err != nil {
 		return core.TokenResponse{}, fmt.Errorf("load client %s: %w", WebClientID, err)
 	}
 	scopes := core.GrantableScopes(u, client.Scopes)
 	now := s.d.Clock.Now()
-	resp, err := s.d.Tokens.Issue(ctx, Grant{Client: client, UserID: u.ID, Scopes: scopes, WithRefresh: true, GrantType: "login", AuthTime: now})
+	resp, err := s.d.Tokens.Issue(ctx, Grant{Client: client, UserID: u.ID, Scopes: scopes, WithRefresh: true, GrantType: "login", AuthTime: now, AMR: amr})
 	if err != nil {
 		return core.TokenResponse{}, err
 	}
@@ -505,7 +566,7 @@ func (s *Accounts) revokeRefreshTokens(ctx context.Context, userID string) error
 // checkCurrentPassword confirms a password for a change to the account
 // under the same throttle as login; a mismatch names the field.
 func (s *Accounts) checkCurrentPassword(ctx context.Context, u core.User, password string) error {
-	err := s.checkPassword(ctx, u, password)
+	err := s.checkPassword(ctx, u, password, true)
 	if errors.Is(err, core.ErrInvalidCredentials) {
 		return &core.ValidationError{Fields: map[string]string{"current_password": "is incorrect"}}
 	}
@@ -675,6 +736,10 @@ func (s *Accounts) VerifyEmail(ctx context.Context, token string) (core.User, er
 		return core.User{}, &core.ValidationError{Fields: map[string]string{"token": "is required"}}
 	}
 	parts := strings.Split(token, ".")
+	if len(parts) == 4 && len(token) <= 1024 && isUUID(parts[0]) {
+		// A link that confirms a new address (RequestEmailChange).
+		return s.confirmEmailChange(ctx, parts)
+	}
 	if len(parts) != 3 || len(token) > 512 || !isUUID(parts[0]) {
 		return core.User{}, errBadVerifyToken
 	}

@@ -41,6 +41,9 @@ type AuthorizeRequest struct {
 	MaxAge      int
 	LoginHint   string
 	HintSubject string
+	// ACRValues is acr_values (Core §3.1.2.1), the authentication context
+	// classes asked for, most preferred first.
+	ACRValues []string
 	// Key identifies the authorization request: a hash of its parameters,
 	// the same for every post of its consent form.
 	Key string
@@ -66,11 +69,24 @@ func (r AuthorizeRequest) Requirements() core.SignInRequirements {
 		Fresh:   r.HasPrompt("login") || r.HasPrompt("select_account"),
 		MaxAge:  -1,
 		Subject: r.HintSubject,
+		MFA:     r.WantsMFA(),
 	}
 	if r.MaxAge >= 0 {
 		q.MaxAge = time.Duration(r.MaxAge) * time.Second
 	}
 	return q
+}
+
+// WantsMFA reports whether the request asks for a sign-in with two
+// factors (acr_values holds urn:identityd:acr:mfa): a person with a
+// second factor is asked for it even within a session (step-up).
+func (r AuthorizeRequest) WantsMFA() bool {
+	for _, v := range r.ACRValues {
+		if v == core.ACRMFA {
+			return true
+		}
+	}
+	return false
 }
 
 // maxAgeLimit bounds max_age (ten years in seconds).
@@ -102,6 +118,10 @@ func (s *Authorizations) parseOpenID(ctx context.Context, q url.Values, req *Aut
 	}
 	if req.HasPrompt("none") && len(req.Prompt) > 1 {
 		return invalidRequest("prompt=none cannot be combined with another value")
+	}
+	req.ACRValues = strings.Fields(q.Get("acr_values"))
+	if len(req.ACRValues) > 10 {
+		return invalidRequest("acr_values names at most 10 values")
 	}
 	req.MaxAge = -1
 	if v := q.Get("max_age"); v != "" {

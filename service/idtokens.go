@@ -40,7 +40,7 @@ func (s *Tokens) idToken(ctx context.Context, client core.Client, userID string,
 	claims := core.IDTokenClaims{
 		Issuer: s.cfg.Issuer, Subject: u.ID, Audience: client.ID,
 		IssuedAt: now.Unix(), ExpiresAt: exp.Unix(), AuthTime: authTime.Unix(),
-		Nonce: nonce, AtHash: TokenHash(alg, accessToken), AMR: core.SignInAMR(amr), SessionID: sid,
+		Nonce: nonce, AtHash: TokenHash(alg, accessToken), AMR: core.SignInAMR(amr), ACR: core.ACR(core.SignInAMR(amr)), SessionID: sid,
 		UserClaims: core.ClaimsOf(u, scopes),
 	}
 	payload, err := json.Marshal(claims)

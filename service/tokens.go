@@ -165,7 +165,7 @@ func (s *Tokens) Issue(ctx context.Context, g Grant) (core.TokenResponse, error)
 	if g.WithRefresh {
 		rt := core.RefreshToken{
 			Hash: s.hasher.Hash(refreshRaw), FamilyID: familyID, ClientID: g.Client.ID, UserID: g.UserID,
-			Scopes: g.Scopes, IssuedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL), AuthCodeID: g.AuthCodeID, AuthTime: g.AuthTime,
+			Scopes: g.Scopes, IssuedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL), AuthCodeID: g.AuthCodeID, AuthTime: g.AuthTime, AMR: g.AMR,
 		}
 		if err := s.refresh.CreateRefreshToken(ctx, rt); err != nil {
 			return core.TokenResponse{}, fmt.Errorf("store refresh token: %w", err)
@@ -211,8 +211,14 @@ func (s *Tokens) newAccessToken(g Grant, familyID string, now time.Time) core.Ac
 	if !g.NotAfter.IsZero() && g.NotAfter.Before(exp) {
 		exp = g.NotAfter
 	}
+	var amr []string
+	var acr string
+	if g.UserID != "" {
+		amr = core.SignInAMR(g.AMR)
+		acr = core.ACR(amr)
+	}
 	return core.AccessToken{
-		Act: g.Act, JTI: s.random.NewTimeID(), Issuer: s.cfg.Issuer, Subject: sub, Audience: aud,
+		AMR: amr, ACR: acr, Act: g.Act, JTI: s.random.NewTimeID(), Issuer: s.cfg.Issuer, Subject: sub, Audience: aud,
 		ClientID: g.Client.ID, Scopes: g.Scopes, IssuedAt: now, ExpiresAt: exp,
 		UserID: g.UserID, FamilyID: familyID, AuthCodeID: g.AuthCodeID,
 	}
@@ -281,7 +287,7 @@ func (s *Tokens) Rotate(ctx context.Context, client core.Client, raw string, sco
 	case err != nil:
 		return core.TokenResponse{}, err
 	}
-	at := s.newAccessToken(Grant{Client: client, UserID: old.UserID, Scopes: granted, AuthCodeID: old.AuthCodeID, NotAfter: old.ExpiresAt}, old.FamilyID, now)
+	at := s.newAccessToken(Grant{Client: client, UserID: old.UserID, Scopes: granted, AuthCodeID: old.AuthCodeID, NotAfter: old.ExpiresAt, AMR: old.AMR}, old.FamilyID, now)
 	if old.UserID != "" {
 		// The roles claim is that of now, read with the token
 		// (core.RefreshToken.Holder): no read of the account.
@@ -292,7 +298,7 @@ func (s *Tokens) Rotate(ctx context.Context, client core.Client, raw string, sco
 		return core.TokenResponse{}, err
 	}
 	resp := s.response(signed, nextRaw, granted, at.ExpiresAt, now)
-	if resp.IDToken, err = s.idToken(ctx, client, old.UserID, granted, "", old.SignedInAt(), nil, signed, now, at.ExpiresAt); err != nil {
+	if resp.IDToken, err = s.idToken(ctx, client, old.UserID, granted, "", old.SignedInAt(), old.AMR, signed, now, at.ExpiresAt); err != nil {
 		return core.TokenResponse{}, err
 	}
 	s.auditIssued(ctx, at, core.GrantRefreshToken, true)
@@ -359,6 +365,7 @@ func (s *Tokens) Introspect(ctx context.Context, raw string) (core.Introspection
 		return core.Introspection{
 			Active: true, Scope: core.JoinScope(t.Scopes), ClientID: t.ClientID, TokenType: "Bearer",
 			Exp: t.ExpiresAt.Unix(), Iat: t.IssuedAt.Unix(), Sub: t.Subject, Aud: t.Audience, Iss: t.Issuer, Jti: t.JTI,
+			Amr: t.AMR, Acr: t.ACR,
 		}, nil
 	}
 	rt, err := ports.FindHashed(s.hasher, raw, func(hash string) (core.RefreshToken, error) { return s.refresh.GetRefreshToken(ctx, hash) })
@@ -373,12 +380,17 @@ func (s *Tokens) Introspect(ctx context.Context, raw string) (core.Introspection
 		return core.Introspection{Active: false}, nil
 	}
 	sub := rt.UserID
+	var amr []string
+	var acr string
 	if sub == "" {
 		sub = rt.ClientID
+	} else {
+		amr = core.SignInAMR(rt.AMR)
+		acr = core.ACR(amr)
 	}
 	return core.Introspection{
 		Active: true, Scope: core.JoinScope(rt.Scopes), ClientID: rt.ClientID, TokenType: "refresh_token",
-		Exp: rt.ExpiresAt.Unix(), Iat: rt.IssuedAt.Unix(), Sub: sub, Iss: s.cfg.Issuer,
+		Exp: rt.ExpiresAt.Unix(), Iat: rt.IssuedAt.Unix(), Sub: sub, Iss: s.cfg.Issuer, Amr: amr, Acr: acr,
 	}, nil
 }
 

@@ -1,6 +1,7 @@
 package hashing_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -134,4 +135,33 @@ func TestHMACWithNext(t *testing.T) {
 		require.NoError(t, err, secret)
 		assert.Equal(t, want, got)
 	}
+}
+
+func TestAESGCMSeal(t *testing.T) {
+	t.Parallel()
+	oldKey, newKey := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+	old, err := hashing.NewAESGCM(oldKey, nil)
+	require.NoError(t, err)
+	sealed, err := old.Seal([]byte("secret"), []byte("user-1"))
+	require.NoError(t, err)
+	assert.NotContains(t, string(sealed), "secret")
+	got, err := old.Open(sealed, []byte("user-1"))
+	require.NoError(t, err)
+	assert.Equal(t, "secret", string(got))
+	_, err = old.Open(sealed, []byte("user-2"))
+	assert.Error(t, err, "bound to its owner")
+	rotated, err := hashing.NewAESGCM(newKey, oldKey)
+	require.NoError(t, err)
+	got, err = rotated.Open(sealed, []byte("user-1"))
+	require.NoError(t, err, "the previous key still opens")
+	assert.Equal(t, "secret", string(got))
+	other, err := hashing.NewAESGCM(newKey, nil)
+	require.NoError(t, err)
+	_, err = other.Open(sealed, []byte("user-1"))
+	assert.Error(t, err, "another key does not")
+	sealed[len(sealed)-1] ^= 1
+	_, err = old.Open(sealed, []byte("user-1"))
+	assert.Error(t, err, "altered")
+	_, err = hashing.NewAESGCM([]byte("short"), nil)
+	assert.Error(t, err)
 }

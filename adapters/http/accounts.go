@@ -52,6 +52,7 @@ func (h *Handler) authRoutes(api *mux.Router) {
 	api.HandleFunc("/auth/password-reset", h.requestReset).Methods(http.MethodPost)
 	api.HandleFunc("/auth/password-reset/confirm", h.confirmReset).Methods(http.MethodPost)
 	api.HandleFunc("/auth/verify-email", h.verifyEmail).Methods(http.MethodPost)
+	h.mfaRoutes(api)
 }
 
 // verifyEmail marks the address of the token's account verified
@@ -184,9 +185,16 @@ func (h *Handler) updateMe(w http.ResponseWriter, r *http.Request) {
 		LastName        *string `json:"last_name"`
 		Password        *string `json:"password"`
 		CurrentPassword *string `json:"current_password"`
+		// Email starts an e-mail change: 202, and the address changes
+		// when the link mailed to it is followed.
+		Email *string `json:"email"`
 	}
 	if err := decodeJSON(w, r, &in); err != nil {
 		h.writeError(w, r, err)
+		return
+	}
+	if in.Email != nil {
+		h.changeEmail(w, r, t.UserID, *in.Email, in.CurrentPassword, in.FirstName != nil || in.LastName != nil || in.Password != nil)
 		return
 	}
 	u, err := h.accounts.Update(r.Context(), t.UserID, service.UpdateInput{FirstName: in.FirstName, LastName: in.LastName, Password: in.Password, CurrentPassword: in.CurrentPassword})
@@ -195,6 +203,29 @@ func (h *Handler) updateMe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, toUserJSON(u))
+}
+
+// changeEmail answers PATCH /api/auth/me {email, current_password}: 202
+// with the account as it is (the old address until the link is followed).
+func (h *Handler) changeEmail(w http.ResponseWriter, r *http.Request, userID, email string, currentPassword *string, other bool) {
+	if other {
+		h.writeError(w, r, &core.ValidationError{Fields: map[string]string{"email": "is changed on its own, with current_password only"}})
+		return
+	}
+	password := ""
+	if currentPassword != nil {
+		password = *currentPassword
+	}
+	if err := h.accounts.RequestEmailChange(r.Context(), userID, email, password); err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	u, err := h.accounts.Get(r.Context(), userID)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, toUserJSON(u))
 }
 
 func (h *Handler) deleteMe(w http.ResponseWriter, r *http.Request) {

@@ -106,11 +106,26 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 	var current core.SignIn
 	if signedIn {
 		current = core.SignIn{UserID: user.ID, Time: authTime, AMR: h.sessionAMR(r, user.ID, authTime)}
+		if current.AMR == nil {
+			current.AMR = h.sessions.methods(r)
+		}
+		if req.WantsMFA() {
+			if current.SecondFactor, err = h.accounts.HasSecondFactor(ctx, user.ID); err != nil {
+				h.writeError(w, r, err)
+				return
+			}
+		}
 	}
 	if r.Method == http.MethodGet {
+		unmet := req.Requirements().Unmet(current, h.clock.Now())
 		switch {
-		case req.Requirements().Unmet(current, h.clock.Now()) == nil:
+		case unmet == nil:
 			h.afterSignIn(w, r, req, user, current)
+		case errors.Is(unmet, core.ErrMFARequired) && !req.HasPrompt("none"):
+			// Step-up: the session proved a password only.
+			h.renderCodeForm(w, r, h.accounts.StepUpToken(user), user.Email, "", http.StatusOK)
+		case errors.Is(unmet, core.ErrMFARequired):
+			h.redirectError(w, r, req, core.NewOAuthError(core.CodeInteractionRequired, "the request asks for a second factor"))
 		case req.HasPrompt("none") && signedIn && req.HintSubject != "" && req.HintSubject != user.ID:
 			// OpenID Connect Core §3.1.2.6: another person is signed in
 			// and none may be asked.
@@ -140,7 +155,11 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 		// request only when the person signed in for it; a form taken
 		// from a page that asked for the password instead proves none.
 		current.ForRequest = h.sessions.checkSignedInFor(form.Get(signedInForField), req.Key, current)
-		if req.Requirements().Unmet(current, h.clock.Now()) != nil {
+		if unmet := req.Requirements().Unmet(current, h.clock.Now()); unmet != nil {
+			if errors.Is(unmet, core.ErrMFARequired) {
+				h.renderCodeForm(w, r, h.accounts.StepUpToken(user), user.Email, "", http.StatusOK)
+				return
+			}
 			h.renderLogin(w, r, req, "", "Sign in to continue.", http.StatusOK)
 			return
 		}
@@ -154,27 +173,21 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) {
 	if !h.limitSignIn(w, r) {
 		return
 	}
-	r, device := h.withDevice(r, true)
-	user, err = h.accounts.SignIn(r.Context(), form.Get("email"), form.Get("password"), req.Client.ID, "authorization endpoint")
-	if errors.Is(err, core.ErrInvalidCredentials) {
-		h.renderLogin(w, r, req, form.Get("email"), "The email or password is incorrect.", http.StatusUnauthorized)
+	second := form.Has("mfa_token") || form.Has("enrol_token")
+	step := h.signInForm(w, r, form, req.Client.ID, "authorization endpoint", func(email, msg string, status int) {
+		h.renderLogin(w, r, req, email, msg, status)
+	})
+	if !step.Done {
 		return
 	}
-	if errors.Is(err, core.ErrAccountDisabled) {
-		h.renderLogin(w, r, req, form.Get("email"), msgAccountDisabled, http.StatusForbidden)
-		return
-	}
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	now := h.clock.Now()
-	h.sessions.start(w, user, now)
-	h.sessions.setDevice(w, device)
-	fresh := core.SignIn{UserID: user.ID, Time: now, ForRequest: true}
-	if q := req.Requirements(); q.Fresh || q.MaxAge >= 0 || q.Subject != "" {
+	user = step.User
+	// A step-up within a session proves the second factor, not the
+	// password: it is no sign-in for this request (prompt=login).
+	fresh := core.SignIn{UserID: user.ID, Time: step.Time, ForRequest: !step.StepUp, AMR: step.AMR, SecondFactor: second}
+	if q := req.Requirements(); second || q.Fresh || q.MaxAge >= 0 || q.Subject != "" || q.MFA {
 		// The request sets conditions on the sign-in, which the GET would
-		// not see met by a session alone: go on from this one.
+		// not see met by a session alone, or a second factor completed
+		// it: go on from this one.
 		h.afterSignIn(w, r, req, user, fresh)
 		return
 	}
@@ -200,6 +213,10 @@ func (h *Handler) afterSignIn(w http.ResponseWriter, r *http.Request, req servic
 	if err := req.Requirements().Unmet(signIn, h.clock.Now()); err != nil {
 		if req.HasPrompt("none") {
 			h.redirectError(w, r, req, err)
+			return
+		}
+		if errors.Is(err, core.ErrMFARequired) {
+			h.renderCodeForm(w, r, h.accounts.StepUpToken(user), user.Email, "", http.StatusOK)
 			return
 		}
 		h.renderLogin(w, r, req, "", "The application asked for another sign-in: sign in with the account it named.", http.StatusOK)

@@ -22,6 +22,9 @@ type errorBody struct {
 	Error       string            `json:"error"`
 	Description string            `json:"error_description"`
 	Fields      map[string]string `json:"fields,omitempty"`
+	// MFAToken is the mfa_token of an mfa_required answer (contract,
+	// "Second factor at sign-in").
+	MFAToken string `json:"mfa_token,omitempty"`
 }
 
 // edgeError is an error only the transport can produce (wrong method, body
@@ -99,6 +102,18 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		}
 	case errors.Is(err, core.ErrConflict):
 		status, body = http.StatusConflict, errorBody{Error: "conflict", Description: "the change conflicts with the current state, such as a scope still held by a client"}
+	case errors.Is(err, core.ErrMFARequired):
+		var c *core.MFAChallenge
+		errors.As(err, &c)
+		status, body = http.StatusUnauthorized, errorBody{Error: "mfa_required", Description: "the password is right; send a code of the second factor to /api/auth/login/mfa with this mfa_token within 5 minutes"}
+		if c != nil {
+			body.MFAToken = c.Token
+		}
+	case errors.Is(err, core.ErrMFAEnrollmentRequired):
+		status, body = http.StatusForbidden, errorBody{Error: "mfa_enrollment_required", Description: "this account must have a second factor; sign in in a browser to set one up"}
+	case errors.Is(err, core.ErrInvalidMFACode):
+		status, body = http.StatusUnauthorized, errorBody{Error: "invalid_credentials", Description: "the code is incorrect or already used, or the sign-in has expired"}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="identityd"`)
 	case errors.Is(err, core.ErrInvalidCredentials):
 		status, body = http.StatusUnauthorized, errorBody{Error: "invalid_credentials", Description: "the email or password is incorrect"}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="identityd"`)

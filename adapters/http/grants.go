@@ -1,13 +1,11 @@
 package http
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 
 	"github.com/gorilla/mux"
 
-	"github.com/identityd/identityd/core"
 	"github.com/identityd/identityd/grants"
 )
 
@@ -68,23 +66,12 @@ func (h *Handler) grantPage(p grants.PageHandler) http.Handler {
 				h.renderSignIn(w, r, "", "", http.StatusOK)
 				return
 			}
-			r, device := h.withDevice(r, true)
-			user, err := h.accounts.SignIn(r.Context(), raw.Get("email"), raw.Get("password"), "", r.URL.Path)
-			if errors.Is(err, core.ErrInvalidCredentials) {
-				h.renderSignIn(w, r, raw.Get("email"), "The email or password is incorrect.", http.StatusUnauthorized)
-				return
+			step := h.signInForm(w, r, raw, "", r.URL.Path, func(email, msg string, status int) {
+				h.renderSignIn(w, r, email, msg, status)
+			})
+			if step.Done {
+				http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
 			}
-			if errors.Is(err, core.ErrAccountDisabled) {
-				h.renderSignIn(w, r, raw.Get("email"), msgAccountDisabled, http.StatusForbidden)
-				return
-			}
-			if err != nil {
-				h.writeError(w, r, err)
-				return
-			}
-			h.sessions.start(w, user, h.clock.Now())
-			h.sessions.setDevice(w, device)
-			http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
 			return
 		}
 		if _, _, authTime, ok := h.sessions.userID(r, h.clock.Now()); ok {

@@ -155,6 +155,7 @@ func (h *Handler) routes() {
 	r.HandleFunc("/.well-known/jwks.json", h.jwks).Methods(http.MethodGet)
 	h.docsRoutes(r)
 	h.peopleRoutes(r)
+	h.accountRoutes(r)
 
 	// RFC 6749 §3.2: the token endpoint answers every method, so a GET gets
 	// an OAuth error rather than a bare 405.

@@ -40,9 +40,12 @@ func (h *Handler) openIDMetadata(iss string) map[string]any {
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": core.IDTokenAlgorithms(),
 		"claims_supported": []string{
-			"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "amr", "sid",
+			"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "amr", "acr", "sid",
 			"name", "given_name", "family_name", "updated_at", "email", "email_verified",
 		},
+		// Core §2 acr: a password alone, or two factors
+		// (acr_values=urn:identityd:acr:mfa asks for them).
+		"acr_values_supported":             core.ACRValuesSupported,
 		"claims_parameter_supported":       false,
 		"request_parameter_supported":      false,
 		"request_uri_parameter_supported":  false,

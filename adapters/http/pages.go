@@ -48,7 +48,7 @@ func newPages(brand Brand) (*pages, error) {
 	brand = brand.withDefaults()
 	p := &pages{byName: map[string]*template.Template{}}
 	funcs := template.FuncMap{"brand": func() Brand { return brand }, "stylesheet": func() string { return p.cssPath }}
-	for _, name := range []string{"login", "consent", "error", "grant", "index", "register", "reset", "reset_confirm", "notice", "logout", "confirm"} {
+	for _, name := range []string{"login", "consent", "error", "grant", "index", "register", "reset", "reset_confirm", "notice", "logout", "confirm", "mfa", "mfa_enrol", "recovery_codes", "account_security"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(pageFS, "pages/base.html", "pages/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse page %s: %w", name, err)

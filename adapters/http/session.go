@@ -101,7 +101,18 @@ func (s *sessions) cookie(name, value string, maxAge int) *http.Cookie {
 // OpenID Connect, kept to the millisecond so a sign-in right after a
 // sign-out is told apart from the sessions it ended).
 func (s *sessions) start(w http.ResponseWriter, u core.User, now time.Time) {
-	payload := strings.Join([]string{u.ID, strconv.FormatInt(now.Add(s.cfg.TTL).Unix(), 10), s.passwordTag(u), strconv.FormatInt(now.UnixMilli(), 10)}, "|")
+	s.startWith(w, u, now, nil)
+}
+
+// startWith is start for a sign-in by the methods amr (RFC 8176; nil: a
+// password), which the cookie keeps for the amr and acr of the codes it
+// yields and for step-up (acr_values).
+func (s *sessions) startWith(w http.ResponseWriter, u core.User, now time.Time, amr []string) {
+	parts := []string{u.ID, strconv.FormatInt(now.Add(s.cfg.TTL).Unix(), 10), s.passwordTag(u), strconv.FormatInt(now.UnixMilli(), 10)}
+	if len(amr) > 0 {
+		parts = append(parts, strings.Join(amr, " "))
+	}
+	payload := strings.Join(parts, "|")
 	value := b64([]byte(payload)) + "." + b64(s.mac("session", payload))
 	http.SetCookie(w, s.cookie(s.sessionCookie, value, int(s.cfg.TTL/time.Second)))
 }
@@ -128,7 +139,7 @@ func (s *sessions) userID(r *http.Request, now time.Time) (id, tag string, authT
 		return "", "", time.Time{}, false
 	}
 	parts := strings.Split(string(raw), "|")
-	if len(parts) != 4 {
+	if len(parts) != 4 && len(parts) != 5 {
 		return "", "", time.Time{}, false
 	}
 	exp, err := strconv.ParseInt(parts[1], 10, 64)
@@ -140,6 +151,26 @@ func (s *sessions) userID(r *http.Request, now time.Time) (id, tag string, authT
 		return "", "", time.Time{}, false
 	}
 	return parts[0], parts[2], time.UnixMilli(at).UTC(), true
+}
+
+// methods returns the amr of the browser's session (RFC 8176): what
+// startWith recorded, else a password. Call it after userID accepted the
+// cookie.
+func (s *sessions) methods(r *http.Request) []string {
+	c, err := r.Cookie(s.sessionCookie)
+	if err != nil {
+		return nil
+	}
+	enc, _, _ := strings.Cut(c.Value, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(enc)
+	if err != nil {
+		return nil
+	}
+	parts := strings.Split(string(raw), "|")
+	if len(parts) != 5 {
+		return []string{core.AMRPassword}
+	}
+	return strings.Fields(parts[4])
 }
 
 // valid reports whether a session's password tag still matches u.

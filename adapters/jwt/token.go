@@ -28,7 +28,12 @@ type claims struct {
 	ClientID  string             `json:"client_id"`
 	Scope     string             `json:"scope,omitempty"`
 	Act       *core.Actor        `json:"act,omitempty"`
-	Roles     []string           `json:"roles,omitempty"`
+	// AMR and ACR are OpenID Connect Core §2's amr and acr of the
+	// person's sign-in (RFC 8176 values), carried so introspection can
+	// tell them without a store round trip.
+	AMR   []string `json:"amr,omitempty"`
+	ACR   string   `json:"acr,omitempty"`
+	Roles []string `json:"roles,omitempty"`
 }
 
 // header is the JOSE header of RFC 7515 §4; kid is set by the signers
@@ -52,6 +57,7 @@ func encodeClaims(t core.AccessToken) ([]byte, error) {
 		Issuer: t.Issuer, Subject: t.Subject, Audience: t.Audience,
 		ExpiresAt: t.ExpiresAt.Unix(), IssuedAt: t.IssuedAt.Unix(), JTI: t.JTI,
 		ClientID: t.ClientID, Scope: core.JoinScope(t.Scopes), NotBefore: unixOrZero(t.NotBefore), Act: t.Act,
+		AMR: t.AMR, ACR: t.ACR,
 		Roles: t.Roles,
 	})
 	if err != nil {
@@ -112,6 +118,7 @@ func decodeClaims(b64Payload string) (core.AccessToken, error) {
 	t := core.AccessToken{
 		JTI: c.JTI, Issuer: c.Issuer, Subject: c.Subject, Audience: []string(c.Audience), ClientID: c.ClientID,
 		Scopes: scopes, IssuedAt: time.Unix(c.IssuedAt, 0).UTC(), ExpiresAt: time.Unix(c.ExpiresAt, 0).UTC(), Act: c.Act,
+		AMR: c.AMR, ACR: c.ACR,
 		Roles: c.Roles,
 	}
 	if c.NotBefore != 0 {

@@ -43,3 +43,9 @@ func (m *Log) SendEmailVerification(ctx context.Context, email, token string, tt
 	m.logger.LogAttrs(ctx, slog.LevelInfo, "e-mail verification; no mail service is configured, so no mail was sent", attrs...)
 	return nil
 }
+
+// SendNotice implements ports.Mailer: one log line naming the subject.
+func (m *Log) SendNotice(ctx context.Context, email, subject, _ string) error {
+	m.logger.LogAttrs(ctx, slog.LevelInfo, "security notice; no mail service is configured, so no mail was sent", slog.String("to", email), slog.String("subject", subject))
+	return nil
+}

@@ -122,6 +122,15 @@ func (m *SMTP) SendEmailVerification(ctx context.Context, email, token string, t
 	return m.send(ctx, msg)
 }
 
+// SendNotice implements ports.Mailer.
+func (m *SMTP) SendNotice(ctx context.Context, email, subject, text string) error {
+	msg, err := m.tmpl.renderNotice(email, subject, text)
+	if err != nil {
+		return err
+	}
+	return m.send(ctx, msg)
+}
+
 // send delivers one message. Errors name the server, never the
 // credentials or the message.
 func (m *SMTP) send(ctx context.Context, msg Message) error {

@@ -43,6 +43,8 @@ type Templates struct {
 	brand Brand
 	text  map[string]*texttemplate.Template
 	html  map[string]*htmltemplate.Template
+	// notice is the HTML of security notices.
+	notice *htmltemplate.Template
 }
 
 // Brand is the name and colour every mail carries (BRAND_NAME,
@@ -92,6 +94,11 @@ func NewTemplates(base string, opts ...Option) (*Templates, error) {
 		}
 		t.text[k.name], t.html[k.name] = tt, ht
 	}
+	nt, err := htmltemplate.ParseFS(templateFS, "templates/layout.html", "templates/notice.html")
+	if err != nil {
+		return nil, fmt.Errorf("mail template notice: %w", err)
+	}
+	t.notice = nt
 	return t, nil
 }
 
@@ -109,6 +116,20 @@ func (t *Templates) render(k kind, email, token string, ttlMinutes int) (Message
 		return Message{}, fmt.Errorf("render %s: %w", k.name, err)
 	}
 	return Message{To: email, Subject: k.subject, Text: text.String(), HTML: html.String()}, nil
+}
+
+// renderNotice makes a security notice: the text as it is, and in HTML
+// in the layout of every mail.
+func (t *Templates) renderNotice(email, subject, text string) (Message, error) {
+	data := struct {
+		Subject, Email, Site, Text string
+		Brand                      Brand
+	}{subject, email, t.site, text, t.brand}
+	var body bytes.Buffer
+	if err := t.notice.ExecuteTemplate(&body, "layout", data); err != nil {
+		return Message{}, fmt.Errorf("render notice: %w", err)
+	}
+	return Message{To: email, Subject: subject, Text: text + "\n\n-- " + t.site + "\n", HTML: body.String()}, nil
 }
 
 // validFor says a lifetime in minutes the way a person reads it.

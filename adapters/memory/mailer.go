@@ -14,12 +14,16 @@ type SentMail struct {
 	To         string
 	Token      string
 	TTLMinutes int
+	// Subject and Text are those of a MailNotice.
+	Subject string
+	Text    string
 }
 
 // Kinds of SentMail.
 const (
 	MailPasswordReset = "password-reset"
 	MailVerifyEmail   = "verify-email"
+	MailNotice        = "notice"
 )
 
 // Mailer records the mail it is asked to send, for tests to read.
@@ -46,6 +50,14 @@ func (m *Mailer) SendEmailVerification(_ context.Context, email, token string, t
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.sent = append(m.sent, SentMail{Kind: MailVerifyEmail, To: email, Token: token, TTLMinutes: ttlMinutes})
+	return nil
+}
+
+// SendNotice implements ports.Mailer.
+func (m *Mailer) SendNotice(_ context.Context, email, subject, text string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent = append(m.sent, SentMail{Kind: MailNotice, To: email, Subject: subject, Text: text})
 	return nil
 }
 

@@ -23,6 +23,7 @@ type Store struct {
 	codes   map[string]core.AuthCode
 	resets  map[string]core.PasswordReset
 	devices map[string]map[string]core.LoginDevice // user id -> key -> device
+	factors map[string]core.Factors                // user id -> second factors
 	audit   auditLog
 	// consents are people's remembered consents (consents.go).
 	consents map[consentKey]core.Consent
@@ -60,6 +61,7 @@ func NewStore() *Store {
 		codes:    map[string]core.AuthCode{},
 		resets:   map[string]core.PasswordReset{},
 		devices:  map[string]map[string]core.LoginDevice{},
+		factors:  map[string]core.Factors{},
 		tokens:   newTokenTable(),
 		interned: newInterner(),
 	}

@@ -60,6 +60,11 @@ func TestDeviceCodes(t *testing.T) {
 	})
 }
 
+func TestFactors(t *testing.T) {
+	t.Parallel()
+	porttest.RunFactorTests(t, func(*testing.T) porttest.FactorStore { return memory.NewStore() })
+}
+
 func TestIdentityProviders(t *testing.T) {
 	t.Parallel()
 	porttest.RunIdentityProviderTests(t, func(*testing.T) porttest.IdentityProviderFixture {

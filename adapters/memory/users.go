@@ -86,6 +86,7 @@ func (s *Store) DeleteUser(_ context.Context, id string) error {
 	delete(s.users, id)
 	delete(s.emails, u.Email)
 	delete(s.devices, id)
+	delete(s.factors, id)
 	s.forgetConsents(id, "")
 	for k, t := range s.refresh {
 		if t.UserID == id {

@@ -28,9 +28,7 @@ func (r loginDeviceRow) device() core.LoginDevice {
 	}
 }
 
-const loginDeviceColumns = `user_id, device_key, failed_logins, locked_until, last_login_at`
-
-// loginDeviceSelect reads loginDeviceColumns with the times through
+// loginDeviceSelect reads a login device's columns with the times through
 // finiteTime, so 'infinity' set by hand in SQL is read, not a scan error.
 var loginDeviceSelect = `user_id, device_key, failed_logins, ` + finiteTime("locked_until") + `, ` + finiteTime("last_login_at")
 

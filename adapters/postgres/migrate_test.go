@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/identityd/identityd/adapters/postgres"
 	"github.com/identityd/identityd/adapters/postgres/pgtest"
+	"github.com/identityd/identityd/migrations"
 )
 
 func openSchema(t *testing.T, dsn string) *postgres.DB {
@@ -34,6 +36,22 @@ func tableCount(t *testing.T, db *postgres.DB) int {
 	return n
 }
 
+// createdTables counts the tables the migrations' Up sections create, so
+// a new migration with a table does not change this test.
+func createdTables(t *testing.T) int {
+	t.Helper()
+	names, err := fs.Glob(migrations.FS, "*.sql")
+	require.NoError(t, err)
+	n := 0
+	for _, name := range names {
+		b, err := fs.ReadFile(migrations.FS, name)
+		require.NoError(t, err)
+		up, _, _ := strings.Cut(string(b), "-- +goose Down")
+		n += strings.Count(up, "CREATE TABLE ") - strings.Count(up, "DROP TABLE ")
+	}
+	return n
+}
+
 func TestMigrateUpDownUp(t *testing.T) {
 	t.Parallel()
 	db := openSchema(t, pgtest.NewEmptySchema(t))
@@ -43,7 +61,7 @@ func TestMigrateUpDownUp(t *testing.T) {
 	require.NoError(t, postgres.Migrate(ctx, db, postgres.MigrateUp, &out))
 	assert.Contains(t, out.String(), "migrated up")
 	tables := tableCount(t, db)
-	assert.Equal(t, 17, tables, "secret_uses (00135) is the 14th, consents (00103) the 15th, identity_providers and user_identities (00120) the 16th and 17th")
+	assert.Equal(t, createdTables(t), tables)
 
 	out.Reset()
 	require.NoError(t, postgres.Migrate(ctx, db, postgres.MigrateUp, &out))
@@ -141,7 +159,7 @@ func TestSchemaNaming(t *testing.T) {
 			t.Errorf("unexpected constraint %s (%s): unique keys are unique indexes named idx_", c.Name, c.Type)
 		}
 	}
-	assert.Equal(t, 12, fks)
+	assert.Equal(t, 15, fks)
 }
 
 // leadingColumns reports whether the columns of fk are the first columns

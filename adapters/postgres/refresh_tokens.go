@@ -12,13 +12,13 @@ import (
 	"github.com/identityd/identityd/core"
 )
 
-const refreshTokenColumns = `hash, family_id, client_id, user_id, scopes, auth_code_id, issued_at, expires_at, rotated_at, revoked_at, auth_time`
+const refreshTokenColumns = `hash, family_id, client_id, user_id, scopes, auth_code_id, issued_at, expires_at, rotated_at, revoked_at, auth_time, amr`
 
 // refreshTokenSelect reads refreshTokenColumns with the times through
 // finiteTime, so 'infinity' written by hand in SQL is read, not a scan
 // error.
 var refreshTokenSelect = `hash, family_id, client_id, user_id, scopes, auth_code_id, ` + finiteTime("issued_at") + `, ` +
-	finiteTime("expires_at") + `, ` + finiteTime("rotated_at") + `, ` + finiteTime("revoked_at") + `, ` + finiteTime("auth_time")
+	finiteTime("expires_at") + `, ` + finiteTime("rotated_at") + `, ` + finiteTime("revoked_at") + `, ` + finiteTime("auth_time") + `, amr`
 
 // holderJoin reads, next to a refresh token, the standing of its person
 // (core.Standing) in the same statement: a refresh checks the person
@@ -55,15 +55,18 @@ func scanRefreshToken(row interface{ Scan(...any) error }, extra ...any) (core.R
 	var (
 		t                          core.RefreshToken
 		userID, authCodeID         sql.NullString
-		scopes                     pq.StringArray
+		scopes, amr                pq.StringArray
 		rotated, revoked, authTime sql.NullTime
 	)
 	dest := append([]any{&t.Hash, &t.FamilyID, &t.ClientID, &userID, &scopes, &authCodeID, &t.IssuedAt, &t.ExpiresAt,
-		&rotated, &revoked, &authTime}, extra...)
+		&rotated, &revoked, &authTime, &amr}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return core.RefreshToken{}, err
 	}
 	t.UserID, t.AuthCodeID, t.Scopes = userID.String, authCodeID.String, scopes
+	if len(amr) > 0 {
+		t.AMR = amr
+	}
 	t.IssuedAt, t.ExpiresAt = t.IssuedAt.UTC(), t.ExpiresAt.UTC()
 	t.RotatedAt, t.RevokedAt, t.AuthTime = fromNullTime(rotated), fromNullTime(revoked), fromNullTime(authTime)
 	return t, nil
@@ -71,7 +74,7 @@ func scanRefreshToken(row interface{ Scan(...any) error }, extra ...any) (core.R
 
 func refreshTokenArgs(t core.RefreshToken) []any {
 	return []any{t.Hash, t.FamilyID, t.ClientID, nullString(t.UserID), pq.StringArray(t.Scopes), nullString(t.AuthCodeID),
-		t.IssuedAt, t.ExpiresAt, nullTime(t.RotatedAt), nullTime(t.RevokedAt), nullTime(t.AuthTime)}
+		t.IssuedAt, t.ExpiresAt, nullTime(t.RotatedAt), nullTime(t.RevokedAt), nullTime(t.AuthTime), pq.StringArray(t.AMR)}
 }
 
 // CreateRefreshToken implements ports.RefreshTokenRepository. Its client
@@ -86,17 +89,18 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t core.RefreshToken) err
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	_, err := s.exec(ctx, `INSERT INTO refresh_tokens (`+refreshTokenColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, refreshTokenArgs(t)...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, refreshTokenArgs(t)...)
 	return translate(ctx, err, "create refresh token")
 }
 
 // insertRefreshTokensSQL inserts a batch given as one array per column and
 // returns the hashes that were new.
 const insertRefreshTokensSQL = `INSERT INTO refresh_tokens (` + refreshTokenColumns + `)
-	SELECT hash, family_id, client_id, user_id, scopes::text[], auth_code_id, issued_at, expires_at, rotated_at, revoked_at, auth_time
+	SELECT hash, family_id, client_id, user_id, scopes::text[], auth_code_id, issued_at, expires_at, rotated_at, revoked_at, auth_time,
+		NULLIF(amr, '{}')::text[]
 	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-		$7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[])
-		AS t(hash, family_id, client_id, user_id, scopes, auth_code_id, issued_at, expires_at, rotated_at, revoked_at, auth_time)
+		$7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::timestamptz[], $12::text[])
+		AS t(hash, family_id, client_id, user_id, scopes, auth_code_id, issued_at, expires_at, rotated_at, revoked_at, auth_time, amr)
 	ON CONFLICT (hash) DO NOTHING RETURNING hash`
 
 // insertRefreshTokens inserts tokens (distinct hashes) in one statement and
@@ -109,6 +113,7 @@ func (s *Store) insertRefreshTokens(ctx context.Context, tokens []core.RefreshTo
 		newArrayLiteral(n, 36), newArrayLiteral(n, 24), newArrayLiteral(n, 44)
 	issued, expires, rotated, revoked, authTime := newArrayLiteral(n, 32), newArrayLiteral(n, 32), newArrayLiteral(n, 4),
 		newArrayLiteral(n, 4), newArrayLiteral(n, 32)
+	amr := newArrayLiteral(n, 8)
 	for _, t := range tokens {
 		hash.text(t.Hash)
 		family.text(t.FamilyID)
@@ -121,10 +126,11 @@ func (s *Store) insertRefreshTokens(ctx context.Context, tokens []core.RefreshTo
 		rotated.nullTime(t.RotatedAt)
 		revoked.nullTime(t.RevokedAt)
 		authTime.nullTime(t.AuthTime)
+		amr.array(t.AMR)
 	}
 	what := fmt.Sprintf("create %d refresh tokens", n)
 	rows, err := s.query(ctx, insertRefreshTokensSQL, hash.String(), family.String(), client.String(), user.String(),
-		scopes.String(), code.String(), issued.String(), expires.String(), rotated.String(), revoked.String(), authTime.String())
+		scopes.String(), code.String(), issued.String(), expires.String(), rotated.String(), revoked.String(), authTime.String(), amr.String())
 	if err != nil {
 		return nil, translate(ctx, err, what)
 	}
@@ -151,7 +157,7 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash string) (core.RefreshT
 }
 
 // rotateRefreshToken marks the token hash rotated at $3 (keeping an earlier
-// rotation time) and inserts its successor ($4...$14), in one statement and
+// rotation time) and inserts its successor ($4...$15), in one statement and
 // only while the row is still the version read ($2, its xmin): a concurrent
 // rotation or revocation since makes it match no row, and the statement
 // return none.
@@ -162,7 +168,7 @@ const rotateRefreshToken = `WITH rotated AS (
 ), successor AS (
 	INSERT INTO refresh_tokens (` + refreshTokenColumns + `)
 	SELECT $4::text, $5::text, $6::text, $7::text, $8::text[], $9::text,
-		$10::timestamptz, $11::timestamptz, $12::timestamptz, $13::timestamptz, $14::timestamptz
+		$10::timestamptz, $11::timestamptz, $12::timestamptz, $13::timestamptz, $14::timestamptz, $15::text[]
 	FROM rotated
 )
 SELECT 1 FROM rotated`

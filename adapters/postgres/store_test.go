@@ -55,6 +55,15 @@ func TestDeviceCodes(t *testing.T) {
 	})
 }
 
+func TestFactors(t *testing.T) {
+	t.Parallel()
+	pgtest.URL(t)
+	porttest.RunFactorTests(t, func(t *testing.T) porttest.FactorStore {
+		s, _ := newStore(t, postgres.StoreOptions{})
+		return s
+	})
+}
+
 func TestIdentityProviders(t *testing.T) {
 	t.Parallel()
 	pgtest.URL(t)

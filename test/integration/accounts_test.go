@@ -216,7 +216,8 @@ func TestMe(t *testing.T) {
 		{"wrong current password", map[string]any{"password": "New-Password-42!", "current_password": "wrong-password-1"}, "current_password", "is incorrect"},
 		{"weak new password", map[string]any{"password": "letmein", "current_password": userPassword}, "password", "must be at least 8 characters"},
 		{"common new password", map[string]any{"password": "iloveyou1", "current_password": userPassword}, "password", "is one of the most commonly used passwords; choose another"},
-		{"unknown field", map[string]any{"email": "new@example.com"}, "email", "is not a known field"},
+		{"unknown field", map[string]any{"nickname": "Ada"}, "nickname", "is not a known field"},
+		{"a new e-mail without the current password", map[string]any{"email": "new@example.com"}, "current_password", "is required to change the e-mail address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -92,7 +92,7 @@ func TestIntrospectionInactive(t *testing.T) {
 
 	forged, err := jwt.NewHS256([]byte("Another-Key-0123456789-abcdefghijklm!")).Sign(t.Context(), core.AccessToken{
 		JTI: "x", Issuer: s.Config.IssuerURL, Subject: id, Audience: []string{s.Config.IssuerURL}, ClientID: id,
-		Scopes: []string{"a"}, IssuedAt: s.Clock.Now(), ExpiresAt: s.Clock.Now().Add(time.Hour),
+		Scopes: []string{"a"}, IssuedAt: s.Clock.Now(), ExpiresAt: s.Clock.Now().Add(10 * time.Minute),
 	})
 	require.NoError(t, err)
 	tests := []struct {

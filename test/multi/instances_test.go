@@ -85,6 +85,52 @@ func runSharedStore(t *testing.T, a, b node) {
 		within(t, healthyBound, "a rejects that access token", func() bool { return !a.active(t, access) })
 	})
 
+	t.Run("a session ended or a person disabled on one is inactive on the other within the bound", func(t *testing.T) {
+		email := fmt.Sprintf("grace-%d@example.com", time.Now().UnixNano())
+		const password = "Compiler-A-0-1952"
+		r := b.api(t, http.MethodPost, "/api/users", admin, map[string]any{"email": email, "first_name": "Grace", "last_name": "Hopper", "password": password})
+		require.Equal(t, http.StatusCreated, r.status, r.raw)
+		id := r.str("id")
+		signIn := func(n node) reply {
+			return n.api(t, http.MethodPost, "/api/auth/login", "", map[string]string{"email": email, "password": password})
+		}
+		r = signIn(a)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		laptop := r.str("access_token")
+		r = signIn(b)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		phone := r.str("access_token")
+		require.True(t, b.active(t, laptop))
+
+		r = a.api(t, http.MethodGet, "/api/auth/me/sessions", laptop, nil)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		var session string
+		for _, it := range r.body["items"].([]any) {
+			if it := it.(map[string]any); it["current"] == true {
+				session = it["id"].(string)
+			}
+		}
+		require.NotEmpty(t, session)
+		r = a.api(t, http.MethodDelete, "/api/users/"+id+"/sessions/"+session, admin, nil)
+		require.Equal(t, http.StatusNoContent, r.status, r.raw)
+		assert.False(t, a.active(t, laptop), "where it was ended: at once")
+		within(t, healthyBound, "b rejects the ended session's token", func() bool { return !b.active(t, laptop) })
+		assert.True(t, b.active(t, phone), "the other session goes on")
+
+		r = b.api(t, http.MethodPatch, "/api/users/"+id, admin, map[string]any{"disabled": true})
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		within(t, healthyBound, "a rejects the disabled person's token", func() bool { return !a.active(t, phone) })
+		r = a.api(t, http.MethodGet, "/api/auth/me", phone, nil)
+		assert.Equal(t, http.StatusUnauthorized, r.status, r.raw)
+		r = signIn(a)
+		assert.Equal(t, http.StatusForbidden, r.status, r.raw)
+
+		r = a.api(t, http.MethodPatch, "/api/users/"+id, admin, map[string]any{"disabled": false})
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		r = signIn(b)
+		assert.Equal(t, http.StatusOK, r.status, "enabled again, on every instance: %s", r.raw)
+	})
+
 	t.Run("a token revoked on one is inactive on the other within the bound", func(t *testing.T) {
 		id, secret := b.newClient(t, admin)
 		for _, tt := range []struct {

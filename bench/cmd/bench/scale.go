@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,17 +26,23 @@ import (
 // scaleSizes are the row counts the scale run seeds.
 type scaleSizes struct {
 	tokens, clients, users, refresh, codes int
+	// audit is the number of audit events: ten per access token, 10^7 at
+	// the default size.
+	audit int
 }
 
 // scaleRun is the scale run's findings, for its report.
 type scaleRun struct {
-	sizes    scaleSizes
-	seed     []timing
-	latency  []latencyPair
-	explains []explained
-	janitor  janitorResult
-	err      error
-	notes    []string
+	sizes   scaleSizes
+	seed    []timing
+	latency []latencyPair
+	// auditQuery is GET /api/audit-events?user_id= on the empty and the
+	// seeded store (issue 18: p50 within 20 ms and within 2x).
+	auditQuery *latencyPair
+	explains   []explained
+	janitor    janitorResult
+	err        error
+	notes      []string
 }
 
 type timing struct {
@@ -79,7 +87,7 @@ func (b *bench) runScale(ctx context.Context) error {
 		return errors.New("the scale run needs BENCH_DATABASE_URL and BENCH_REDIS_URL")
 	}
 	sr := &scaleRun{sizes: scaleSizes{tokens: b.opts.scaleTokens, clients: b.opts.scaleTokens / 10, users: b.opts.scaleTokens / 10,
-		refresh: b.opts.scaleTokens / 10, codes: b.opts.scaleTokens / 10}}
+		refresh: b.opts.scaleTokens / 10, codes: b.opts.scaleTokens / 10, audit: b.opts.scaleTokens * 10}}
 	start := time.Now()
 	if err := b.build(ctx); err != nil {
 		return err
@@ -143,6 +151,15 @@ func (b *bench) scale(ctx context.Context, sr *scaleRun, dbURL string, env map[s
 		}
 		empty = append(empty, r)
 	}
+	logf("scale: GET /api/audit-events?user_id= on the empty store")
+	aq, err := prepAuditQuery(ctx, b, t)
+	if err != nil {
+		return err
+	}
+	auditEmpty, err := b.latency(ctx, t, aq)
+	if err != nil {
+		return fmt.Errorf("audit query: %w", err)
+	}
 	db, err := sql.Open("postgres", dbURL)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", dbURL, err)
@@ -151,6 +168,16 @@ func (b *bench) scale(ctx context.Context, sr *scaleRun, dbURL string, env map[s
 	if err := b.seed(ctx, sr, db); err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
+	logf("scale: GET /api/audit-events?user_id= on %d audit events", sr.sizes.audit)
+	if aq, err = prepAuditQuery(ctx, b, t); err != nil { // a fresh token: seeding outlasts one
+		return err
+	}
+	auditLarge, err := b.latency(ctx, t, aq)
+	if err != nil {
+		return fmt.Errorf("audit query: %w", err)
+	}
+	sr.auditQuery = &latencyPair{scenario: "GET /api/audit-events?user_id=", empty: auditEmpty, large: auditLarge,
+		emptyRPS: rps(auditEmpty), largeRPS: rps(auditLarge)}
 	for i, pl := range plans {
 		logf("scale: %s on the seeded store", pl.name)
 		r, err := b.latency(ctx, t, pl.p)
@@ -294,6 +321,13 @@ func (b *bench) seed(ctx context.Context, sr *scaleRun, db *sql.DB) error {
 				return []any{randomUUID(), "http://localhost", sub, "{http://localhost}", client, "{" + benchScope + "}", user, family, issued, issued.Add(15 * time.Minute), revoked}
 			}},
 	}
+	steps = append(steps, struct {
+		table string
+		cols  []string
+		n     int
+		row   func(i int) []any
+	}{"audit_events", []string{"id", "type", "actor_type", "actor_id", "subject_id", "user_id", "client_id", "ip", "user_agent", "request_id", "success", "detail", "created_at"}, z.audit,
+		func(i int) []any { return seedAuditEvent(i, z, now) }})
 	for _, s := range steps {
 		logf("scale: COPY %d rows into %s", s.n, s.table)
 		t0 := time.Now()
@@ -310,12 +344,32 @@ func (b *bench) seed(ctx context.Context, sr *scaleRun, db *sql.DB) error {
 	return nil
 }
 
+// seedAuditTypes are the event types of the seeded audit log, in the
+// proportions of a busy server: mostly issuance.
+var seedAuditTypes = []string{"token.issued", "token.issued", "token.issued", "token.issued", "login.succeeded",
+	"token.issued", "login.failed", "token.revoked", "client.updated", "consent.granted"}
+
+// seedAuditEvent is the i-th of the seeded audit events, spread over the
+// last 30 days: nine in ten concern a person (each seeded person has about
+// a hundred at the default size), every one a client.
+func seedAuditEvent(i int, z scaleSizes, now time.Time) []any {
+	at := now.Add(-30 * 24 * time.Hour).Add(time.Duration(i) * (30 * 24 * time.Hour / time.Duration(max(z.audit, 1))))
+	typ := seedAuditTypes[i%len(seedAuditTypes)]
+	client, user, actorType, actor := seedClient(i%z.clients), "", "client", seedClient(i%z.clients)
+	if i%10 != 9 {
+		user = seedUser(i % z.users)
+		actorType, actor = "user", user
+	}
+	return []any{randomUUID(), typ, actorType, actor, randomUUID(), user, client, "192.0.2.1", "bench", randomUUID(), i%7 != 6, "", at}
+}
+
 // The hot queries, as adapters/postgres sends them (clients.go,
 // access_tokens.go, refresh_tokens.go, auth_codes.go, users.go,
 // purge.go, store.go filterWhere), with seeded rows' values in place of
 // the parameters.
 func hotQueries(now string) []struct{ name, query string } {
 	const atCols = `jti, issuer, subject, audience, client_id, scopes, user_id, family_id, auth_code_id, issued_at, expires_at, revoked_at`
+	const auditCols = `id, type, actor_type, actor_id, subject_id, user_id, client_id, ip, user_agent, request_id, success, detail, details, created_at`
 	const rtCols = `hash, family_id, client_id, user_id, scopes, auth_code_id, issued_at, expires_at, rotated_at, revoked_at, auth_time`
 	revokeBy := func(cond string) string {
 		return `UPDATE access_tokens SET revoked_at = ` + now + ` WHERE revoked_at IS NULL AND expires_at > ` + now + ` AND ` + cond + ` RETURNING ` + atCols
@@ -340,6 +394,17 @@ func hotQueries(now string) []struct{ name, query string } {
 		{"code lookup by hash (redemption, with the row version)", `SELECT hash, client_id, user_id, redirect_uri, scopes, code_challenge, code_challenge_method, issued_at, expires_at, redeemed_at, xmin::text FROM authorization_codes WHERE hash = '` + seedHash("code", 4242) + `'`},
 		{"code redemption (over the version read)", `UPDATE authorization_codes SET redeemed_at = ` + now + ` WHERE hash = '` + seedHash("code", 4242) + `' AND xmin = '1'::xid RETURNING hash`},
 		{"user by email (login)", `SELECT id, email, password_hash, first_name, last_name, roles, failed_logins, locked_until, created_at, updated_at FROM users WHERE lower(email) = lower('` + seedEmail(4242) + `')`},
+		{"audit events of a person (first page, newest first)", `SELECT ` + auditCols + ` FROM audit_events WHERE user_id = '` + seedUser(4242) + `' ORDER BY created_at DESC, id DESC LIMIT 51`},
+		{"audit events of a person (a later page, keyset)", `SELECT ` + auditCols + ` FROM audit_events WHERE user_id = '` + seedUser(4242) + `' AND (created_at, id) < (` + now + ` - interval '10 days', 'z') ORDER BY created_at DESC, id DESC LIMIT 51`},
+		{"audit events of a client", `SELECT ` + auditCols + ` FROM audit_events WHERE client_id = '` + seedClient(4242) + `' ORDER BY created_at DESC, id DESC LIMIT 51`},
+		{"audit events of a type", `SELECT ` + auditCols + ` FROM audit_events WHERE type = 'client.updated' ORDER BY created_at DESC, id DESC LIMIT 51`},
+		{"audit events of a type family (type by type)", `WITH RECURSIVE types(type) AS (
+	SELECT min(type) FROM audit_events WHERE type >= 'token.' AND type < 'token/'
+	UNION ALL
+	SELECT (SELECT min(type) FROM audit_events WHERE type > types.type AND type < 'token/') FROM types WHERE types.type IS NOT NULL)
+	SELECT e.* FROM types CROSS JOIN LATERAL (SELECT ` + auditCols + ` FROM audit_events WHERE type = types.type ORDER BY created_at DESC, id DESC LIMIT 51) e
+	WHERE types.type IS NOT NULL ORDER BY created_at DESC, id DESC LIMIT 51`},
+		{"audit retention batch", `DELETE FROM audit_events WHERE ctid = ANY(ARRAY(SELECT ctid FROM audit_events WHERE created_at < ` + now + ` - interval '365 days' LIMIT 1000))`},
 		{"janitor batch (access tokens)", `DELETE FROM access_tokens WHERE ctid = ANY(ARRAY(SELECT ctid FROM access_tokens WHERE expires_at <= ` + now + ` LIMIT 1000))`},
 	}
 }
@@ -481,8 +546,8 @@ func (b *bench) scaleMarkdown(sr *scaleRun, took time.Duration) string {
 		fmt.Fprintf(&s, "**The run failed:** %s\n\n", cell(sr.err.Error()))
 	}
 	z := sr.sizes
-	fmt.Fprintf(&s, "## Seeding (COPY through lib/pq's pq.CopyIn, into a fresh database)\n\n%d access tokens, %d clients (one scope each), %d users, %d refresh tokens, %d authorization codes. The access tokens expired during the last day (1 %% revoked, half of them a person's), so that the janitor has %d rows to delete; the hot queries see them as rows in the table and its indexes like any others.\n\n",
-		z.tokens, z.clients, z.users, z.refresh, z.codes, z.tokens)
+	fmt.Fprintf(&s, "## Seeding (COPY through lib/pq's pq.CopyIn, into a fresh database)\n\n%d access tokens, %d clients (one scope each), %d users, %d refresh tokens, %d authorization codes, %d audit events over 30 days (nine in ten concerning a person). The access tokens expired during the last day (1 %% revoked, half of them a person's), so that the janitor has %d rows to delete; the hot queries see them as rows in the table and its indexes like any others.\n\n",
+		z.tokens, z.clients, z.users, z.refresh, z.codes, z.audit, z.tokens)
 	s.WriteString("| step | rows | took | rows/s |\n| --- | ---: | ---: | ---: |\n")
 	for _, t := range sr.seed {
 		rate := ""
@@ -501,6 +566,21 @@ func (b *bench) scaleMarkdown(sr *scaleRun, took time.Duration) string {
 		}
 		fmt.Fprintf(&s, "| %s | %s | %s | %+.0f %% | %s | %s | %.0f | %.0f | %s |\n", l.scenario, us(l.empty.Latency.P50), us(l.large.Latency.P50), change*100,
 			us(l.empty.Latency.P95), us(l.large.Latency.P95), l.emptyRPS, l.largeRPS, res)
+	}
+	if a := sr.auditQuery; a != nil {
+		fmt.Fprintf(&s, "\n## Audit log query at %d events (target: p50 within 20 ms and within 2x of the empty store)\n\n", z.audit)
+		s.WriteString("`GET /api/audit-events?user_id=<a seeded person>&limit=50` with an `audit:read` token: the empty store answers an empty page, the seeded one a full page of that person's newest events (keyset over `idx_audit_events_user_id`).\n\n")
+		s.WriteString("| query | empty p50 | seeded p50 | ratio | empty p95 | seeded p95 | empty req/s | seeded req/s | result |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
+		ratio := float64(a.large.Latency.P50) / float64(max(a.empty.Latency.P50, 1))
+		res := "met"
+		switch {
+		case a.large.Latency.P50 > 20_000:
+			res = fmt.Sprintf("**missed**: p50 %s is over 20 ms", us(a.large.Latency.P50))
+		case ratio > 2:
+			res = fmt.Sprintf("**missed**: %.1fx the empty store", ratio)
+		}
+		fmt.Fprintf(&s, "| %s | %s | %s | %.2fx | %s | %s | %.0f | %.0f | %s |\n", a.scenario, us(a.empty.Latency.P50), us(a.large.Latency.P50), ratio,
+			us(a.empty.Latency.P95), us(a.large.Latency.P95), a.emptyRPS, a.largeRPS, res)
 	}
 	s.WriteString("\n## EXPLAIN of the hot queries (on the seeded, analysed tables)\n\n| query | plan nodes that read a table | index scan |\n| --- | --- | --- |\n")
 	for _, e := range sr.explains {
@@ -527,4 +607,19 @@ func (b *bench) scaleMarkdown(sr *scaleRun, took time.Duration) string {
 		fmt.Fprintf(&s, "- %s\n", n)
 	}
 	return s.String()
+}
+
+// prepAuditQuery is the audit log query of the scale run: one seeded
+// person's newest page, with the bootstrap client's audit:read token.
+func prepAuditQuery(ctx context.Context, b *bench, t *target) (plan, error) {
+	tok, err := t.api.clientCredentials(ctx, b.adminID, b.adminSecret, "audit:read")
+	if err != nil {
+		return plan{}, fmt.Errorf("audit:read token: %w", err)
+	}
+	p := plan{Method: http.MethodGet, Path: "/api/audit-events?limit=50&user_id=" + url.QueryEscape(seedUser(4242)),
+		Headers: map[string]string{"Authorization": "Bearer " + tok}}
+	if _, err := expect200(ctx, t, p, ""); err != nil {
+		return plan{}, err
+	}
+	return p, nil
 }
