@@ -159,7 +159,7 @@ func TestSchemaNaming(t *testing.T) {
 			t.Errorf("unexpected constraint %s (%s): unique keys are unique indexes named idx_", c.Name, c.Type)
 		}
 	}
-	assert.Equal(t, 12, fks)
+	assert.Equal(t, 15, fks)
 }
 
 // leadingColumns reports whether the columns of fk are the first columns

@@ -332,4 +332,9 @@ func TestUpstreamUnlinkKeepsAWayToSignIn(t *testing.T) {
 	resp, body = w.s.Do(t, http.MethodGet, "/api/auth/me/identity-providers", tr.AccessToken, nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
 	assert.Contains(t, string(body), `"id":"corp"`)
+
+	// The device flow's page offers the same buttons.
+	device := apptest.NewBrowser(t, w.s.Config.IssuerURL).Open(w.s.Config.IssuerURL + "/device")
+	require.Equal(t, http.StatusOK, device.Status)
+	assert.Equal(t, "/login/corp?return_to=%2Fdevice", button(t, device))
 }
