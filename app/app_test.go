@@ -58,6 +58,18 @@ func TestConfigBrand(t *testing.T) {
 	}
 }
 
+func TestConfigWebAuthn(t *testing.T) {
+	cfg, err := app.LoadConfig(lookup(map[string]string{}))
+	require.NoError(t, err)
+	assert.Equal(t, "localhost", cfg.MFA.WebAuthnRPID)
+	assert.Equal(t, []string{"http://localhost:8080"}, cfg.MFA.WebAuthnOrigins)
+	cfg, err = app.LoadConfig(lookup(map[string]string{"ISSUER_URL": "https://login.example.com",
+		"WEBAUTHN_RP_ID": "example.com", "WEBAUTHN_ORIGINS": "https://login.example.com, https://Account.Example.com/"}))
+	require.NoError(t, err)
+	assert.Equal(t, "example.com", cfg.MFA.WebAuthnRPID)
+	assert.Equal(t, []string{"https://login.example.com", "https://account.example.com"}, cfg.MFA.WebAuthnOrigins)
+}
+
 func TestConfigRedisCluster(t *testing.T) {
 	cfg, err := app.LoadConfig(lookup(map[string]string{"REDIS_CLUSTER": "true",
 		"REDIS_URL": "rediss://:pw@cache.example.com:6380?addr=cache2.example.com:6380", "DATABASE_URL": "postgres://x"}))
@@ -93,6 +105,12 @@ func TestConfigErrors(t *testing.T) {
 		{"half bootstrap client", map[string]string{"BOOTSTRAP_ADMIN_CLIENT_ID": "x"}, "BOOTSTRAP_ADMIN_CLIENT_ID and"},
 		{"short bootstrap secret", map[string]string{"BOOTSTRAP_ADMIN_CLIENT_ID": "x", "BOOTSTRAP_ADMIN_CLIENT_SECRET": "short"}, "at least 32"},
 		{"unknown algorithm", map[string]string{"JWT_SIGNING_ALG": "none"}, "JWT_SIGNING_ALG"},
+		{"webauthn rp id with a scheme", map[string]string{"WEBAUTHN_RP_ID": "https://id.example.com"}, "WEBAUTHN_RP_ID"},
+		{"webauthn rp id that is an address", map[string]string{"WEBAUTHN_RP_ID": "127.0.0.1"}, "WEBAUTHN_RP_ID"},
+		{"webauthn origin of another site", map[string]string{"WEBAUTHN_RP_ID": "localhost", "WEBAUTHN_ORIGINS": "https://evil.example"}, "WEBAUTHN_ORIGINS"},
+		{"webauthn origin over http", map[string]string{"ISSUER_URL": "https://id.example.com", "WEBAUTHN_ORIGINS": "http://id.example.com"}, "WEBAUTHN_ORIGINS"},
+		{"webauthn origin with a path", map[string]string{"WEBAUTHN_ORIGINS": "http://localhost:8080/login"}, "WEBAUTHN_ORIGINS"},
+		{"webauthn origin suffix that is no subdomain", map[string]string{"ISSUER_URL": "https://example.com", "WEBAUTHN_ORIGINS": "https://evilexample.com"}, "WEBAUTHN_ORIGINS"},
 		{"brand name too long", map[string]string{"BRAND_NAME": strings.Repeat("n", 65)}, "BRAND_NAME"},
 		{"brand name with a control character", map[string]string{"BRAND_NAME": "Acme\nInc"}, "BRAND_NAME"},
 		{"brand logo over http", map[string]string{"BRAND_LOGO_URL": "http://cdn.example.com/logo.svg"}, "BRAND_LOGO_URL"},

@@ -51,6 +51,13 @@ type MFAConfig struct {
 	// roles must have a second factor before anything is issued to
 	// them. Default: admin in production, none otherwise.
 	RequiredRoles []string
+	// WebAuthnRPID is WEBAUTHN_RP_ID, the relying-party id of passkeys
+	// (WebAuthn Level 2 §5.1.2): a domain, by default the host of
+	// ISSUER_URL; each of WebAuthnOrigins must be it or below it.
+	WebAuthnRPID string
+	// WebAuthnOrigins is WEBAUTHN_ORIGINS, the origins (scheme://host[:port])
+	// a passkey ceremony may come from; by default ISSUER_URL's origin.
+	WebAuthnOrigins []string
 }
 
 // AuditConfig configures the audit log.
@@ -437,6 +444,7 @@ func LoadConfig(lookup Lookup) (Config, error) {
 
 	c.Passwords.BcryptCost = l.integer("BCRYPT_COST", 12, 10, 31)
 	c.MFA.RequiredRoles = l.roles("MFA_REQUIRED_ROLES", c.Production())
+	c.MFA.WebAuthnRPID, c.MFA.WebAuthnOrigins = l.webAuthn(c.IssuerURL)
 
 	c.Audit.Retention = l.duration("AUDIT_RETENTION", core.DefaultAuditRetention)
 	if c.Audit.Retention < MinAuditRetention {
@@ -717,6 +725,74 @@ func isLoopbackHost(h string) bool {
 	}
 	ip, err := netip.ParseAddr(h)
 	return err == nil && ip.IsLoopback()
+}
+
+// webAuthn reads WEBAUTHN_RP_ID and WEBAUTHN_ORIGINS. WebAuthn Level 2
+// §5.1.2 and §13.4.9: the RP ID is a domain (no scheme, no port) that
+// every allowed origin's host equals or lies below, and an origin is
+// https except on a loopback host.
+func (l *loader) webAuthn(issuer string) (string, []string) {
+	iu, _ := url.Parse(issuer)
+	defHost, defOrigin := "", ""
+	if iu != nil {
+		defHost, defOrigin = iu.Hostname(), iu.Scheme+"://"+iu.Host
+	}
+	rpID := strings.ToLower(strings.TrimSpace(l.str("WEBAUTHN_RP_ID", defHost)))
+	if !validRPID(rpID) {
+		l.fail("WEBAUTHN_RP_ID: must be a domain name such as id.example.com (no scheme or port), got %q", rpID)
+		return rpID, nil
+	}
+	var origins []string
+	failed := len(l.errs)
+	for _, o := range strings.Split(l.str("WEBAUTHN_ORIGINS", defOrigin), ",") {
+		o = strings.TrimRight(strings.TrimSpace(o), "/")
+		if o == "" {
+			continue
+		}
+		u, err := url.Parse(o)
+		switch {
+		case err != nil || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+			l.fail("WEBAUTHN_ORIGINS: %q is not an origin such as https://id.example.com", o)
+		case u.Scheme != "https" && !(u.Scheme == "http" && isLoopbackHost(u.Hostname())):
+			l.fail("WEBAUTHN_ORIGINS: %q must use https (http only on a loopback host)", o)
+		case !underRPID(u.Hostname(), rpID):
+			l.fail("WEBAUTHN_ORIGINS: the host of %q is neither WEBAUTHN_RP_ID %q nor below it", o, rpID)
+		default:
+			origins = append(origins, strings.ToLower(u.Scheme)+"://"+strings.ToLower(u.Host))
+		}
+	}
+	if len(origins) == 0 && len(l.errs) == failed {
+		l.fail("WEBAUTHN_ORIGINS: must name at least one origin")
+	}
+	return rpID, origins
+}
+
+// underRPID reports whether host is rpID or a subdomain of it.
+func underRPID(host, rpID string) bool {
+	h := strings.ToLower(host)
+	return h == rpID || strings.HasSuffix(h, "."+rpID)
+}
+
+// validRPID reports whether s is a domain name (or an IP-less "localhost"):
+// labels of letters, digits and hyphens, 1 to 253 characters.
+func validRPID(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	if _, err := netip.ParseAddr(s); err == nil {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // isHexColor reports whether s is #rgb or #rrggbb.
