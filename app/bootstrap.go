@@ -22,6 +22,7 @@ var managementScopeDescriptions = map[string]string{
 	core.ScopeUsersWrite:   "Create, change, disable and delete people's accounts and end their sessions",
 	core.ScopeAuditRead:    "Read the audit log",
 	core.ScopeRoles:        "Your roles",
+	core.ScopeAccount:      "Read and change your account: name, password, sessions",
 	core.ScopeOpenID:       "Sign you in with your identityd account",
 	core.ScopeProfile:      "Your name",
 	core.ScopeEmail:        "Your e-mail address and whether it is verified",
@@ -59,7 +60,7 @@ func builtinClientIDs(cfg Config) []string {
 // one, whose credentials are shown once on the banner.
 func bootstrap(cfg Config, scopes *service.Scopes, clients *service.Clients, log *slog.Logger, notices *Notices) error {
 	ctx := service.WithActor(context.Background(), service.ActorBootstrap)
-	for _, name := range append(append(core.ManagementScopes(), core.OpenIDScopes()...), core.ScopeRoles) {
+	for _, name := range append(append(core.ManagementScopes(), core.OpenIDScopes()...), core.ScopeRoles, core.ScopeAccount) {
 		if err := scopes.Ensure(ctx, name, managementScopeDescriptions[name]); err != nil {
 			return fmt.Errorf("bootstrap scope %s: %w", name, err)
 		}

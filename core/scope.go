@@ -33,6 +33,20 @@ const (
 // OpenID Connect scopes.
 const ScopeRoles = "roles"
 
+// ScopeAccount lets a third-party application use the person's own
+// account API (/api/auth/me and below: read and change the profile, the
+// password, sessions): a person consents to it by name. Tokens of
+// identity-web and first-party clients need no scope for it
+// (MayUseAccountAPI). It exists from the start.
+const ScopeAccount = "account"
+
+// MayUseAccountAPI reports whether a token of client c holding scopes,
+// issued to a person, may use that person's account API: the client is
+// first-party (identity-web is), or the person gave it ScopeAccount.
+func MayUseAccountAPI(c Client, scopes []string) bool {
+	return c.FirstParty || contains(scopes, ScopeAccount)
+}
+
 // The OpenID Connect scopes (Core §3.1.2.1, §5.4): openid asks for an ID
 // token; profile and email for the standard claims of §5.1.
 const (

@@ -23,7 +23,7 @@ BEGIN
     END;
     SELECT n.nspname INTO nsp FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
     IF nsp IS NOT NULL THEN
-        EXECUTE format('CREATE INDEX idx_users_search ON users USING gin ((lower(email) || '' '' || lower(first_name) || '' '' || lower(last_name)) %I.gin_trgm_ops)', nsp);
+        EXECUTE format('CREATE INDEX idx_users_email_name_trgm ON users USING gin ((lower(email) || '' '' || lower(first_name) || '' '' || lower(last_name)) %I.gin_trgm_ops)', nsp);
     END IF;
 END
 $$;
@@ -32,4 +32,4 @@ CREATE INDEX idx_users_roles ON users USING gin (roles);
 
 -- +goose Down
 DROP INDEX IF EXISTS idx_users_roles;
-DROP INDEX IF EXISTS idx_users_search;
+DROP INDEX IF EXISTS idx_users_email_name_trgm;

@@ -7,7 +7,7 @@
 -- one (dropping or renaming what an older binary reads) raises it to the
 -- newest migration of the previous release, never further.
 CREATE TABLE schema_compatibility (
-    id boolean PRIMARY KEY DEFAULT true CHECK (id),
+    id boolean PRIMARY KEY DEFAULT true CONSTRAINT chk_schema_compatibility_id CHECK (id),
     oldest_binary_version bigint NOT NULL
 );
 INSERT INTO schema_compatibility (oldest_binary_version) VALUES (0);

@@ -168,6 +168,7 @@ func (h *Handler) routes() {
 	h.upstreamRoutes(r)
 
 	api := r.PathPrefix("/api").Subrouter()
+	api.Use(h.enforceAPIAccess)
 	h.authRoutes(api)
 	h.scopeRoutes(api)
 	h.clientRoutes(api)

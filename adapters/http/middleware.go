@@ -201,6 +201,11 @@ type tokenFinder func(w http.ResponseWriter, r *http.Request) (token string, ok 
 // authenticateFrom is authenticate with the token that find finds.
 func (h *Handler) authenticateFrom(find tokenFinder, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, done := tokenFrom(r.Context()); done {
+			// Authenticated already (enforceAPIAccess): once per request.
+			next.ServeHTTP(w, r)
+			return
+		}
 		raw, ok, err := find(w, r)
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="identityd", error="invalid_request"`)

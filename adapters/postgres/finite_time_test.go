@@ -82,5 +82,5 @@ func TestUserSearchUsesTheTrigramIndex(t *testing.T) {
 		require.NoError(t, rows.Scan(&line))
 		plan += line + "\n"
 	}
-	assert.Contains(t, plan, "idx_users_search", plan)
+	assert.Contains(t, plan, "idx_users_email_name_trgm", plan)
 }

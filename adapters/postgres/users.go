@@ -121,13 +121,13 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 }
 
 // userSearchExpr is the text a search matches, the SQL form of
-// core.UserSearchText; idx_users_search (pg_trgm) indexes it, so a search
+// core.UserSearchText; idx_users_email_name_trgm (pg_trgm) indexes it, so a search
 // anywhere in the string reads the index rather than every row.
 const userSearchExpr = `(lower(email) || ' ' || lower(first_name) || ' ' || lower(last_name))`
 
 // ListUsers implements ports.UserRepository. The conditions are added only
 // when set, so each query the planner sees is one the indexes serve: the
-// primary key for the order, idx_users_search for ?q=.
+// primary key for the order, idx_users_email_name_trgm for ?q=.
 func (s *Store) ListUsers(ctx context.Context, f core.UserFilter, p core.Page) ([]core.User, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()

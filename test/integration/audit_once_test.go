@@ -40,7 +40,7 @@ func TestAuditExactlyOnce(t *testing.T) {
 		}
 		assert.Equal(t, 1, byActor[core.AuditClientCreated+" "+apptest.AdminClientID], "the bootstrap client")
 		assert.Equal(t, 1, byActor[core.AuditClientCreated+" "+service.WebClientID], "the built-in web client")
-		assert.Equal(t, len(core.ManagementScopes())+len(core.OpenIDScopes())+1, s.auditCounts(t)[core.AuditScopeCreated], "the management and OpenID scopes, and roles")
+		assert.Equal(t, len(core.ManagementScopes())+len(core.OpenIDScopes())+2, s.auditCounts(t)[core.AuditScopeCreated], "the management and OpenID scopes, roles and account")
 	})
 
 	steps := []struct {

@@ -243,8 +243,8 @@ func TestListPagination(t *testing.T) {
 		}
 		cursor = *page.NextCursor
 	}
-	assert.Len(t, seen, 17, "5 scopes, the 8 management scopes and openid, profile, email, roles")
-	assert.Equal(t, 6, pages, "17 items, 3 a page")
+	assert.Len(t, seen, 18, "5 scopes, the 8 management scopes and openid, profile, email, roles, account")
+	assert.Equal(t, 6, pages, "18 items, 3 a page")
 	for _, bad := range []string{"?limit=0", "?limit=201", "?limit=x", "?cursor=%21%21"} {
 		resp, body := s.Do(t, http.MethodGet, "/api/scopes"+bad, admin, nil)
 		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, bad+": "+string(body))
