@@ -39,9 +39,16 @@ type identityLink struct {
 	LinkedAt time.Time `json:"linked_at"`
 }
 
-// withLinks fills in the person's linked upstream accounts; a store that
-// cannot list them fails the request.
+// withLinks fills in the person's second factors (mfa) and linked
+// upstream accounts; a store that cannot list them fails the request.
 func (h *Handler) withLinks(r *http.Request, out adminUserJSON) (adminUserJSON, error) {
+	if h.accounts != nil {
+		sum, err := h.accounts.Factors(r.Context(), out.ID)
+		if err != nil {
+			return out, err
+		}
+		out.MFA = mfaJSON{TOTP: sum.TOTP, Passkeys: sum.Passkeys}
+	}
 	if h.upstream == nil {
 		return out, nil
 	}

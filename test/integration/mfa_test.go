@@ -449,6 +449,13 @@ func TestRemoveFactorsByAdministrator(t *testing.T) {
 			assert.Equal(t, tt.wantStatus, resp.StatusCode, string(body))
 		})
 	}
+	mfaOf := func() map[string]any {
+		t.Helper()
+		resp, body := s.Do(t, http.MethodGet, "/api/users/"+userID, reader.AccessToken, nil)
+		require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+		return decode[map[string]any](t, body)["mfa"].(map[string]any)
+	}
+	assert.Equal(t, true, mfaOf()["totp"], "the user shape's mfa field")
 	resp, _ := tryLogin(t, s.Server, email, userPassword)
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "still two factors")
 	assert.Empty(t, s.auditEvents(t, core.AuditMFARemoved))
@@ -465,6 +472,7 @@ func TestRemoveFactorsByAdministrator(t *testing.T) {
 	notice, ok := s.mail.Last(memory.MailNotice, email)
 	require.True(t, ok)
 	assert.Contains(t, notice.Subject, "removed")
+	assert.Equal(t, false, mfaOf()["totp"])
 	s.Clock.Advance(time.Minute)
 	login(t, s.Server, email, userPassword)
 }
