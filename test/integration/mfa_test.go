@@ -315,14 +315,15 @@ func TestMandatoryEnrolment(t *testing.T) {
 	require.Nil(t, page.Left, "no code before enrolment")
 	require.Contains(t, page.Body, "Set up two-step verification")
 	assert.Contains(t, page.Body, `src="data:image/png;base64,`, "the QR code")
-	secret := secretOf(t, page.Body)
+	first := secretOf(t, page.Body)
 	require.Len(t, page.Forms, 1)
 	assert.Contains(t, page.Forms[0].Inputs, "code")
 
 	wrong := b.Submit(page, page.Forms[0], map[string]string{"code": "000000"}, "")
 	require.Nil(t, wrong.Left)
 	assert.Equal(t, http.StatusBadRequest, wrong.Status)
-	secret = secretOf(t, wrong.Body) // a new key is shown with the form
+	secret := secretOf(t, wrong.Body) // a new key is shown with the form
+	assert.NotEqual(t, first, secret, "a refused code does not keep the key it was shown with")
 	page = b.Submit(wrong, wrong.Forms[0], map[string]string{"code": totpCode(t, s.Server, secret, 0)}, "")
 	require.Equal(t, http.StatusOK, page.Status, page.Body)
 	require.Contains(t, page.Body, `id="recovery-codes"`)

@@ -122,7 +122,7 @@ func TestPeopleAdministration(t *testing.T) {
 		assert.Equal(t, "invalid_grant", tr.Error)
 		assert.Len(t, s.auditEvents(t, core.AuditRefreshReuse), before, "an administrator's revocation is no reuse")
 
-		resp, body = tryLogin(t, s.Server, "ada@example.com", "wrong-password-123")
+		resp, _ = tryLogin(t, s.Server, "ada@example.com", "wrong-password-123")
 		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "a wrong password does not reveal the state")
 		resp, body = tryLogin(t, s.Server, "ada@example.com", userPassword)
 		assert.Equal(t, http.StatusForbidden, resp.StatusCode, string(body))
