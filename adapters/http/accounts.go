@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -103,8 +104,17 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
+	h.signInWith(w, r, func(ctx context.Context) (core.TokenResponse, error) {
+		return h.accounts.Login(ctx, in.Email, in.Password)
+	})
+}
+
+// signInWith answers a sign-in of the API (POST /api/auth/login and its
+// second step) with the tokens signIn issues, remembering the device that
+// signed in for the failed-sign-in back-off.
+func (h *Handler) signInWith(w http.ResponseWriter, r *http.Request, signIn func(context.Context) (core.TokenResponse, error)) {
 	r, device := h.withDevice(r, false)
-	resp, err := h.accounts.Login(r.Context(), in.Email, in.Password)
+	resp, err := signIn(r.Context())
 	if err != nil {
 		h.writeError(w, r, err)
 		return

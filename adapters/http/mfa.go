@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gorilla/mux"
@@ -37,15 +38,24 @@ func (h *Handler) loginMFA(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	r, device := h.withDevice(r, false)
-	resp, err := h.accounts.LoginMFA(r.Context(), in.MFAToken, in.Code)
+	h.signInWith(w, r, func(ctx context.Context) (core.TokenResponse, error) {
+		return h.accounts.LoginMFA(ctx, in.MFAToken, in.Code)
+	})
+}
+
+// meWithBody reads the token of the person calling a /api/auth/me
+// endpoint and its JSON body into in; on failure the error is written
+// and ok is false.
+func (h *Handler) meWithBody(w http.ResponseWriter, r *http.Request, in any) (t core.AccessToken, ok bool) {
+	t, err := h.userToken(r)
+	if err == nil {
+		err = decodeJSON(w, r, in)
+	}
 	if err != nil {
 		h.writeError(w, r, err)
-		return
+		return core.AccessToken{}, false
 	}
-	h.sessions.setDevice(w, device)
-	noStore(w)
-	writeJSON(w, http.StatusOK, loginJSON{AccessToken: resp.AccessToken, RefreshToken: resp.RefreshToken, TokenType: resp.TokenType, ExpiresIn: resp.ExpiresIn, Scope: resp.Scope})
+	return t, true
 }
 
 type recoveryCodesJSON struct {
@@ -56,12 +66,8 @@ func (h *Handler) startTOTP(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		CurrentPassword string `json:"current_password"`
 	}
-	t, err := h.userToken(r)
-	if err == nil {
-		err = decodeJSON(w, r, &in)
-	}
-	if err != nil {
-		h.writeError(w, r, err)
+	t, ok := h.meWithBody(w, r, &in)
+	if !ok {
 		return
 	}
 	e, err := h.accounts.StartTOTP(r.Context(), t.UserID, in.CurrentPassword)
@@ -77,12 +83,8 @@ func (h *Handler) confirmTOTP(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Code string `json:"code"`
 	}
-	t, err := h.userToken(r)
-	if err == nil {
-		err = decodeJSON(w, r, &in)
-	}
-	if err != nil {
-		h.writeError(w, r, err)
+	t, ok := h.meWithBody(w, r, &in)
+	if !ok {
 		return
 	}
 	codes, err := h.accounts.ConfirmTOTP(r.Context(), t.UserID, in.Code)
@@ -99,14 +101,11 @@ func (h *Handler) deleteTOTP(w http.ResponseWriter, r *http.Request) {
 		CurrentPassword string `json:"current_password"`
 		Code            string `json:"code"`
 	}
-	t, err := h.userToken(r)
-	if err == nil {
-		err = decodeJSON(w, r, &in)
+	t, ok := h.meWithBody(w, r, &in)
+	if !ok {
+		return
 	}
-	if err == nil {
-		err = h.accounts.DisableTOTP(r.Context(), t.UserID, in.CurrentPassword, in.Code)
-	}
-	if err != nil {
+	if err := h.accounts.DisableTOTP(r.Context(), t.UserID, in.CurrentPassword, in.Code); err != nil {
 		h.writeError(w, r, err)
 		return
 	}
@@ -117,12 +116,8 @@ func (h *Handler) regenerateRecoveryCodes(w http.ResponseWriter, r *http.Request
 	var in struct {
 		CurrentPassword string `json:"current_password"`
 	}
-	t, err := h.userToken(r)
-	if err == nil {
-		err = decodeJSON(w, r, &in)
-	}
-	if err != nil {
-		h.writeError(w, r, err)
+	t, ok := h.meWithBody(w, r, &in)
+	if !ok {
 		return
 	}
 	codes, err := h.accounts.RegenerateRecoveryCodes(r.Context(), t.UserID, in.CurrentPassword)
