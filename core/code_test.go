@@ -116,9 +116,13 @@ func TestAccessTokenActive(t *testing.T) {
 	at.RevokedAt = now
 	assert.False(t, at.ActiveAt(now))
 	f := core.TokenFilter{ClientID: "c"}
-	assert.True(t, f.Match("c", "", "", ""))
-	assert.False(t, f.Match("d", "", "", ""))
-	assert.False(t, core.TokenFilter{}.Match("c", "u", "f", "a"))
+	assert.True(t, f.Match("c", "", "", "", ""))
+	assert.False(t, f.Match("d", "", "", "", ""))
+	assert.False(t, core.TokenFilter{}.Match("c", "u", "f", "a", "s"))
+	src := core.TokenFilter{SourceJTI: "s"}
+	assert.False(t, src.Empty())
+	assert.True(t, src.Match("c", "u", "", "", "s"), "what was exchanged from s")
+	assert.False(t, src.Match("c", "u", "", "", ""), "a token with no source")
 }
 
 func TestUserRules(t *testing.T) {

@@ -22,6 +22,9 @@ type AccessToken struct {
 	FamilyID string
 	// AuthCodeID is the hash of the authorization code it was issued for.
 	AuthCodeID string
+	// SourceJTI is the jti of the token it was exchanged from (RFC 8693
+	// subject_token); revoking that token revokes this one.
+	SourceJTI string
 	RevokedAt  time.Time
 	// Act is the act claim of a token issued by token exchange for
 	// delegation (RFC 8693 §4.1); nil otherwise.
@@ -68,30 +71,36 @@ func (t AccessToken) HasAudience(aud string) bool { return contains(t.Audience, 
 // instance's clock.
 const clockSkew = 30 * time.Second
 
-// TokenFilter selects the tokens of a client, a user, a refresh-token family
-// or an authorization code. Empty fields match anything; an all-empty filter
-// matches nothing.
+// TokenFilter selects the tokens of a client, a user, a refresh-token family,
+// an authorization code or, for access tokens, the token they were
+// exchanged from. Empty fields match anything; an all-empty filter matches
+// nothing.
 type TokenFilter struct {
 	ClientID   string
 	UserID     string
 	FamilyID   string
 	AuthCodeID string
+	// SourceJTI selects the access tokens exchanged from that token; no
+	// refresh token has a source, so it selects none of them.
+	SourceJTI string
 }
 
 // Empty reports whether the filter names nothing.
 func (f TokenFilter) Empty() bool {
-	return f.ClientID == "" && f.UserID == "" && f.FamilyID == "" && f.AuthCodeID == ""
+	return f.ClientID == "" && f.UserID == "" && f.FamilyID == "" && f.AuthCodeID == "" && f.SourceJTI == ""
 }
 
-// Match reports whether the filter selects a token with these owners.
-func (f TokenFilter) Match(clientID, userID, familyID, authCodeID string) bool {
+// Match reports whether the filter selects a token with these owners and
+// source (the jti it was exchanged from, "" for none).
+func (f TokenFilter) Match(clientID, userID, familyID, authCodeID, sourceJTI string) bool {
 	if f.Empty() {
 		return false
 	}
 	return (f.ClientID == "" || f.ClientID == clientID) &&
 		(f.UserID == "" || f.UserID == userID) &&
 		(f.FamilyID == "" || f.FamilyID == familyID) &&
-		(f.AuthCodeID == "" || f.AuthCodeID == authCodeID)
+		(f.AuthCodeID == "" || f.AuthCodeID == authCodeID) &&
+		(f.SourceJTI == "" || f.SourceJTI == sourceJTI)
 }
 
 // TokenResponse is the successful response of RFC 6749 §5.1.

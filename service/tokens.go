@@ -95,6 +95,9 @@ type Grant struct {
 	Audience []string
 	// Act is the act claim (RFC 8693 §4.1).
 	Act *core.Actor
+	// SourceJTI is the jti of the token this one is exchanged from
+	// (RFC 8693 subject_token): revoking that token revokes this one.
+	SourceJTI string
 	// DerivedAt is when the sign-in or approval the issuance rests on
 	// happened (the sign-in of a code or device approval, the issuance of
 	// an exchanged token); with UserID set, the person's standing must
@@ -220,7 +223,7 @@ func (s *Tokens) newAccessToken(g Grant, familyID string, now time.Time) core.Ac
 	return core.AccessToken{
 		AMR: amr, ACR: acr, Act: g.Act, JTI: s.random.NewTimeID(), Issuer: s.cfg.Issuer, Subject: sub, Audience: aud,
 		ClientID: g.Client.ID, Scopes: g.Scopes, IssuedAt: now, ExpiresAt: exp,
-		UserID: g.UserID, FamilyID: familyID, AuthCodeID: g.AuthCodeID,
+		UserID: g.UserID, FamilyID: familyID, AuthCodeID: g.AuthCodeID, SourceJTI: g.SourceJTI,
 	}
 }
 
@@ -455,6 +458,35 @@ func (s *Tokens) RevokeAccess(ctx context.Context, t core.AccessToken) error {
 	}
 	if err := s.revoked.RevokeJTI(ctx, t.JTI, t.ExpiresAt); err != nil {
 		return fmt.Errorf("cache revocation: %w", err)
+	}
+	return s.revokeExchanged(ctx, t.JTI, now)
+}
+
+// maxExchangeDepth bounds how many generations of exchanged tokens one
+// revocation follows; an exchange chain longer than this is not made in
+// practice, and the bound keeps one request's cost finite.
+const maxExchangeDepth = 8
+
+// revokeExchanged revokes the access tokens exchanged from the token jti,
+// and those exchanged from them in turn: a token made from another is
+// never more alive than its source (RFC 8693 §2.1, RFC 9700 §4.14).
+func (s *Tokens) revokeExchanged(ctx context.Context, jti string, now time.Time) error {
+	sources := []string{jti}
+	for depth := 0; depth < maxExchangeDepth && len(sources) > 0; depth++ {
+		var next []string
+		for _, src := range sources {
+			revoked, err := s.access.RevokeAccessTokens(ctx, core.TokenFilter{SourceJTI: src}, now)
+			if err != nil {
+				return fmt.Errorf("revoke exchanged tokens: %w", err)
+			}
+			for _, t := range revoked {
+				if err := s.revoked.RevokeJTI(ctx, t.JTI, t.ExpiresAt); err != nil {
+					return fmt.Errorf("cache revocation: %w", err)
+				}
+				next = append(next, t.JTI)
+			}
+		}
+		sources = next
 	}
 	return nil
 }

@@ -40,7 +40,7 @@ type accessShared struct {
 // accessLinks are what ties a token to a person, a refresh-token family or
 // an authorization code.
 type accessLinks struct {
-	userID, familyID, authCodeID string
+	userID, familyID, authCodeID, sourceJTI string
 }
 
 // packTime returns t as Unix nanoseconds when time.Unix(0, n).UTC() gives
@@ -74,8 +74,8 @@ func newAccessRecord(t core.AccessToken, in *interner) accessRecord {
 		subject: t.Subject, clientID: t.ClientID, shared: in.shared(t.Issuer, t.Audience, t.Scopes),
 		issued: issued, expires: expires, revoked: revoked,
 	}
-	if t.UserID != "" || t.FamilyID != "" || t.AuthCodeID != "" {
-		r.links = &accessLinks{userID: t.UserID, familyID: t.FamilyID, authCodeID: t.AuthCodeID}
+	if t.UserID != "" || t.FamilyID != "" || t.AuthCodeID != "" || t.SourceJTI != "" {
+		r.links = &accessLinks{userID: t.UserID, familyID: t.FamilyID, authCodeID: t.AuthCodeID, sourceJTI: t.SourceJTI}
 	}
 	return r
 }
@@ -91,7 +91,7 @@ func (r *accessRecord) token(jti string) core.AccessToken {
 		RevokedAt: unpackTime(r.revoked),
 	}
 	if r.links != nil {
-		t.UserID, t.FamilyID, t.AuthCodeID = r.links.userID, r.links.familyID, r.links.authCodeID
+		t.UserID, t.FamilyID, t.AuthCodeID, t.SourceJTI = r.links.userID, r.links.familyID, r.links.authCodeID, r.links.sourceJTI
 	}
 	return t
 }
@@ -101,13 +101,13 @@ func (r *accessRecord) token(jti string) core.AccessToken {
 func (r *accessRecord) matches(f core.TokenFilter, now time.Time) bool {
 	if r.full != nil {
 		t := r.full
-		return t.RevokedAt.IsZero() && now.Before(t.ExpiresAt) && f.Match(t.ClientID, t.UserID, t.FamilyID, t.AuthCodeID)
+		return t.RevokedAt.IsZero() && now.Before(t.ExpiresAt) && f.Match(t.ClientID, t.UserID, t.FamilyID, t.AuthCodeID, t.SourceJTI)
 	}
 	var l accessLinks
 	if r.links != nil {
 		l = *r.links
 	}
-	return r.revoked == 0 && now.Before(unpackTime(r.expires)) && f.Match(r.clientID, l.userID, l.familyID, l.authCodeID)
+	return r.revoked == 0 && now.Before(unpackTime(r.expires)) && f.Match(r.clientID, l.userID, l.familyID, l.authCodeID, l.sourceJTI)
 }
 
 func (r *accessRecord) revokedAt() time.Time {

@@ -155,7 +155,7 @@ func (s *Store) RevokeRefreshTokens(_ context.Context, f core.TokenFilter, at ti
 	defer s.mu.Unlock()
 	n := 0
 	for k, t := range s.refresh {
-		if t.RevokedAt.IsZero() && f.Match(t.ClientID, t.UserID, t.FamilyID, t.AuthCodeID) {
+		if t.RevokedAt.IsZero() && f.Match(t.ClientID, t.UserID, t.FamilyID, t.AuthCodeID, "") {
 			t.RevokedAt = at
 			s.refresh[k] = t
 			n++

@@ -17,14 +17,15 @@ func scanAccessToken(row interface{ Scan(...any) error }) (core.AccessToken, err
 		t                            core.AccessToken
 		audience, scopes             pq.StringArray
 		userID, familyID, authCodeID sql.NullString
+		sourceJTI                    sql.NullString
 		revoked                      sql.NullTime
 	)
 	if err := row.Scan(&t.JTI, &t.Issuer, &t.Subject, &audience, &t.ClientID, &scopes, &userID, &familyID, &authCodeID,
-		&t.IssuedAt, &t.ExpiresAt, &revoked); err != nil {
+		&t.IssuedAt, &t.ExpiresAt, &revoked, &sourceJTI); err != nil {
 		return core.AccessToken{}, err
 	}
 	t.Audience, t.Scopes = audience, scopes
-	t.UserID, t.FamilyID, t.AuthCodeID = userID.String, familyID.String, authCodeID.String
+	t.UserID, t.FamilyID, t.AuthCodeID, t.SourceJTI = userID.String, familyID.String, authCodeID.String, sourceJTI.String
 	t.IssuedAt, t.ExpiresAt, t.RevokedAt = t.IssuedAt.UTC(), t.ExpiresAt.UTC(), fromNullTime(revoked)
 	return t, nil
 }
@@ -48,7 +49,7 @@ func (s *Store) queryAccessTokens(ctx context.Context, what, query string, args 
 }
 
 const (
-	accessTokenColumns = `jti, issuer, subject, audience, client_id, scopes, user_id, family_id, auth_code_id, issued_at, expires_at, revoked_at`
+	accessTokenColumns = `jti, issuer, subject, audience, client_id, scopes, user_id, family_id, auth_code_id, issued_at, expires_at, revoked_at, source_jti`
 	// maxBatchRows caps the rows of one INSERT.
 	maxBatchRows = 5461
 )
@@ -56,13 +57,13 @@ const (
 // accessTokenSelect reads accessTokenColumns with the times through
 // finiteTime ('infinity' written by hand in SQL is read, not a scan error).
 var accessTokenSelect = `jti, issuer, subject, audience, client_id, scopes, user_id, family_id, auth_code_id, ` +
-	finiteTime("issued_at") + `, ` + finiteTime("expires_at") + `, ` + finiteTime("revoked_at")
+	finiteTime("issued_at") + `, ` + finiteTime("expires_at") + `, ` + finiteTime("revoked_at") + `, source_jti`
 
 func accessTokenArgs(t core.AccessToken) []any {
 	return []any{
 		t.JTI, t.Issuer, t.Subject, pq.StringArray(t.Audience), t.ClientID, pq.StringArray(t.Scopes),
 		nullString(t.UserID), nullString(t.FamilyID), nullString(t.AuthCodeID),
-		t.IssuedAt, t.ExpiresAt, nullTime(t.RevokedAt),
+		t.IssuedAt, t.ExpiresAt, nullTime(t.RevokedAt), nullString(t.SourceJTI),
 	}
 }
 
@@ -76,7 +77,7 @@ func (s *Store) SaveAccessToken(ctx context.Context, t core.AccessToken) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	_, err := s.exec(ctx, `INSERT INTO access_tokens (`+accessTokenColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, accessTokenArgs(t)...)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, accessTokenArgs(t)...)
 	return translate(ctx, err, "save access token")
 }
 
@@ -84,10 +85,10 @@ func (s *Store) SaveAccessToken(ctx context.Context, t core.AccessToken) error {
 // returns the jtis that were new.
 const insertAccessTokensSQL = `INSERT INTO access_tokens (` + accessTokenColumns + `)
 	SELECT jti, issuer, subject, audience::text[], client_id, scopes::text[], user_id, family_id, auth_code_id,
-		issued_at, expires_at, revoked_at
+		issued_at, expires_at, revoked_at, source_jti
 	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-		$10::timestamptz[], $11::timestamptz[], $12::timestamptz[])
-		AS t(jti, issuer, subject, audience, client_id, scopes, user_id, family_id, auth_code_id, issued_at, expires_at, revoked_at)
+		$10::timestamptz[], $11::timestamptz[], $12::timestamptz[], $13::text[])
+		AS t(jti, issuer, subject, audience, client_id, scopes, user_id, family_id, auth_code_id, issued_at, expires_at, revoked_at, source_jti)
 	ON CONFLICT (jti) DO NOTHING RETURNING jti`
 
 // insertAccessTokens inserts tokens (distinct jtis) in one statement and
@@ -100,6 +101,7 @@ func (s *Store) insertAccessTokens(ctx context.Context, tokens []core.AccessToke
 		newArrayLiteral(n, 28), newArrayLiteral(n, 24), newArrayLiteral(n, 24)
 	user, family, code := newArrayLiteral(n, 36), newArrayLiteral(n, 36), newArrayLiteral(n, 44)
 	issued, expires, revoked := newArrayLiteral(n, 32), newArrayLiteral(n, 32), newArrayLiteral(n, 4)
+	source := newArrayLiteral(n, 4)
 	for _, t := range tokens {
 		jti.text(t.JTI)
 		iss.text(t.Issuer)
@@ -113,10 +115,11 @@ func (s *Store) insertAccessTokens(ctx context.Context, tokens []core.AccessToke
 		issued.time(t.IssuedAt)
 		expires.time(t.ExpiresAt)
 		revoked.nullTime(t.RevokedAt)
+		source.nullText(t.SourceJTI)
 	}
 	what := fmt.Sprintf("save %d access tokens", n)
 	rows, err := s.query(ctx, insertAccessTokensSQL, jti.String(), iss.String(), sub.String(), aud.String(), client.String(),
-		scopes.String(), user.String(), family.String(), code.String(), issued.String(), expires.String(), revoked.String())
+		scopes.String(), user.String(), family.String(), code.String(), issued.String(), expires.String(), revoked.String(), source.String())
 	if err != nil {
 		return nil, translate(ctx, err, what)
 	}

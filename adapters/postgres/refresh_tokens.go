@@ -219,7 +219,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, hash string, fn func(cor
 // RevokeRefreshTokens implements ports.RefreshTokenRepository.
 func (s *Store) RevokeRefreshTokens(ctx context.Context, f core.TokenFilter, at time.Time) (int, error) {
 	where, args := filterWhere(f, 2)
-	if where == "" {
+	if where == "" || f.SourceJTI != "" { // no refresh token has a source
 		return 0, nil
 	}
 	ctx, cancel := s.bound(ctx)

@@ -234,5 +234,6 @@ func filterWhere(f core.TokenFilter, next int) (string, []any) {
 	add("user_id", f.UserID)
 	add("family_id", f.FamilyID)
 	add("auth_code_id", f.AuthCodeID)
+	add("source_jti", f.SourceJTI)
 	return strings.Join(conds, " AND "), args
 }

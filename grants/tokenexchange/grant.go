@@ -109,7 +109,7 @@ func (g *Grant) Token(ctx context.Context, r grants.Request) (core.TokenResponse
 	}
 	resp, err := g.tokens.Issue(ctx, service.Grant{
 		Client: r.Client, UserID: rec.UserID, Subject: subject.Subject, Scopes: scopes, Audience: audience,
-		Act: act, FamilyID: rec.FamilyID, GrantType: GrantType,
+		Act: act, FamilyID: rec.FamilyID, GrantType: GrantType, SourceJTI: subject.JTI,
 		// A token made from another is never longer-lived than it, and
 		// rests on it: issued before the person's cutoff, it yields
 		// nothing (core.CredentialAlive).

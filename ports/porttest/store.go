@@ -481,6 +481,29 @@ func runAccessTokenTests(t *testing.T, newStore func(*testing.T) Store) {
 		_, err = s.GetAccessToken(ctx, "missing")
 		assert.ErrorIs(t, err, core.ErrNotFound)
 	})
+	t.Run("revoke what was exchanged from a token", func(t *testing.T) {
+		s := newStore(t)
+		source := newAccessToken(uniq("c"), "")
+		exchanged := newAccessToken(uniq("c"), "")
+		exchanged.SourceJTI = source.JTI
+		unrelated := newAccessToken(exchanged.ClientID, "")
+		for _, tok := range []core.AccessToken{source, exchanged, unrelated} {
+			require.NoError(t, s.SaveAccessToken(ctx, tok))
+		}
+		got, err := s.GetAccessToken(ctx, exchanged.JTI)
+		require.NoError(t, err)
+		assert.Equal(t, exchanged, got, "the source is kept")
+		revoked, err := s.RevokeAccessTokens(ctx, core.TokenFilter{SourceJTI: source.JTI}, base.Add(time.Minute))
+		require.NoError(t, err)
+		require.Len(t, revoked, 1)
+		assert.Equal(t, exchanged.JTI, revoked[0].JTI)
+		got, err = s.GetAccessToken(ctx, unrelated.JTI)
+		require.NoError(t, err)
+		assert.True(t, got.RevokedAt.IsZero(), "only what came from the source")
+		n, err := s.RevokeRefreshTokens(ctx, core.TokenFilter{SourceJTI: source.JTI}, base.Add(time.Minute))
+		require.NoError(t, err)
+		assert.Zero(t, n, "no refresh token has a source")
+	})
 	t.Run("revoke one", func(t *testing.T) {
 		s := newStore(t)
 		tok := newAccessToken(uniq("c"), "")

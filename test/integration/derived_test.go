@@ -208,3 +208,39 @@ func TestTokenExchangeNeverOutlivesItsSource(t *testing.T) {
 	got = tokenExchange(t, s.Server, c, url.Values{"subject_token": {other.AccessToken}, "subject_token_type": {"urn:ietf:params:oauth:token-type:access_token"}})
 	assert.Equal(t, "invalid_grant", got.Error, "a token issued before the password change is exchanged for nothing")
 }
+
+// A token exchanged from another ends when its source is revoked at
+// /oauth/revoke (RFC 7009), and so does one exchanged from that one in
+// turn; tokens exchanged from other sources live on.
+func TestExchangedTokensEndWithTheirSource(t *testing.T) {
+	t.Parallel()
+	s := startPeople(t, nil)
+	grants := []string{core.GrantClientCredentials, "urn:ietf:params:oauth:grant-type:token-exchange"}
+	a := newClient(t, s.Server, false, false, grants, "photos")
+	b := newClient(t, s.Server, false, false, grants, "photos")
+	source := s.ClientCredentials(t, a.ID, a.Secret, "photos")
+	require.Equal(t, http.StatusOK, source.Status, source.ErrorDescription)
+	other := s.ClientCredentials(t, a.ID, a.Secret, "photos")
+	require.Equal(t, http.StatusOK, other.Status, other.ErrorDescription)
+
+	exchangeFrom := func(c webClient, subject string) string {
+		got := tokenExchange(t, s.Server, c, url.Values{"subject_token": {subject}, "subject_token_type": {accessType}})
+		require.Equal(t, http.StatusOK, got.Status, got.ErrorDescription)
+		return got.AccessToken
+	}
+	child := exchangeFrom(b, source.AccessToken)
+	grandchild := exchangeFrom(a, child)
+	unrelated := exchangeFrom(b, other.AccessToken)
+	for _, tok := range []string{child, grandchild, unrelated} {
+		assert.Equal(t, true, introspect(t, s.Server, b.ID, b.Secret, tok)["active"])
+	}
+
+	resp, body := s.PostForm(t, "/oauth/revoke", a.ID, a.Secret, url.Values{"token": {source.AccessToken}})
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	assert.Equal(t, false, introspect(t, s.Server, b.ID, b.Secret, source.AccessToken)["active"])
+	assert.Equal(t, false, introspect(t, s.Server, b.ID, b.Secret, child)["active"], "exchanged from the revoked token")
+	assert.Equal(t, false, introspect(t, s.Server, b.ID, b.Secret, grandchild)["active"], "exchanged from what was exchanged from it")
+	assert.Equal(t, true, introspect(t, s.Server, b.ID, b.Secret, unrelated)["active"], "another source's token lives on")
+	got := tokenExchange(t, s.Server, b, url.Values{"subject_token": {child}, "subject_token_type": {accessType}})
+	assert.Equal(t, http.StatusBadRequest, got.Status, "a revoked token is exchanged for nothing")
+}
