@@ -25,7 +25,7 @@ type AccessToken struct {
 	// SourceJTI is the jti of the token it was exchanged from (RFC 8693
 	// subject_token); revoking that token revokes this one.
 	SourceJTI string
-	RevokedAt  time.Time
+	RevokedAt time.Time
 	// Act is the act claim of a token issued by token exchange for
 	// delegation (RFC 8693 §4.1); nil otherwise.
 	Act *Actor
