@@ -548,19 +548,17 @@ func (s *Accounts) Update(ctx context.Context, id string, in UpdateInput) (core.
 		return core.User{}, err
 	}
 	if newHash != "" {
-		if err := s.revokeRefreshTokens(ctx, id); err != nil {
+		// Every token made under the old password ends with it, the
+		// access tokens refreshed or exchanged from its families included
+		// (as after a reset): a password is changed because it may be
+		// known to someone else.
+		if err := s.d.Tokens.RevokeAll(ctx, core.TokenFilter{UserID: id}); err != nil {
 			return core.User{}, err
 		}
-		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorType: core.AuditActorUser, ActorID: id, SubjectID: id, UserID: id, Success: true, Detail: "password changed: refresh tokens revoked"})
+		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditTokenRevoked, ActorType: core.AuditActorUser, ActorID: id, SubjectID: id, UserID: id, Success: true, Detail: "password changed: tokens revoked"})
 		s.d.Audit.Record(ctx, core.AuditEvent{Type: core.AuditPasswordChanged, ActorType: core.AuditActorUser, ActorID: id, SubjectID: id, UserID: id, Success: true})
 	}
 	return updated, nil
-}
-
-// revokeRefreshTokens revokes every refresh token of a user; access tokens
-// run out within TOKEN_EXPIRY.
-func (s *Accounts) revokeRefreshTokens(ctx context.Context, userID string) error {
-	return s.d.Tokens.RevokeRefresh(ctx, core.TokenFilter{UserID: userID})
 }
 
 // checkCurrentPassword confirms a password for a change to the account

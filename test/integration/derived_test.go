@@ -206,7 +206,7 @@ func TestTokenExchangeNeverOutlivesItsSource(t *testing.T) {
 	s.Clock.Advance(time.Second)
 	changeTo(t, s, "x@example.com", userPassword, "Owner-Password-42!")
 	got = tokenExchange(t, s.Server, c, url.Values{"subject_token": {other.AccessToken}, "subject_token_type": {"urn:ietf:params:oauth:token-type:access_token"}})
-	assert.Equal(t, "invalid_grant", got.Error, "a token issued before the password change is exchanged for nothing")
+	assert.Equal(t, "invalid_request", got.Error, "a token issued before the password change is revoked with it, and exchanged for nothing (RFC 8693 §2.2.2)")
 }
 
 // A token exchanged from another ends when its source is revoked at
@@ -243,4 +243,30 @@ func TestExchangedTokensEndWithTheirSource(t *testing.T) {
 	assert.Equal(t, true, introspect(t, s.Server, b.ID, b.Secret, unrelated)["active"], "another source's token lives on")
 	got := tokenExchange(t, s.Server, b, url.Values{"subject_token": {child}, "subject_token_type": {accessType}})
 	assert.Equal(t, http.StatusBadRequest, got.Status, "a revoked token is exchanged for nothing")
+}
+
+// A password change ends every token made under the old password: the
+// access token a refresh made, and the one that asked for the change.
+func TestPasswordChangeEndsTheTokensMadeUnderTheOldOne(t *testing.T) {
+	t.Parallel()
+	s := startPeople(t, nil)
+	register(t, s.Server, "pw@example.com", userPassword)
+	other := login(t, s.Server, "pw@example.com", userPassword)
+	refreshed := refresh(t, s.Server, other.RefreshToken, "")
+	require.Equal(t, http.StatusOK, refreshed.Status, refreshed.ErrorDescription)
+	resp, _ := s.Do(t, http.MethodGet, "/api/auth/me", refreshed.AccessToken, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	lb := login(t, s.Server, "pw@example.com", userPassword)
+	resp, body := s.Do(t, http.MethodPatch, "/api/auth/me", lb.AccessToken, map[string]string{"password": "Owner-Password-42!", "current_password": userPassword})
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+
+	for name, tok := range map[string]string{"made by a refresh": refreshed.AccessToken, "that asked for the change": lb.AccessToken} {
+		resp, _ = s.Do(t, http.MethodGet, "/api/auth/me", tok, nil)
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, name)
+	}
+	assert.Equal(t, http.StatusBadRequest, refresh(t, s.Server, refreshed.RefreshToken, "").Status, "the family is over")
+	next := login(t, s.Server, "pw@example.com", "Owner-Password-42!")
+	resp, _ = s.Do(t, http.MethodGet, "/api/auth/me", next.AccessToken, nil)
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "the new password signs in")
 }
