@@ -68,6 +68,9 @@ func TestConfigWebAuthn(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "example.com", cfg.MFA.WebAuthnRPID)
 	assert.Equal(t, []string{"https://login.example.com", "https://account.example.com"}, cfg.MFA.WebAuthnOrigins)
+	cfg, err = app.LoadConfig(lookup(map[string]string{"ISSUER_URL": "http://127.0.0.1:8080"}))
+	require.NoError(t, err, "an issuer on an address starts; passkeys need a domain")
+	assert.Equal(t, "127.0.0.1", cfg.MFA.WebAuthnRPID)
 }
 
 func TestConfigRedisCluster(t *testing.T) {

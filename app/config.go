@@ -738,7 +738,10 @@ func (l *loader) webAuthn(issuer string) (string, []string) {
 		defHost, defOrigin = iu.Hostname(), iu.Scheme+"://"+iu.Host
 	}
 	rpID := strings.ToLower(strings.TrimSpace(l.str("WEBAUTHN_RP_ID", defHost)))
-	if !validRPID(rpID) {
+	// An issuer on an IP address (a test, a first try) has no domain to
+	// be the RP ID of: passkeys cannot work there, but nothing else is
+	// wrong, so only an RP ID given explicitly is held to the rule.
+	if _, set := l.lookup("WEBAUTHN_RP_ID"); !validRPID(rpID) && (set || !isIPHost(rpID)) {
 		l.fail("WEBAUTHN_RP_ID: must be a domain name such as id.example.com (no scheme or port), got %q", rpID)
 		return rpID, nil
 	}
@@ -765,6 +768,11 @@ func (l *loader) webAuthn(issuer string) (string, []string) {
 		l.fail("WEBAUTHN_ORIGINS: must name at least one origin")
 	}
 	return rpID, origins
+}
+
+func isIPHost(h string) bool {
+	_, err := netip.ParseAddr(h)
+	return err == nil
 }
 
 // underRPID reports whether host is rpID or a subdomain of it.

@@ -139,13 +139,14 @@ func TestBrowserRegisterVerifyForgetResetSignIn(t *testing.T) {
 	}).Client(context.Background())
 	resp, c := postJSON(t, admin, p.URL+"/api/clients", map[string]any{
 		"name": "Notebook", "grant_types": []string{"authorization_code"}, "public": true,
-		"redirect_uris": []string{app.URL + "/callback"},
+		"redirect_uris": []string{app.URL + "/callback"}, "scopes": []string{"openid", "email"},
 	})
 	require.Equal(t, http.StatusCreated, resp.StatusCode, "%v", c)
 	cfg := oauth2.Config{
 		ClientID:    c["client_id"].(string),
 		Endpoint:    oauth2.Endpoint{AuthURL: p.URL + "/oauth/authorize", TokenURL: p.URL + "/oauth/token", AuthStyle: oauth2.AuthStyleInParams},
 		RedirectURL: app.URL + "/callback",
+		Scopes:      []string{"openid", "email"},
 	}
 	verifier := oauth2.GenerateVerifier()
 	require.NoError(t, chromedp.Do(ctx,
@@ -168,8 +169,10 @@ func TestBrowserRegisterVerifyForgetResetSignIn(t *testing.T) {
 	tok, err := cfg.Exchange(context.Background(), code, oauth2.VerifierOption(verifier))
 	require.NoError(t, err)
 
-	// The account says it is verified.
-	req, _ := http.NewRequest(http.MethodGet, p.URL+"/api/auth/me", nil)
+	// The application reads that the address is verified (OpenID Connect
+	// Core §5.3; the account API itself is not for a third-party
+	// application's token).
+	req, _ := http.NewRequest(http.MethodGet, p.URL+"/oauth/userinfo", nil)
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	resp, err = http.DefaultClient.Do(req)
 	require.NoError(t, err)
