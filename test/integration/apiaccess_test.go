@@ -111,6 +111,9 @@ func TestAPIAccessTable(t *testing.T) {
 
 	routes := apiRoutes(t, h)
 	require.NotEmpty(t, routes)
+	for _, named := range httpadapter.APIAccessRoutes() {
+		assert.Contains(t, routes, named, "adapters/http/apiaccess.go names a route that is not registered")
+	}
 	for _, route := range routes {
 		rule, ok := httpadapter.APIAccess(route)
 		if !assert.True(t, ok, "%s states no access rule in adapters/http/apiaccess.go", route) {
