@@ -737,11 +737,17 @@ func (l *loader) webAuthn(issuer string) (string, []string) {
 	if iu != nil {
 		defHost, defOrigin = iu.Hostname(), iu.Scheme+"://"+iu.Host
 	}
+	// The defaults come from ISSUER_URL, which is checked on its own: an
+	// issuer on an IP address or plain http (a test, a first try) is no
+	// place for passkeys, but nothing else is wrong there, so only values
+	// given explicitly are held to WebAuthn's rules.
+	_, rpSet := l.lookup("WEBAUTHN_RP_ID")
+	_, originsSet := l.lookup("WEBAUTHN_ORIGINS")
+	if !rpSet && !originsSet {
+		return strings.ToLower(defHost), []string{strings.ToLower(defOrigin)}
+	}
 	rpID := strings.ToLower(strings.TrimSpace(l.str("WEBAUTHN_RP_ID", defHost)))
-	// An issuer on an IP address (a test, a first try) has no domain to
-	// be the RP ID of: passkeys cannot work there, but nothing else is
-	// wrong, so only an RP ID given explicitly is held to the rule.
-	if _, set := l.lookup("WEBAUTHN_RP_ID"); !validRPID(rpID) && (set || !isIPHost(rpID)) {
+	if !validRPID(rpID) {
 		l.fail("WEBAUTHN_RP_ID: must be a domain name such as id.example.com (no scheme or port), got %q", rpID)
 		return rpID, nil
 	}
@@ -768,11 +774,6 @@ func (l *loader) webAuthn(issuer string) (string, []string) {
 		l.fail("WEBAUTHN_ORIGINS: must name at least one origin")
 	}
 	return rpID, origins
-}
-
-func isIPHost(h string) bool {
-	_, err := netip.ParseAddr(h)
-	return err == nil
 }
 
 // underRPID reports whether host is rpID or a subdomain of it.
